@@ -1,0 +1,28 @@
+#ifndef BACKENDS_CORE_CODEC_OPTIONS_H_
+#define BACKENDS_CORE_CODEC_OPTIONS_H_
+
+#include <cstdint>
+#include <optional>
+
+namespace codec {
+
+// How many quantisers an encode uses. At most one of the two may be set;
+// with neither, the model's default (its largest bandwidth / all quantisers).
+struct EncodeOptions {
+  std::optional<double> bandwidth_kbps;
+  std::optional<int> n_q;
+};
+
+// Decoder noise for codecs that add it (SNAC). kRandom matches upstream,
+// kOff makes decoding deterministic (noise blocks are identity), kSeeded
+// draws reproducible noise from `seed`.
+enum class NoiseMode { kRandom, kOff, kSeeded };
+
+struct DecodeOptions {
+  NoiseMode noise = NoiseMode::kRandom;
+  uint64_t seed = 0;
+};
+
+}  // namespace codec
+
+#endif  // BACKENDS_CORE_CODEC_OPTIONS_H_

@@ -1,0 +1,69 @@
+#include "backends/core/codes.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace codec {
+
+int Codes::total_codebooks() const {
+  int total = 0;
+  for (const CodeLevel& level : levels) total += level.num_codebooks;
+  return total;
+}
+
+std::vector<uint32_t> Codes::Flatten() const {
+  std::vector<uint32_t> flat;
+  for (const CodeLevel& level : levels) {
+    flat.insert(flat.end(), level.values.begin(), level.values.end());
+  }
+  return flat;
+}
+
+absl::Status Codes::Validate(int64_t codebook_size) const {
+  if (levels.empty()) return absl::InvalidArgumentError("codes have no levels");
+  for (size_t l = 0; l < levels.size(); ++l) {
+    const CodeLevel& level = levels[l];
+    if (level.num_codebooks <= 0 || level.frames <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("codes level ", l, " is empty (", level.num_codebooks,
+                       " codebooks x ", level.frames, " frames)"));
+    }
+    if (static_cast<int64_t>(level.values.size()) !=
+        level.num_codebooks * level.frames) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "codes level ", l, " holds ", level.values.size(), " values, but ",
+          level.num_codebooks, " codebooks x ", level.frames, " frames need ",
+          level.num_codebooks * level.frames));
+    }
+    for (size_t i = 0; i < level.values.size(); ++i) {
+      if (level.values[i] >= codebook_size) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "code ", level.values[i], " at level ", l, ", codebook ",
+            i / level.frames, ", frame ", i % level.frames,
+            " is out of range: the codebook size is ", codebook_size));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Codes> CodesFromFlat(absl::Span<const uint32_t> tokens,
+                                    int num_codebooks) {
+  if (num_codebooks <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("num_codebooks must be positive, got ", num_codebooks));
+  }
+  if (tokens.empty() || tokens.size() % num_codebooks != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(tokens.size(), " tokens cannot be split into ",
+                     num_codebooks, " codebooks of equal non-zero length"));
+  }
+  Codes codes;
+  CodeLevel level;
+  level.num_codebooks = num_codebooks;
+  level.frames = static_cast<int64_t>(tokens.size()) / num_codebooks;
+  level.values.assign(tokens.begin(), tokens.end());
+  codes.levels.push_back(std::move(level));
+  return codes;
+}
+
+}  // namespace codec

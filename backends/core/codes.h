@@ -1,0 +1,58 @@
+#ifndef BACKENDS_CORE_CODES_H_
+#define BACKENDS_CORE_CODES_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+
+namespace codec {
+
+// One time-resolution of codes: `num_codebooks` rows of `frames` codes,
+// stored codebook-major (values[k * frames + t] is codebook k at frame t).
+struct CodeLevel {
+  int num_codebooks = 0;
+  int64_t frames = 0;
+  std::vector<uint32_t> values;
+
+  uint32_t at(int codebook, int64_t frame) const {
+    return values[codebook * frames + frame];
+  }
+};
+
+// The discrete representation of a piece of audio.
+//
+// Single-rate codecs (EnCodec, DAC) hold one level of shape [n_q, frames].
+// Multi-rate codecs (SNAC) hold one level per scale, coarsest first, each with
+// one codebook. Segmented models (EnCodec 48 kHz) also carry one
+// normalisation scale per segment. `num_samples` is the length of the encoded
+// audio when known (0 otherwise); decoders trim their output to it.
+struct Codes {
+  std::vector<CodeLevel> levels;
+  std::vector<float> scales;
+  int64_t num_samples = 0;
+
+  // Total number of codebooks across levels.
+  int total_codebooks() const;
+
+  // The flat token layout: levels concatenated, each codebook-major
+  // ([cb0_t0, cb0_t1, ..., cb1_t0, ...]).
+  std::vector<uint32_t> Flatten() const;
+
+  // Checks the structural invariants: at least one level, every level has
+  // at least one codebook and frame and values.size() == codebooks * frames,
+  // and every code is below `codebook_size`. Errors are INVALID_ARGUMENT and
+  // name the offending level, codebook and frame.
+  absl::Status Validate(int64_t codebook_size) const;
+};
+
+// Rebuilds single-level codes from the flat layout; `num_codebooks` must
+// divide the token count.
+absl::StatusOr<Codes> CodesFromFlat(absl::Span<const uint32_t> tokens,
+                                    int num_codebooks);
+
+}  // namespace codec
+
+#endif  // BACKENDS_CORE_CODES_H_

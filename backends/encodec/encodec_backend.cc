@@ -1,0 +1,127 @@
+#include "backends/encodec/encodec_backend.h"
+
+#include <cmath>
+
+#include <ATen/ATen.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "backends/core/status_macros.h"
+
+namespace codec::encodec {
+
+EncodecBackend::EncodecBackend(std::string id, EncodecConfig config, std::string weights_path)
+    : id_(std::move(id)),
+      config_(std::move(config)),
+      description_(config_.Describe()),
+      weights_path_(std::move(weights_path)) {}
+
+absl::StatusOr<std::shared_ptr<CodecBackend>> EncodecBackend::Create(
+    std::string id, const std::string& preset, const nlohmann::json& config,
+    std::string weights_path) {
+  EncodecConfig merged;
+  if (!preset.empty()) {
+    ASSIGN_OR_RETURN(merged, EncodecPreset(preset));
+  }
+  if (!config.is_null()) {
+    ASSIGN_OR_RETURN(merged, EncodecConfigFromJson(config, merged));
+  }
+  RETURN_IF_ERROR(merged.Validate());
+  return std::make_shared<EncodecBackend>(std::move(id), std::move(merged),
+                                          std::move(weights_path));
+}
+
+absl::Status EncodecBackend::Load() {
+  return model_.Load([this]() -> absl::StatusOr<std::shared_ptr<const EncodecModel>> {
+    if (weights_path_.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("model '", id_, "' has no weights to load; give a weights path"));
+    }
+    ASSIGN_OR_RETURN(io::Checkpoint checkpoint, io::LoadCheckpoint(weights_path_));
+    absl::StatusOr<std::shared_ptr<const EncodecModel>> model =
+        BuildEncodecModel(config_, std::move(checkpoint));
+    if (!model.ok()) {
+      return absl::Status(model.status().code(),
+                          absl::StrCat(weights_path_, ": ", model.status().message()));
+    }
+    return model;
+  });
+}
+
+absl::Status EncodecBackend::Unload() {
+  model_.Unload();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> EncodecBackend::QuantizersFor(const EncodeOptions& options) const {
+  if (options.bandwidth_kbps && options.n_q) {
+    return absl::InvalidArgumentError("give a bandwidth or a number of quantisers, not both");
+  }
+  if (options.bandwidth_kbps) {
+    for (double supported : config_.target_bandwidths) {
+      if (std::abs(supported - *options.bandwidth_kbps) < 1e-9) {
+        return config_.QuantizersForBandwidth(supported);
+      }
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("bandwidth ", *options.bandwidth_kbps, " kbps is not supported by '", id_,
+                     "'; supported: ", absl::StrJoin(config_.target_bandwidths, ", "), " kbps"));
+  }
+  if (options.n_q) {
+    if (*options.n_q < 1 || *options.n_q > config_.num_quantizers()) {
+      return absl::InvalidArgumentError(absl::StrCat("n_q ", *options.n_q, " is out of range for '",
+                                                     id_, "': 1 to ", config_.num_quantizers()));
+    }
+    return *options.n_q;
+  }
+  return config_.num_quantizers();
+}
+
+absl::StatusOr<Codes> EncodecBackend::Encode(const Audio& audio,
+                                             const EncodeOptions& options) const {
+  RETURN_IF_ERROR(ValidateAudioInput(audio, description_));
+  ASSIGN_OR_RETURN(int n_q, QuantizersFor(options));
+  ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> model, model_.GetOrError(id_));
+  const at::Tensor input = at::from_blob(const_cast<float*>(audio.samples.data()),
+                                         {audio.channels, audio.num_frames()}, at::kFloat);
+  return model->Encode(input, n_q);
+}
+
+absl::Status EncodecBackend::ValidateCodes(const Codes& codes) const {
+  if (codes.levels.size() != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("EnCodec codes have one level, got ", codes.levels.size()));
+  }
+  if (codes.levels[0].num_codebooks > config_.num_quantizers()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("codes have ", codes.levels[0].num_codebooks, " codebooks but '", id_,
+                     "' has ", config_.num_quantizers()));
+  }
+  RETURN_IF_ERROR(codes.Validate(config_.codebook_size));
+  if (!config_.normalize && !codes.scales.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", id_, "' does not normalise its input, but the codes carry ",
+                     codes.scales.size(), " scale(s)"));
+  }
+  for (float scale : codes.scales) {
+    if (!std::isfinite(scale) || scale <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("segment scale ", scale, " is not a positive finite number"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Audio> EncodecBackend::Decode(const Codes& codes,
+                                             const DecodeOptions& /*options*/) const {
+  RETURN_IF_ERROR(ValidateCodes(codes));
+  ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> model, model_.GetOrError(id_));
+  ASSIGN_OR_RETURN(at::Tensor decoded, model->Decode(codes));
+  Audio audio;
+  audio.sample_rate = config_.sampling_rate;
+  audio.channels = config_.audio_channels;
+  audio.samples.assign(decoded.data_ptr<float>(), decoded.data_ptr<float>() + decoded.numel());
+  return audio;
+}
+
+}  // namespace codec::encodec

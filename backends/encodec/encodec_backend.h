@@ -1,0 +1,52 @@
+#ifndef BACKENDS_ENCODEC_ENCODEC_BACKEND_H_
+#define BACKENDS_ENCODEC_ENCODEC_BACKEND_H_
+
+#include <string>
+
+#include "backends/core/codec_backend.h"
+#include "backends/core/loaded_model.h"
+#include "backends/encodec/encodec_config.h"
+#include "backends/encodec/encodec_model.h"
+
+namespace codec::encodec {
+
+// EnCodec (24 kHz mono, 48 kHz stereo and custom configs) as a CodecBackend.
+// Weights are read from `weights_path` on Load(): an upstream .th state
+// dict or a Hugging Face model.safetensors / pytorch_model.bin.
+class EncodecBackend final : public CodecBackend {
+ public:
+  EncodecBackend(std::string id, EncodecConfig config, std::string weights_path);
+
+  // A backend from preset `preset` ("encodec_24khz", "encodec_48khz", or ""
+  // for the 24 kHz defaults) with the fields of `config` (HF EncodecConfig
+  // JSON, or null) overriding it.
+  static absl::StatusOr<std::shared_ptr<CodecBackend>> Create(std::string id,
+                                                              const std::string& preset,
+                                                              const nlohmann::json& config,
+                                                              std::string weights_path);
+
+  const std::string& id() const override { return id_; }
+  absl::Status Load() override;
+  absl::Status Unload() override;
+  bool IsLoaded() const override { return model_.Get() != nullptr; }
+  const CodecDescription& description() const override { return description_; }
+
+  // Selects quantisers by bandwidth (one of target_bandwidths) or count.
+  absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override;
+  // Decodes with as many quantisers as `codes` has (at most the model's).
+  absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const override;
+
+ private:
+  absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const;
+  absl::Status ValidateCodes(const Codes& codes) const;
+
+  const std::string id_;
+  const EncodecConfig config_;
+  const CodecDescription description_;
+  const std::string weights_path_;
+  LoadedModel<EncodecModel> model_;
+};
+
+}  // namespace codec::encodec
+
+#endif  // BACKENDS_ENCODEC_ENCODEC_BACKEND_H_

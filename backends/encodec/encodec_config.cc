@@ -1,0 +1,179 @@
+#include "backends/encodec/encodec_config.h"
+
+#include <cmath>
+#include <functional>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "backends/core/status_macros.h"
+
+namespace codec::encodec {
+
+int EncodecConfig::hop_length() const {
+  return std::accumulate(upsampling_ratios.begin(), upsampling_ratios.end(), 1,
+                         std::multiplies<int>());
+}
+
+int EncodecConfig::frame_rate() const {
+  return static_cast<int>(std::ceil(static_cast<double>(sampling_rate) / hop_length()));
+}
+
+int EncodecConfig::num_quantizers() const {
+  return static_cast<int>(std::floor(1000 * target_bandwidths.back() / (frame_rate() * 10)));
+}
+
+int EncodecConfig::QuantizersForBandwidth(double bandwidth_kbps) const {
+  const double bits_per_quantizer = std::log2(codebook_size) * frame_rate();
+  return std::max(1, static_cast<int>(std::floor(bandwidth_kbps * 1000 / bits_per_quantizer)));
+}
+
+int64_t EncodecConfig::segment_length() const {
+  return chunk_length_s ? static_cast<int64_t>(*chunk_length_s * sampling_rate) : 0;
+}
+
+int64_t EncodecConfig::segment_stride() const {
+  return std::max<int64_t>(
+      1, static_cast<int64_t>((1.0 - overlap.value_or(0.0)) * segment_length()));
+}
+
+absl::Status EncodecConfig::Validate() const {
+  auto positive = [](const char* field, double value) -> absl::Status {
+    if (value > 0) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("EnCodec config field '", field, "' must be positive, got ", value));
+  };
+  RETURN_IF_ERROR(positive("sampling_rate", sampling_rate));
+  RETURN_IF_ERROR(positive("audio_channels", audio_channels));
+  RETURN_IF_ERROR(positive("hidden_size", hidden_size));
+  RETURN_IF_ERROR(positive("num_filters", num_filters));
+  RETURN_IF_ERROR(positive("codebook_size", codebook_size));
+  RETURN_IF_ERROR(positive("compress", compress));
+  RETURN_IF_ERROR(positive("kernel_size", kernel_size));
+  RETURN_IF_ERROR(positive("last_kernel_size", last_kernel_size));
+  RETURN_IF_ERROR(positive("residual_kernel_size", residual_kernel_size));
+  if (upsampling_ratios.empty() || target_bandwidths.empty()) {
+    return absl::InvalidArgumentError(
+        "EnCodec config needs upsampling_ratios and target_bandwidths");
+  }
+  for (int ratio : upsampling_ratios) RETURN_IF_ERROR(positive("upsampling_ratios", ratio));
+  if (codebook_dim != hidden_size) {
+    return absl::UnimplementedError(absl::StrCat(
+        "EnCodec codebook_dim (", codebook_dim, ") different from hidden_size (", hidden_size,
+        ") is not supported: upstream models quantise the latent directly"));
+  }
+  if (norm_type != "weight_norm" && norm_type != "time_group_norm") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "EnCodec norm_type '", norm_type, "' is not one of weight_norm, time_group_norm"));
+  }
+  if (pad_mode != "reflect" && pad_mode != "constant") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("EnCodec pad_mode '", pad_mode, "' is not one of reflect, constant"));
+  }
+  if (chunk_length_s && segment_length() <= 0) {
+    return absl::InvalidArgumentError("EnCodec chunk_length_s gives an empty segment");
+  }
+  if (num_quantizers() < 1) {
+    return absl::InvalidArgumentError("EnCodec target_bandwidths allow no quantiser");
+  }
+  return absl::OkStatus();
+}
+
+CodecDescription EncodecConfig::Describe() const {
+  CodecDescription d;
+  d.family = "encodec";
+  d.sample_rate = sampling_rate;
+  d.channels = audio_channels;
+  d.hop_length = hop_length();
+  d.codebook_size = codebook_size;
+  d.codebooks_per_level = {num_quantizers()};
+  d.frame_rates = {static_cast<double>(sampling_rate) / hop_length()};
+  d.bandwidths_kbps = target_bandwidths;
+  d.segment_length = segment_length();
+  return d;
+}
+
+absl::StatusOr<EncodecConfig> EncodecPreset(const std::string& name) {
+  EncodecConfig config;  // Defaults are encodec_24khz.
+  if (name == "encodec_24khz") return config;
+  if (name == "encodec_48khz") {
+    config.target_bandwidths = {3.0, 6.0, 12.0, 24.0};
+    config.sampling_rate = 48000;
+    config.audio_channels = 2;
+    config.normalize = true;
+    config.chunk_length_s = 1.0;
+    config.overlap = 0.01;
+    config.norm_type = "time_group_norm";
+    config.use_causal_conv = false;
+    return config;
+  }
+  return absl::NotFoundError(absl::StrCat("no EnCodec preset '", name,
+                                          "'; presets: encodec_24khz, encodec_48khz"));
+}
+
+namespace {
+
+// Reads json[field] into `out` when present and not null.
+template <typename T>
+absl::Status ReadField(const nlohmann::json& json, const char* field, T& out) {
+  auto it = json.find(field);
+  if (it == json.end() || it->is_null()) return absl::OkStatus();
+  try {
+    out = it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("EnCodec config field '", field, "' has the wrong type: ", it->dump()));
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
+absl::Status ReadOptionalField(const nlohmann::json& json, const char* field,
+                               std::optional<T>& out) {
+  auto it = json.find(field);
+  if (it == json.end()) return absl::OkStatus();
+  if (it->is_null()) {
+    out.reset();
+    return absl::OkStatus();
+  }
+  T value;
+  RETURN_IF_ERROR(ReadField(json, field, value));
+  out = value;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<EncodecConfig> EncodecConfigFromJson(const nlohmann::json& json,
+                                                    EncodecConfig c) {
+  if (!json.is_object()) return absl::InvalidArgumentError("EnCodec config is not a JSON object");
+  RETURN_IF_ERROR(ReadField(json, "target_bandwidths", c.target_bandwidths));
+  RETURN_IF_ERROR(ReadField(json, "sampling_rate", c.sampling_rate));
+  RETURN_IF_ERROR(ReadField(json, "audio_channels", c.audio_channels));
+  RETURN_IF_ERROR(ReadField(json, "normalize", c.normalize));
+  RETURN_IF_ERROR(ReadOptionalField(json, "chunk_length_s", c.chunk_length_s));
+  RETURN_IF_ERROR(ReadOptionalField(json, "overlap", c.overlap));
+  RETURN_IF_ERROR(ReadField(json, "hidden_size", c.hidden_size));
+  RETURN_IF_ERROR(ReadField(json, "num_filters", c.num_filters));
+  RETURN_IF_ERROR(ReadField(json, "num_residual_layers", c.num_residual_layers));
+  RETURN_IF_ERROR(ReadField(json, "upsampling_ratios", c.upsampling_ratios));
+  RETURN_IF_ERROR(ReadField(json, "norm_type", c.norm_type));
+  RETURN_IF_ERROR(ReadField(json, "kernel_size", c.kernel_size));
+  RETURN_IF_ERROR(ReadField(json, "last_kernel_size", c.last_kernel_size));
+  RETURN_IF_ERROR(ReadField(json, "residual_kernel_size", c.residual_kernel_size));
+  RETURN_IF_ERROR(ReadField(json, "dilation_growth_rate", c.dilation_growth_rate));
+  RETURN_IF_ERROR(ReadField(json, "use_causal_conv", c.use_causal_conv));
+  RETURN_IF_ERROR(ReadField(json, "pad_mode", c.pad_mode));
+  RETURN_IF_ERROR(ReadField(json, "compress", c.compress));
+  RETURN_IF_ERROR(ReadField(json, "num_lstm_layers", c.num_lstm_layers));
+  RETURN_IF_ERROR(ReadField(json, "trim_right_ratio", c.trim_right_ratio));
+  RETURN_IF_ERROR(ReadField(json, "codebook_size", c.codebook_size));
+  // HF leaves codebook_dim null to mean hidden_size.
+  c.codebook_dim = c.hidden_size;
+  RETURN_IF_ERROR(ReadField(json, "codebook_dim", c.codebook_dim));
+  RETURN_IF_ERROR(ReadField(json, "use_conv_shortcut", c.use_conv_shortcut));
+  RETURN_IF_ERROR(c.Validate());
+  return c;
+}
+
+}  // namespace codec::encodec

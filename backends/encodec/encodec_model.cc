@@ -1,0 +1,149 @@
+#include "backends/encodec/encodec_model.h"
+
+#include <ATen/ATen.h>
+
+#include "absl/strings/str_cat.h"
+#include "backends/core/status_macros.h"
+#include "backends/encodec/hf_layout.h"
+#include "backends/nn/parameter_loading.h"
+#include "backends/nn/weight_norm.h"
+
+namespace codec::encodec {
+namespace {
+
+CodeLevel LevelFromTensor(const at::Tensor& codes) {  // [n_q, frames] int64
+  CodeLevel level;
+  level.num_codebooks = static_cast<int>(codes.size(0));
+  level.frames = codes.size(1);
+  const at::Tensor flat = codes.to(at::kLong).contiguous();
+  const int64_t* data = flat.data_ptr<int64_t>();
+  level.values.assign(data, data + flat.numel());
+  return level;
+}
+
+at::Tensor TensorFromLevel(const CodeLevel& level) {  // -> [n_q, frames] int64
+  at::Tensor codes = at::empty({level.num_codebooks, level.frames}, at::kLong);
+  std::copy(level.values.begin(), level.values.end(), codes.data_ptr<int64_t>());
+  return codes;
+}
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Upstream's triangular-window overlap-add of decoded segments.
+at::Tensor LinearOverlapAdd(const std::vector<at::Tensor>& frames, int64_t stride) {
+  const int64_t total = stride * static_cast<int64_t>(frames.size() - 1) + frames.back().size(-1);
+  const at::Tensor t = at::linspace(0, 1, frames[0].size(-1) + 2).slice(0, 1, -1);
+  const at::Tensor weight = 0.5 - (t - 0.5).abs();
+  at::Tensor sum_weight = at::zeros({total});
+  at::Tensor out = at::zeros({frames[0].size(0), total});
+  int64_t offset = 0;
+  for (const at::Tensor& frame : frames) {
+    const int64_t length = frame.size(-1);
+    const at::Tensor w = weight.slice(0, 0, length);
+    out.slice(-1, offset, offset + length) += w * frame;
+    sum_weight.slice(0, offset, offset + length) += w;
+    offset += stride;
+  }
+  return out / sum_weight;
+}
+
+}  // namespace
+
+EncodecModel::EncodecModel(EncodecConfig config) : config_(std::move(config)) {
+  encoder_ = register_module("encoder", SeanetEncoder(config_));
+  decoder_ = register_module("decoder", SeanetDecoder(config_));
+  quantizer_ = register_module(
+      "quantizer",
+      nn::EuclideanRvq(config_.hidden_size, config_.codebook_size, config_.num_quantizers()));
+}
+
+Codes EncodecModel::Encode(const at::Tensor& audio, int n_q) const {
+  c10::InferenceMode inference;
+  const int64_t length = audio.size(-1);
+  const int64_t segment = config_.segment_length() > 0 ? config_.segment_length() : length;
+  const int64_t stride = config_.segment_length() > 0 ? config_.segment_stride() : length;
+  Codes codes;
+  codes.num_samples = length;
+  std::vector<at::Tensor> segment_codes;
+  for (int64_t offset = 0; offset < length; offset += stride) {
+    at::Tensor x = audio.slice(-1, offset, std::min(length, offset + segment)).unsqueeze(0);
+    if (config_.normalize) {
+      const at::Tensor mono = x.mean(1, /*keepdim=*/true);
+      const at::Tensor scale = mono.pow(2).mean(2, /*keepdim=*/true).sqrt() + 1e-8;
+      x = x / scale;
+      codes.scales.push_back(scale.item<float>());
+    }
+    const at::Tensor latent = encoder_.ptr()->forward(x);
+    segment_codes.push_back(quantizer_.ptr()->Encode(latent, n_q).squeeze(1));
+  }
+  codes.levels.push_back(LevelFromTensor(at::cat(segment_codes, /*dim=*/1)));
+  return codes;
+}
+
+absl::StatusOr<std::vector<int64_t>> EncodecModel::SegmentLengths(const Codes& codes) const {
+  const int64_t frames = codes.levels[0].frames;
+  const int64_t hop = config_.hop_length();
+  if (config_.segment_length() == 0) return std::vector<int64_t>{frames * hop};
+  const int64_t segment = config_.segment_length();
+  const int64_t stride = config_.segment_stride();
+  // The segment boundaries follow from the encoded length alone; without it
+  // they are ambiguous (a trailing short segment may or may not exist).
+  if (codes.num_samples <= 0) {
+    return absl::InvalidArgumentError(
+        "codes of a segmented model must carry num_samples, the encoded length");
+  }
+  const int64_t length = codes.num_samples;
+  std::vector<int64_t> lengths;
+  int64_t total_frames = 0;
+  for (int64_t offset = 0; offset < length; offset += stride) {
+    lengths.push_back(std::min(segment, length - offset));
+    total_frames += CeilDiv(lengths.back(), hop);
+  }
+  if (total_frames != frames || (config_.normalize && lengths.size() != codes.scales.size())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "codes do not fit this model's ", segment, "-sample segments: ", frames, " frames and ",
+        codes.scales.size(), " scales, but ", length, " samples make ", lengths.size(),
+        " segments of ", total_frames, " frames in all"));
+  }
+  return lengths;
+}
+
+at::Tensor EncodecModel::DecodeSegment(const at::Tensor& codes, std::optional<float> scale) const {
+  const at::Tensor latent = quantizer_.ptr()->Decode(codes.unsqueeze(1));
+  at::Tensor out = decoder_.ptr()->forward(latent).squeeze(0);
+  return scale ? out * *scale : out;
+}
+
+absl::StatusOr<at::Tensor> EncodecModel::Decode(const Codes& codes) const {
+  c10::InferenceMode inference;
+  ASSIGN_OR_RETURN(std::vector<int64_t> lengths, SegmentLengths(codes));
+  const at::Tensor all_codes = TensorFromLevel(codes.levels[0]);
+  std::vector<at::Tensor> decoded;
+  int64_t frame = 0;
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    const int64_t frames = CeilDiv(lengths[i], config_.hop_length());
+    std::optional<float> scale;
+    if (config_.normalize) scale = codes.scales[i];
+    decoded.push_back(DecodeSegment(all_codes.slice(1, frame, frame + frames), scale));
+    frame += frames;
+  }
+  at::Tensor out = decoded.size() == 1 ? decoded[0]
+                                       : LinearOverlapAdd(decoded, config_.segment_stride());
+  if (codes.num_samples > 0 && codes.num_samples < out.size(-1)) {
+    out = out.slice(-1, 0, codes.num_samples);
+  }
+  return out.contiguous();
+}
+
+absl::StatusOr<std::shared_ptr<const EncodecModel>> BuildEncodecModel(
+    const EncodecConfig& config, io::Checkpoint checkpoint) {
+  RETURN_IF_ERROR(config.Validate());
+  auto model = std::make_shared<EncodecModel>(config);
+  io::StateDict tensors = FromHuggingFaceLayout(std::move(checkpoint.tensors), *model);
+  RETURN_IF_ERROR(nn::FoldWeightNorm(tensors));
+  RETURN_IF_ERROR(nn::LoadParameters(*model, tensors));
+  model->eval();
+  return std::shared_ptr<const EncodecModel>(std::move(model));
+}
+
+}  // namespace codec::encodec

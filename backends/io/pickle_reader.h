@@ -1,0 +1,23 @@
+#ifndef BACKENDS_IO_PICKLE_READER_H_
+#define BACKENDS_IO_PICKLE_READER_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "backends/io/py_value.h"
+
+namespace codec::io {
+
+// Unpickles the `data.pkl` record of a zip-format torch.save checkpoint.
+//
+// A strict subset of the pickle protocol (0-5 opcodes for plain data,
+// memo, persistent ids) is accepted; the only callables honoured are
+// collections.OrderedDict, torch._utils._rebuild_tensor_v2 /
+// _rebuild_parameter and the torch.*Storage classes, so loading a checkpoint
+// can never construct arbitrary objects. Anything else is an UNIMPLEMENTED
+// error naming the opcode or global; malformed input is DATA_LOSS.
+absl::StatusOr<PyValuePtr> UnpickleCheckpoint(const std::string& pickle);
+
+}  // namespace codec::io
+
+#endif  // BACKENDS_IO_PICKLE_READER_H_

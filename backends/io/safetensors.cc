@@ -1,0 +1,89 @@
+#include "backends/io/safetensors.h"
+
+#include <algorithm>
+
+#include <c10/core/ScalarType.h>
+
+#include "absl/strings/str_cat.h"
+#include "backends/core/status_macros.h"
+#include "backends/io/tensor_bytes.h"
+
+namespace codec::io {
+namespace {
+
+absl::Status Corrupt(const std::string& what) {
+  return absl::DataLossError(absl::StrCat("corrupt safetensors file: ", what));
+}
+
+struct Span {
+  uint64_t begin, end;
+  std::string name;
+};
+
+}  // namespace
+
+absl::StatusOr<Checkpoint> ParseSafetensors(const std::string& bytes) {
+  if (bytes.size() < 8) return Corrupt("shorter than its 8-byte header length");
+  uint64_t header_len = 0;
+  for (int i = 0; i < 8; ++i) {
+    header_len |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[i])) << (8 * i);
+  }
+  if (header_len > bytes.size() - 8) return Corrupt("header runs past the end of the file");
+  nlohmann::json header =
+      nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + header_len, nullptr,
+                            /*allow_exceptions=*/false);
+  if (!header.is_object()) return Corrupt("header is not a JSON object");
+  const uint64_t data_start = 8 + header_len;
+  const uint64_t data_size = bytes.size() - data_start;
+
+  Checkpoint checkpoint;
+  std::vector<Span> spans;
+  for (const auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") continue;
+    if (!entry.is_object() || !entry.contains("dtype") || !entry["dtype"].is_string() ||
+        !entry.contains("shape") || !entry["shape"].is_array() ||
+        !entry.contains("data_offsets") || !entry["data_offsets"].is_array() ||
+        entry["data_offsets"].size() != 2) {
+      return Corrupt(absl::StrCat("entry '", name, "' lacks dtype, shape or data_offsets"));
+    }
+    const std::string dtype_name = entry["dtype"].get<std::string>();
+    std::optional<c10::ScalarType> dtype = DtypeFromSafetensors(dtype_name);
+    if (!dtype) {
+      return absl::UnimplementedError(
+          absl::StrCat("safetensors entry '", name, "' has unsupported dtype ", dtype_name));
+    }
+    std::vector<int64_t> shape;
+    uint64_t numel = 1;
+    for (const auto& dim : entry["shape"]) {
+      if (!dim.is_number_unsigned()) return Corrupt(absl::StrCat("entry '", name, "' has a bad shape"));
+      shape.push_back(dim.get<int64_t>());
+      numel *= dim.get<uint64_t>();
+    }
+    const auto& offsets = entry["data_offsets"];
+    if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned()) {
+      return Corrupt(absl::StrCat("entry '", name, "' has bad data_offsets"));
+    }
+    const uint64_t begin = offsets[0].get<uint64_t>();
+    const uint64_t end = offsets[1].get<uint64_t>();
+    if (begin > end || end > data_size) {
+      return Corrupt(absl::StrCat("entry '", name, "' lies outside the data block"));
+    }
+    if (end - begin != numel * c10::elementSize(*dtype)) {
+      return Corrupt(absl::StrCat("entry '", name, "' holds ", end - begin, " bytes but its shape needs ",
+                                  numel * c10::elementSize(*dtype)));
+    }
+    spans.push_back({begin, end, name});
+    checkpoint.tensors[name] = TensorFromBytes(bytes.data() + data_start + begin, *dtype, shape);
+  }
+  std::sort(spans.begin(), spans.end(),
+            [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  for (size_t i = 1; i < spans.size(); ++i) {
+    if (spans[i].begin < spans[i - 1].end) {
+      return Corrupt(absl::StrCat("entries '", spans[i - 1].name, "' and '", spans[i].name,
+                                  "' overlap"));
+    }
+  }
+  return checkpoint;
+}
+
+}  // namespace codec::io

@@ -1,0 +1,16 @@
+#ifndef BACKENDS_IO_TORCH_CHECKPOINT_H_
+#define BACKENDS_IO_TORCH_CHECKPOINT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "backends/io/checkpoint.h"
+
+namespace codec::io {
+
+// Reads a zip-format torch.save file from memory (see LoadCheckpoint).
+absl::StatusOr<Checkpoint> ParseTorchCheckpoint(std::string bytes);
+
+}  // namespace codec::io
+
+#endif  // BACKENDS_IO_TORCH_CHECKPOINT_H_

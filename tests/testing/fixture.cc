@@ -1,0 +1,60 @@
+#include "tests/testing/fixture.h"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "backends/core/status_macros.h"
+#include "backends/io/codes_npz.h"
+#include "backends/io/npz.h"
+#include "backends/io/wav.h"
+
+namespace codec::testing {
+
+absl::StatusOr<Fixture> LoadFixture(const std::string& name) {
+  Fixture f;
+  f.dir = absl::StrCat("tests/fixtures/", name);
+  std::ifstream meta(f.dir + "/meta.json");
+  if (!meta) return absl::NotFoundError(absl::StrCat("no fixture ", f.dir));
+  f.meta = nlohmann::json::parse(meta);
+  ASSIGN_OR_RETURN(f.input, io::ReadWav(f.dir + "/input.wav"));
+  ASSIGN_OR_RETURN(io::NpzFile npz, io::ReadNpz(f.dir + "/expected.npz"));
+  ASSIGN_OR_RETURN(f.expected_codes, io::CodesFromNpz(npz, f.dir + "/expected.npz"));
+  f.expected_codes.num_samples = f.meta.at("num_samples").get<int64_t>();
+  const io::NpyArray& decoded = npz.at("decoded");
+  f.expected_decode.sample_rate = f.meta.at("sample_rate").get<int>();
+  f.expected_decode.channels = static_cast<int>(decoded.shape[0]);
+  ASSIGN_OR_RETURN(f.expected_decode.samples, io::AsFloat32(decoded));
+  return f;
+}
+
+CodesAgreement CompareCodes(const Codes& actual, const Codes& expected) {
+  CodesAgreement agreement;
+  if (actual.levels.size() != expected.levels.size()) return agreement;
+  int64_t same = 0, total = 0;
+  for (size_t l = 0; l < actual.levels.size(); ++l) {
+    const CodeLevel& a = actual.levels[l];
+    const CodeLevel& e = expected.levels[l];
+    if (a.num_codebooks != e.num_codebooks || a.frames != e.frames) return agreement;
+    for (size_t i = 0; i < a.values.size(); ++i) same += a.values[i] == e.values[i];
+    total += static_cast<int64_t>(a.values.size());
+  }
+  agreement.same_shape = true;
+  agreement.identical_fraction = total > 0 ? static_cast<double>(same) / total : 0;
+  return agreement;
+}
+
+double MaxAbsDiff(const Audio& actual, const Audio& expected) {
+  if (actual.channels != expected.channels || actual.samples.size() != expected.samples.size()) {
+    return std::numeric_limits<double>::infinity();
+  }
+  double max_diff = 0;
+  for (size_t i = 0; i < actual.samples.size(); ++i) {
+    max_diff = std::max(max_diff, std::abs(static_cast<double>(actual.samples[i]) -
+                                           expected.samples[i]));
+  }
+  return max_diff;
+}
+
+}  // namespace codec::testing

@@ -1,0 +1,35 @@
+#ifndef TESTS_TESTING_FIXTURE_H_
+#define TESTS_TESTING_FIXTURE_H_
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "backends/core/audio.h"
+#include "backends/core/codes.h"
+
+namespace codec::testing {
+
+// One reference-parity case from tests/fixtures/<name>/.
+struct Fixture {
+  std::string dir;        // tests/fixtures/<name>
+  nlohmann::json meta;    // meta.json
+  Audio input;            // input.wav
+  Codes expected_codes;   // expected.npz codes / codes_<i>, scales, num_samples
+  Audio expected_decode;  // expected.npz decoded
+};
+
+absl::StatusOr<Fixture> LoadFixture(const std::string& name);
+
+// Figures of agreement with the reference.
+struct CodesAgreement {
+  bool same_shape = false;
+  double identical_fraction = 0;  // Over all codes, when shapes agree.
+};
+CodesAgreement CompareCodes(const Codes& actual, const Codes& expected);
+double MaxAbsDiff(const Audio& actual, const Audio& expected);  // inf if shapes differ.
+
+}  // namespace codec::testing
+
+#endif  // TESTS_TESTING_FIXTURE_H_

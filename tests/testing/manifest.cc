@@ -1,0 +1,40 @@
+#include "tests/testing/manifest.h"
+
+#include <fstream>
+
+#include <ATen/ATen.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace codec::testing {
+
+absl::StatusOr<io::StateDict> StateDictFromManifest(const std::string& preset) {
+  const std::string path = absl::StrCat("tests/fixtures/manifests/", preset, ".tsv");
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("no manifest ", path));
+  io::StateDict dict;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> fields = absl::StrSplit(line, '\t');
+    if (fields.size() != 3) return absl::DataLossError(absl::StrCat("bad manifest line: ", line));
+    std::vector<int64_t> shape;
+    if (!fields[1].empty()) {
+      for (absl::string_view dim : absl::StrSplit(fields[1], 'x')) {
+        int64_t value = 0;
+        if (!absl::SimpleAtoi(dim, &value)) {
+          return absl::DataLossError(absl::StrCat("bad shape in manifest line: ", line));
+        }
+        shape.push_back(value);
+      }
+    }
+    const at::ScalarType dtype = fields[2] == "int64" ? at::kLong : at::kFloat;
+    dict[fields[0]] = dtype == at::kLong ? at::zeros(shape, dtype)
+                                         : at::randn(shape, dtype).abs() * 0.1 + 0.01;
+  }
+  return dict;
+}
+
+}  // namespace codec::testing

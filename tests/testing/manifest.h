@@ -1,0 +1,18 @@
+#ifndef TESTS_TESTING_MANIFEST_H_
+#define TESTS_TESTING_MANIFEST_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "backends/io/checkpoint.h"
+
+namespace codec::testing {
+
+// A state dict with the names, shapes and dtypes listed in
+// tests/fixtures/manifests/<preset>.tsv (the published checkpoint's), filled
+// with small random values (weight-norm gains with ones).
+absl::StatusOr<io::StateDict> StateDictFromManifest(const std::string& preset);
+
+}  // namespace codec::testing
+
+#endif  // TESTS_TESTING_MANIFEST_H_
