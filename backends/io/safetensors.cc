@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <ATen/core/Tensor.h>
 #include <c10/core/ScalarType.h>
 
 #include "absl/strings/str_cat.h"
@@ -20,7 +21,38 @@ struct Span {
   std::string name;
 };
 
+std::optional<std::string> SafetensorsDtypeName(c10::ScalarType dtype) {
+  for (const char* name : {"F32", "F64", "F16", "BF16", "I64", "I32", "I16", "I8", "U8", "BOOL"}) {
+    if (DtypeFromSafetensors(name) == dtype) return std::string(name);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+absl::StatusOr<std::string> SerializeSafetensors(const StateDict& tensors) {
+  nlohmann::json header = nlohmann::json::object();
+  std::string data;
+  for (const auto& [name, tensor] : tensors) {
+    std::optional<std::string> dtype = SafetensorsDtypeName(tensor.scalar_type());
+    if (!dtype) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", name, "' has a dtype safetensors cannot hold"));
+    }
+    const at::Tensor contiguous = tensor.contiguous();
+    const size_t begin = data.size();
+    data.append(static_cast<const char*>(contiguous.data_ptr()),
+                contiguous.numel() * contiguous.element_size());
+    header[name] = {{"dtype", *dtype},
+                    {"shape", contiguous.sizes().vec()},
+                    {"data_offsets", {begin, data.size()}}};
+  }
+  std::string header_text = header.dump();
+  header_text.append((8 - header_text.size() % 8) % 8, ' ');  // Align the data block.
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((header_text.size() >> (8 * i)) & 0xFF);
+  return out + header_text + data;
+}
 
 absl::StatusOr<Checkpoint> ParseSafetensors(const std::string& bytes) {
   if (bytes.size() < 8) return Corrupt("shorter than its 8-byte header length");

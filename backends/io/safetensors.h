@@ -15,6 +15,10 @@ namespace codec::io {
 // and unknown dtypes are UNIMPLEMENTED.
 absl::StatusOr<Checkpoint> ParseSafetensors(const std::string& bytes);
 
+// Serialises `tensors` (contiguous CPU tensors of a supported dtype) as a
+// .safetensors file, e.g. to export folded weights.
+absl::StatusOr<std::string> SerializeSafetensors(const StateDict& tensors);
+
 }  // namespace codec::io
 
 #endif  // BACKENDS_IO_SAFETENSORS_H_

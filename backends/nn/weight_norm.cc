@@ -40,13 +40,14 @@ absl::Status FoldPair(io::StateDict& dict, const std::string& base, const Layout
                                                    ShapeString(g), ", which does not fit '",
                                                    v_key, "' of shape ", ShapeString(v)));
   }
-  const at::Tensor norm = v.reshape({v.size(0), -1}).norm(2, 1).view(g.sizes());
   const std::string weight_key = base + ".weight";
   if (dict.count(weight_key)) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", weight_key, "' is given both plainly and weight-normalised"));
   }
-  dict[weight_key] = v * (g / norm);
+  // The same kernel PyTorch's weight_norm runs on every forward, so the
+  // folded weight is bit-identical to the reference's.
+  dict[weight_key] = at::_weight_norm(v, g, /*dim=*/0);
   dict.erase(g_key);
   dict.erase(v_key);
   return absl::OkStatus();

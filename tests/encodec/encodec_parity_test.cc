@@ -11,6 +11,8 @@ namespace {
 
 class EncodecParityTest : public ::testing::TestWithParam<std::string> {
  protected:
+  static void SetUpTestSuite() { testing::UseReferenceThreadCount(); }
+
   void SetUp() override {
     absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture(GetParam());
     ASSERT_TRUE(fixture.ok()) << fixture.status();

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <limits>
 
+#include <ATen/Parallel.h>
+
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/codes_npz.h"
@@ -28,6 +30,8 @@ absl::StatusOr<Fixture> LoadFixture(const std::string& name) {
   ASSIGN_OR_RETURN(f.expected_decode.samples, io::AsFloat32(decoded));
   return f;
 }
+
+void UseReferenceThreadCount() { at::set_num_threads(2); }
 
 CodesAgreement CompareCodes(const Codes& actual, const Codes& expected) {
   CodesAgreement agreement;

@@ -1,0 +1,42 @@
+#include "backends/io/npz.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "backends/core/status_macros.h"
+#include "backends/io/zip_reader.h"
+#include "backends/io/zip_writer.h"
+
+namespace codec::io {
+namespace {
+
+absl::StatusOr<NpzFile> ParseNpz(const ZipReader& zip) {
+  NpzFile arrays;
+  for (const std::string& entry : zip.names()) {
+    if (!absl::EndsWith(entry, ".npy")) continue;
+    const std::string name = entry.substr(0, entry.size() - 4);
+    ASSIGN_OR_RETURN(std::string bytes, zip.Read(entry));
+    ASSIGN_OR_RETURN(arrays[name], ParseNpy(bytes, name));
+  }
+  return arrays;
+}
+
+}  // namespace
+
+absl::StatusOr<NpzFile> ReadNpz(const std::string& path) {
+  ASSIGN_OR_RETURN(ZipReader zip, ZipReader::OpenFile(path));
+  absl::StatusOr<NpzFile> arrays = ParseNpz(zip);
+  if (!arrays.ok()) {
+    return absl::Status(arrays.status().code(),
+                        absl::StrCat(path, ": ", arrays.status().message()));
+  }
+  return arrays;
+}
+
+absl::Status WriteNpz(const std::string& path, const NpzFile& arrays) {
+  ZipWriter zip;
+  for (const auto& [name, array] : arrays) zip.Add(name + ".npy", SerializeNpy(array));
+  ASSIGN_OR_RETURN(std::string bytes, std::move(zip).Finish());
+  return WriteFileBytes(path, bytes);
+}
+
+}  // namespace codec::io

@@ -1,0 +1,64 @@
+#include "backends/core/codes.h"
+
+#include <gtest/gtest.h>
+
+namespace codec {
+namespace {
+
+Codes TwoByThree() {
+  Codes codes;
+  codes.levels.push_back({2, 3, {1, 2, 3, 4, 5, 6}});
+  return codes;
+}
+
+TEST(CodesTest, FlattenIsCodebookMajorAndRoundTrips) {
+  const Codes codes = TwoByThree();
+  const std::vector<uint32_t> flat = codes.Flatten();
+  EXPECT_EQ(flat, (std::vector<uint32_t>{1, 2, 3, 4, 5, 6}));
+  absl::StatusOr<Codes> back = CodesFromFlat(flat, 2);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->levels.size(), 1u);
+  EXPECT_EQ(back->levels[0].num_codebooks, 2);
+  EXPECT_EQ(back->levels[0].frames, 3);
+  EXPECT_EQ(back->levels[0].at(1, 0), 4u);
+  EXPECT_EQ(back->levels[0].values, codes.levels[0].values);
+}
+
+TEST(CodesTest, FlattenConcatenatesLevels) {
+  Codes codes;
+  codes.levels.push_back({1, 2, {7, 8}});
+  codes.levels.push_back({1, 4, {1, 2, 3, 4}});
+  EXPECT_EQ(codes.Flatten(), (std::vector<uint32_t>{7, 8, 1, 2, 3, 4}));
+  EXPECT_EQ(codes.total_codebooks(), 2);
+}
+
+TEST(CodesTest, FromFlatRejectsUnevenSplit) {
+  const std::vector<uint32_t> tokens = {1, 2, 3, 4, 5};
+  absl::StatusOr<Codes> codes = CodesFromFlat(tokens, 2);
+  EXPECT_EQ(codes.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(codes.status().message().find("5 tokens"), std::string::npos);
+  EXPECT_EQ(CodesFromFlat(tokens, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodesFromFlat({}, 1).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CodesTest, ValidateNamesOutOfRangeCode) {
+  Codes codes = TwoByThree();
+  EXPECT_TRUE(codes.Validate(7).ok());
+  const absl::Status status = codes.Validate(6);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("code 6"), std::string::npos) << status;
+  EXPECT_NE(status.message().find("codebook 1, frame 2"), std::string::npos) << status;
+}
+
+TEST(CodesTest, ValidateRejectsInconsistentShapes) {
+  Codes codes = TwoByThree();
+  codes.levels[0].values.pop_back();
+  EXPECT_EQ(codes.Validate(100).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Codes{}.Validate(100).code(), absl::StatusCode::kInvalidArgument);
+  Codes empty_level;
+  empty_level.levels.push_back({1, 0, {}});
+  EXPECT_EQ(empty_level.Validate(100).code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace codec
