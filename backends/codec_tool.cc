@@ -9,6 +9,9 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
+
+#include <ATen/Parallel.h>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +37,8 @@ ABSL_FLAG(std::string, noise, "on", "decode: decoder noise (SNAC), on or off.");
 ABSL_FLAG(std::optional<uint64_t>, seed, std::nullopt, "decode: seed for reproducible noise.");
 ABSL_FLAG(std::string, input, "", "Input file (.wav for encode, .npz for decode).");
 ABSL_FLAG(std::string, output, "", "Output file (.npz for encode, .wav or .npy for decode).");
+ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
+          "Intra-op threads (float results depend on it; PyTorch uses one per core).");
 
 namespace codec {
 namespace {
@@ -136,6 +141,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: " << absl::ProgramUsageMessage() << "\n";
     return 2;
   }
+  at::set_num_threads(std::max(1, absl::GetFlag(FLAGS_threads)));
   const std::string command = args[1];
   absl::Status status;
   if (command == "encode") {
