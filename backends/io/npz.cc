@@ -9,12 +9,14 @@
 namespace codec::io {
 namespace {
 
+constexpr absl::string_view kSuffix = ".npy";
+
 absl::StatusOr<NpzFile> ParseNpz(const ZipReader& zip) {
   NpzFile arrays;
   for (const std::string& entry : zip.names()) {
-    if (!absl::EndsWith(entry, ".npy")) continue;
-    const std::string name = entry.substr(0, entry.size() - 4);
-    ASSIGN_OR_RETURN(std::string bytes, zip.Read(entry));
+    if (!absl::EndsWith(entry, kSuffix)) continue;
+    const std::string name = entry.substr(0, entry.size() - kSuffix.size());
+    ASSIGN_OR_RETURN(const std::string bytes, zip.Read(entry));
     ASSIGN_OR_RETURN(arrays[name], ParseNpy(bytes, name));
   }
   return arrays;
@@ -23,7 +25,7 @@ absl::StatusOr<NpzFile> ParseNpz(const ZipReader& zip) {
 }  // namespace
 
 absl::StatusOr<NpzFile> ReadNpz(const std::string& path) {
-  ASSIGN_OR_RETURN(ZipReader zip, ZipReader::OpenFile(path));
+  ASSIGN_OR_RETURN(const ZipReader zip, ZipReader::OpenFile(path));
   absl::StatusOr<NpzFile> arrays = ParseNpz(zip);
   if (!arrays.ok()) {
     return absl::Status(arrays.status().code(),
@@ -34,8 +36,8 @@ absl::StatusOr<NpzFile> ReadNpz(const std::string& path) {
 
 absl::Status WriteNpz(const std::string& path, const NpzFile& arrays) {
   ZipWriter zip;
-  for (const auto& [name, array] : arrays) zip.Add(name + ".npy", SerializeNpy(array));
-  ASSIGN_OR_RETURN(std::string bytes, std::move(zip).Finish());
+  for (const auto& [name, array] : arrays) zip.Add(absl::StrCat(name, kSuffix), SerializeNpy(array));
+  ASSIGN_OR_RETURN(const std::string bytes, std::move(zip).Finish());
   return WriteFileBytes(path, bytes);
 }
 

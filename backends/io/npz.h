@@ -10,12 +10,16 @@
 
 namespace codec::io {
 
-// The arrays of a numpy .npz file by name (without ".npy").
+// The arrays of a numpy .npz file, keyed by entry name without ".npy".
 using NpzFile = std::map<std::string, NpyArray>;
 
-// Reads np.savez and np.savez_compressed files; errors name the path.
+// Reads a file written by np.savez or np.savez_compressed (stored or
+// deflated entries); entries not named *.npy are ignored. A missing file is
+// NOT_FOUND; a corrupt archive or array DATA_LOSS. Errors name the path.
 absl::StatusOr<NpzFile> ReadNpz(const std::string& path);
-// Writes an uncompressed .npz that numpy's np.load reads.
+
+// Writes `arrays` as an uncompressed .npz, as np.savez does. Each array
+// must be consistent (data size matching dtype and shape).
 absl::Status WriteNpz(const std::string& path, const NpzFile& arrays);
 
 }  // namespace codec::io

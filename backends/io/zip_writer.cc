@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <fstream>
 
@@ -10,9 +11,14 @@
 namespace codec::io {
 namespace {
 
+constexpr uint64_t kMax16 = 0xFFFF;
+constexpr uint64_t kMax32 = 0xFFFFFFFF;  // Also the ZIP64 marker, so never written.
+
 void Put(std::string& out, uint64_t value, int width) {
   for (int i = 0; i < width; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
 }
+
+absl::Status TooLarge() { return absl::ResourceExhaustedError("zip archive exceeds 4 GiB"); }
 
 }  // namespace
 
@@ -21,18 +27,25 @@ void ZipWriter::Add(const std::string& name, std::string data) {
 }
 
 absl::StatusOr<std::string> ZipWriter::Finish() && {
-  constexpr uint64_t kLimit = 0xFFFFFFFFu;
+  if (entries_.size() >= kMax16) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("zip archive has ", entries_.size(), " entries, the limit is 65534"));
+  }
   std::string out, directory;
   for (const Entry& entry : entries_) {
-    const uint64_t offset = out.size();
-    if (entry.data.size() >= kLimit || offset >= kLimit) {
-      return absl::ResourceExhaustedError("zip archive exceeds 4 GiB");
+    if (entry.name.size() > kMax16) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "zip entry name '", entry.name.substr(0, 64), "...' is longer than 65535 bytes"));
     }
-    const uint32_t crc = static_cast<uint32_t>(
-        crc32(0L, reinterpret_cast<const Bytef*>(entry.data.data()),
-              static_cast<uInt>(entry.data.size())));
+    const uint64_t offset = out.size();
+    if (entry.data.size() >= kMax32 || offset >= kMax32) return TooLarge();
+    uLong crc = crc32(0L, Z_NULL, 0);
+    // crc32() takes at most 4 GiB - 1 bytes, which the check above ensures.
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(entry.data.data()),
+                static_cast<uInt>(entry.data.size()));
     // Fields shared by the local header and the central directory entry:
-    // version needed, flags, method (stored), time, date (1980-01-01), crc, sizes, name length.
+    // version needed (2.0), flags, method (stored), time, date (1980-01-01),
+    // CRC, compressed and uncompressed sizes, name length.
     std::string common;
     Put(common, 20, 2);
     Put(common, 0, 2);
@@ -62,9 +75,7 @@ absl::StatusOr<std::string> ZipWriter::Finish() && {
     directory += entry.name;
   }
   const uint64_t directory_offset = out.size();
-  if (directory_offset + directory.size() >= kLimit) {
-    return absl::ResourceExhaustedError("zip archive exceeds 4 GiB");
-  }
+  if (directory_offset >= kMax32 || directory.size() >= kMax32) return TooLarge();
   out += directory;
   Put(out, 0x06054b50, 4);
   Put(out, 0, 4);  // Disk numbers.
@@ -77,11 +88,14 @@ absl::StatusOr<std::string> ZipWriter::Finish() && {
 }
 
 absl::Status WriteFileBytes(const std::string& path, const std::string& bytes) {
+  errno = 0;
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write '", path, "'"));
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.close();
-  if (!out) return absl::DataLossError(absl::StrCat("error writing '", path, "'"));
+  if (!out) {
+    const std::string message = absl::StrCat("cannot write '", path, "'");
+    return errno != 0 ? absl::ErrnoToStatus(errno, message) : absl::InternalError(message);
+  }
   return absl::OkStatus();
 }
 

@@ -9,12 +9,15 @@
 
 namespace codec::io {
 
-// Builds an uncompressed (stored) ZIP archive in memory, as numpy's
-// np.savez writes .npz files. Archives are limited to 4 GiB (no ZIP64).
+// Builds an uncompressed (stored) ZIP archive in memory, as np.savez does.
+// There is no ZIP64 support: archives are limited to 4 GiB and 65535 entries.
 class ZipWriter {
  public:
+  // Appends an entry; names are expected to be unique.
   void Add(const std::string& name, std::string data);
-  // The archive bytes; RESOURCE_EXHAUSTED past the 4 GiB limit.
+
+  // The archive bytes. RESOURCE_EXHAUSTED past the 4 GiB or entry-count
+  // limits; INVALID_ARGUMENT for a name longer than 65535 bytes.
   absl::StatusOr<std::string> Finish() &&;
 
  private:
@@ -25,7 +28,8 @@ class ZipWriter {
   std::vector<Entry> entries_;
 };
 
-// Writes `bytes` to `path`, replacing it; the error names the path.
+// Writes `bytes` to `path`, replacing it. Errors carry the errno-derived
+// code (e.g. NOT_FOUND for a missing directory) and name the path.
 absl::Status WriteFileBytes(const std::string& path, const std::string& bytes);
 
 }  // namespace codec::io

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# codec_tool end to end on the EnCodec fixtures: encode the reference input,
+# decode the result, and compare both with the reference (numpy).
+set -euo pipefail
+
+tool=backends/codec_tool
+fixtures=tests/fixtures
+out="${TEST_TMPDIR:-$(mktemp -d)}"
+python=/usr/bin/python3
+
+compare() {  # case, codes.npz, decoded.npy
+  "$python" - "$fixtures/$1/expected.npz" "$2" "$3" <<'PY'
+import sys, numpy as np
+expected, codes, decoded = np.load(sys.argv[1]), np.load(sys.argv[2]), np.load(sys.argv[3])
+same = (codes["codes"] == expected["codes"]).mean() if codes["codes"].shape == expected["codes"].shape else 0.0
+error = np.abs(decoded - expected["decoded"]).max() if decoded.shape == expected["decoded"].shape else np.inf
+assert codes["codes"].dtype == np.int64 and decoded.dtype == np.float32
+assert int(codes["num_samples"]) == expected["decoded"].shape[1]
+print(f"{sys.argv[1]}: codes identical {100 * same:.3f}%, decode max abs error {error:.3g}")
+sys.exit(0 if same >= 0.999 and error <= 1e-4 else 1)
+PY
+}
+
+for case in encodec24_tiny_bw6 encodec24_tiny_bw12 encodec48_tiny_stereo_bw6; do
+  bandwidth=$("$python" -c "import json; print(json.load(open('$fixtures/$case/meta.json'))['bandwidth'])")
+  "$tool" encode --threads=2 --model=encodec --weights="$fixtures/$case" --bandwidth="$bandwidth" \
+    --input="$fixtures/$case/input.wav" --output="$out/$case.npz"
+  "$tool" decode --threads=2 --model=encodec --weights="$fixtures/$case" \
+    --input="$out/$case.npz" --output="$out/$case.npy"
+  "$tool" decode --threads=2 --model=encodec --weights="$fixtures/$case" \
+    --input="$out/$case.npz" --output="$out/$case.wav"
+  compare "$case" "$out/$case.npz" "$out/$case.npy"
+done
+
+# A real recording at another rate and channel count is converted, and says so.
+"$tool" encode --model=encodec --weights="$fixtures/encodec24_tiny_bw6" --n_q=4 \
+  --input="$fixtures/audio/jfk.wav" --output="$out/jfk.npz" 2>"$out/stderr"
+grep -q "resampled 16000 Hz -> 24000 Hz" "$out/stderr"
+
+# info needs no weights.
+"$tool" info --model=encodec_48khz | grep -q '"sample_rate": 48000'
+
+# Errors: a clear message and a non-zero exit.
+expect_failure() {  # expected-text, command...
+  local text=$1
+  shift
+  if "$@" 2>"$out/err"; then echo "expected failure: $*"; exit 1; fi
+  grep -q "$text" "$out/err" || { echo "missing '$text' in:"; cat "$out/err"; exit 1; }
+}
+expect_failure "is not supported" "$tool" encode --model=encodec --weights="$fixtures/encodec24_tiny_bw6" \
+  --bandwidth=24 --input="$fixtures/encodec24_tiny_bw6/input.wav" --output="$out/x.npz"
+expect_failure "does not exist" "$tool" encode --model=encodec --weights="$fixtures/encodec24_tiny_bw6" \
+  --input="$out/none.wav" --output="$out/x.npz"
+expect_failure "unknown model" "$tool" info --model=nonesuch
+expect_failure "unknown command" "$tool" transmogrify --model=encodec_24khz
+expect_failure "made at 24000 Hz" "$tool" decode --model=encodec --weights="$fixtures/encodec48_tiny_stereo_bw6" \
+  --input="$out/encodec24_tiny_bw6.npz" --output="$out/x.wav"
+echo "codec_tool: all checks passed"
