@@ -2,8 +2,11 @@
 
 #include <sndfile.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -14,6 +17,22 @@ struct SndfileCloser {
   void operator()(SNDFILE* file) const { sf_close(file); }
 };
 using SndfilePtr = std::unique_ptr<SNDFILE, SndfileCloser>;
+
+// Samples read per sf_readf_float call; the header's frame count is not
+// trusted for allocation.
+constexpr sf_count_t kBlockSamples = 1 << 16;
+
+// A write failure with libsndfile's error `code` and `reason`: the
+// errno-derived code for system errors, otherwise INVALID_ARGUMENT
+// (libsndfile refused the parameters).
+absl::Status WriteError(const std::string& path, int code, const char* reason) {
+  const int system_error = errno;
+  const std::string message = absl::StrCat("cannot write audio '", path, "': ", reason);
+  if (code == SF_ERR_SYSTEM && system_error != 0) {
+    return absl::Status(absl::ErrnoToStatusCode(system_error), message);
+  }
+  return absl::InvalidArgumentError(message);
+}
 
 }  // namespace
 
@@ -28,22 +47,33 @@ absl::StatusOr<Audio> ReadWav(const std::string& path) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot read audio '", path, "': ", sf_strerror(nullptr)));
   }
-  if (info.frames <= 0 || info.channels <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("audio file '", path, "' holds no samples"));
+  if (info.channels < 1 || info.samplerate < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("audio file '", path, "' declares ",
+                                                   info.channels, " channel(s) at ",
+                                                   info.samplerate, " Hz"));
   }
-  std::vector<float> interleaved(static_cast<size_t>(info.frames) * info.channels);
-  const sf_count_t read = sf_readf_float(file.get(), interleaved.data(), info.frames);
-  if (read != info.frames) {
-    return absl::InvalidArgumentError(absl::StrCat("audio file '", path, "' is truncated: read ",
-                                                   read, " of ", info.frames, " frames"));
+  const sf_count_t block_frames = std::max<sf_count_t>(1, kBlockSamples / info.channels);
+  std::vector<float> block(static_cast<size_t>(block_frames * info.channels));
+  std::vector<float> interleaved;
+  sf_count_t read = 0;
+  while ((read = sf_readf_float(file.get(), block.data(), block_frames)) > 0) {
+    interleaved.insert(interleaved.end(), block.begin(), block.begin() + read * info.channels);
+  }
+  if (sf_error(file.get()) != SF_ERR_NO_ERROR) {
+    return absl::DataLossError(
+        absl::StrCat("error reading audio '", path, "': ", sf_strerror(file.get())));
+  }
+  if (interleaved.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("audio file '", path, "' holds no frames"));
   }
   Audio audio;
   audio.sample_rate = info.samplerate;
   audio.channels = info.channels;
   audio.samples.resize(interleaved.size());
-  for (sf_count_t t = 0; t < info.frames; ++t) {
-    for (int c = 0; c < info.channels; ++c) {
-      audio.samples[c * info.frames + t] = interleaved[t * info.channels + c];
+  const int64_t frames = audio.num_frames();
+  for (int64_t t = 0; t < frames; ++t) {
+    for (int c = 0; c < audio.channels; ++c) {
+      audio.samples[c * frames + t] = interleaved[t * audio.channels + c];
     }
   }
   return audio;
@@ -54,10 +84,11 @@ absl::Status WriteWavFloat32(const std::string& path, const Audio& audio) {
   info.samplerate = audio.sample_rate;
   info.channels = audio.channels;
   info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
-  SndfilePtr file(sf_open(path.c_str(), SFM_WRITE, &info));
-  if (!file) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot write '", path, "': ", sf_strerror(nullptr)));
+  if (audio.sample_rate < 1 || !sf_format_check(&info) ||
+      audio.samples.size() % audio.channels != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write audio '", path, "': invalid audio (", audio.sample_rate,
+                     " Hz, ", audio.channels, " channel(s), ", audio.samples.size(), " samples)"));
   }
   const int64_t frames = audio.num_frames();
   std::vector<float> interleaved(audio.samples.size());
@@ -66,8 +97,15 @@ absl::Status WriteWavFloat32(const std::string& path, const Audio& audio) {
       interleaved[t * audio.channels + c] = audio.samples[c * frames + t];
     }
   }
+  errno = 0;
+  SndfilePtr file(sf_open(path.c_str(), SFM_WRITE, &info));
+  if (!file) return WriteError(path, sf_error(nullptr), sf_strerror(nullptr));
   if (sf_writef_float(file.get(), interleaved.data(), frames) != frames) {
-    return absl::DataLossError(absl::StrCat("error writing '", path, "'"));
+    return WriteError(path, sf_error(file.get()), sf_strerror(file.get()));
+  }
+  // Closing writes the final header sizes.
+  if (const int code = sf_close(file.release()); code != SF_ERR_NO_ERROR) {
+    return WriteError(path, code, sf_error_number(code));
   }
   return absl::OkStatus();
 }

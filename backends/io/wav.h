@@ -10,11 +10,16 @@
 namespace codec::io {
 
 // Reads any file libsndfile reads (WAV with 16/24/32-bit PCM or 32-bit
-// float, FLAC, ...) as float samples in [-1, 1), planar. A missing file is
-// NOT_FOUND; an unreadable or empty one INVALID_ARGUMENT with the reason.
+// float, FLAC, ...) at its own rate and channel count, as float samples
+// (integer PCM normalised to [-1, 1)). A missing file is NOT_FOUND; one that
+// is not audio or holds no frames is INVALID_ARGUMENT with libsndfile's
+// reason; a read error is DATA_LOSS. libsndfile reads the frames present in
+// a WAV whose data chunk is cut short.
 absl::StatusOr<Audio> ReadWav(const std::string& path);
 
-// Writes 32-bit float WAV.
+// Writes `audio` as 32-bit float WAV. An inconsistent `audio` is
+// INVALID_ARGUMENT; failing to write carries the errno-derived code.
+// Errors name the path.
 absl::Status WriteWavFloat32(const std::string& path, const Audio& audio);
 
 }  // namespace codec::io

@@ -39,10 +39,8 @@ absl::StatusOr<std::string> ZipWriter::Finish() && {
     }
     const uint64_t offset = out.size();
     if (entry.data.size() >= kMax32 || offset >= kMax32) return TooLarge();
-    uLong crc = crc32(0L, Z_NULL, 0);
-    // crc32() takes at most 4 GiB - 1 bytes, which the check above ensures.
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(entry.data.data()),
-                static_cast<uInt>(entry.data.size()));
+    const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(entry.data.data()),
+                            static_cast<uInt>(entry.data.size()));
     // Fields shared by the local header and the central directory entry:
     // version needed (2.0), flags, method (stored), time, date (1980-01-01),
     // CRC, compressed and uncompressed sizes, name length.

@@ -10,7 +10,7 @@
 namespace codec::io {
 
 // Builds an uncompressed (stored) ZIP archive in memory, as np.savez does.
-// There is no ZIP64 support: archives are limited to 4 GiB and 65535 entries.
+// There is no ZIP64 support: archives are limited to 4 GiB and 65534 entries.
 class ZipWriter {
  public:
   // Appends an entry; names are expected to be unique.
