@@ -11,10 +11,11 @@
 namespace codec::encodec {
 
 EncodecBackend::EncodecBackend(std::string id, EncodecConfig config, std::string weights_path)
-    : id_(std::move(id)),
-      config_(std::move(config)),
-      description_(config_.Describe()),
-      weights_path_(std::move(weights_path)) {}
+    : CheckpointBackend(std::move(id), config.Describe(), std::move(weights_path),
+                        [config](io::Checkpoint checkpoint) {
+                          return BuildEncodecModel(config, std::move(checkpoint));
+                        }),
+      config_(std::move(config)) {}
 
 absl::StatusOr<std::shared_ptr<CodecBackend>> EncodecBackend::Create(
     std::string id, const std::string& preset, const nlohmann::json& config,
@@ -31,28 +32,6 @@ absl::StatusOr<std::shared_ptr<CodecBackend>> EncodecBackend::Create(
                                           std::move(weights_path));
 }
 
-absl::Status EncodecBackend::Load() {
-  return model_.Load([this]() -> absl::StatusOr<std::shared_ptr<const EncodecModel>> {
-    if (weights_path_.empty()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("model '", id_, "' has no weights to load; give a weights path"));
-    }
-    ASSIGN_OR_RETURN(io::Checkpoint checkpoint, io::LoadCheckpoint(weights_path_));
-    absl::StatusOr<std::shared_ptr<const EncodecModel>> model =
-        BuildEncodecModel(config_, std::move(checkpoint));
-    if (!model.ok()) {
-      return absl::Status(model.status().code(),
-                          absl::StrCat(weights_path_, ": ", model.status().message()));
-    }
-    return model;
-  });
-}
-
-absl::Status EncodecBackend::Unload() {
-  model_.Unload();
-  return absl::OkStatus();
-}
-
 absl::StatusOr<int> EncodecBackend::QuantizersFor(const EncodeOptions& options) const {
   if (options.bandwidth_kbps && options.n_q) {
     return absl::InvalidArgumentError("give a bandwidth or a number of quantisers, not both");
@@ -64,13 +43,13 @@ absl::StatusOr<int> EncodecBackend::QuantizersFor(const EncodeOptions& options) 
       }
     }
     return absl::InvalidArgumentError(
-        absl::StrCat("bandwidth ", *options.bandwidth_kbps, " kbps is not supported by '", id_,
+        absl::StrCat("bandwidth ", *options.bandwidth_kbps, " kbps is not supported by '", id(),
                      "'; supported: ", absl::StrJoin(config_.target_bandwidths, ", "), " kbps"));
   }
   if (options.n_q) {
     if (*options.n_q < 1 || *options.n_q > config_.num_quantizers()) {
       return absl::InvalidArgumentError(absl::StrCat("n_q ", *options.n_q, " is out of range for '",
-                                                     id_, "': 1 to ", config_.num_quantizers()));
+                                                     id(), "': 1 to ", config_.num_quantizers()));
     }
     return *options.n_q;
   }
@@ -79,12 +58,12 @@ absl::StatusOr<int> EncodecBackend::QuantizersFor(const EncodeOptions& options) 
 
 absl::StatusOr<Codes> EncodecBackend::Encode(const Audio& audio,
                                              const EncodeOptions& options) const {
-  RETURN_IF_ERROR(ValidateAudioInput(audio, description_));
+  RETURN_IF_ERROR(ValidateAudioInput(audio, description()));
   ASSIGN_OR_RETURN(int n_q, QuantizersFor(options));
-  ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> model, model_.GetOrError(id_));
+  ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> network, model());
   const at::Tensor input = at::from_blob(const_cast<float*>(audio.samples.data()),
                                          {audio.channels, audio.num_frames()}, at::kFloat);
-  return model->Encode(input, n_q);
+  return network->Encode(input, n_q);
 }
 
 absl::Status EncodecBackend::ValidateCodes(const Codes& codes) const {
@@ -94,13 +73,13 @@ absl::Status EncodecBackend::ValidateCodes(const Codes& codes) const {
   }
   if (codes.levels[0].num_codebooks > config_.num_quantizers()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("codes have ", codes.levels[0].num_codebooks, " codebooks but '", id_,
+        absl::StrCat("codes have ", codes.levels[0].num_codebooks, " codebooks but '", id(),
                      "' has ", config_.num_quantizers()));
   }
   RETURN_IF_ERROR(codes.Validate(config_.codebook_size));
   if (!config_.normalize && !codes.scales.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("'", id_, "' does not normalise its input, but the codes carry ",
+        absl::StrCat("'", id(), "' does not normalise its input, but the codes carry ",
                      codes.scales.size(), " scale(s)"));
   }
   for (float scale : codes.scales) {
@@ -115,8 +94,8 @@ absl::Status EncodecBackend::ValidateCodes(const Codes& codes) const {
 absl::StatusOr<Audio> EncodecBackend::Decode(const Codes& codes,
                                              const DecodeOptions& /*options*/) const {
   RETURN_IF_ERROR(ValidateCodes(codes));
-  ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> model, model_.GetOrError(id_));
-  ASSIGN_OR_RETURN(at::Tensor decoded, model->Decode(codes));
+  ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> network, model());
+  ASSIGN_OR_RETURN(at::Tensor decoded, network->Decode(codes));
   Audio audio;
   audio.sample_rate = config_.sampling_rate;
   audio.channels = config_.audio_channels;

@@ -3,8 +3,7 @@
 
 #include <string>
 
-#include "backends/core/codec_backend.h"
-#include "backends/core/loaded_model.h"
+#include "backends/checkpoint_backend.h"
 #include "backends/encodec/encodec_config.h"
 #include "backends/encodec/encodec_model.h"
 
@@ -13,7 +12,7 @@ namespace codec::encodec {
 // EnCodec (24 kHz mono, 48 kHz stereo and custom configs) as a CodecBackend.
 // Weights are read from `weights_path` on Load(): an upstream .th state
 // dict or a Hugging Face model.safetensors / pytorch_model.bin.
-class EncodecBackend final : public CodecBackend {
+class EncodecBackend final : public CheckpointBackend<EncodecModel> {
  public:
   EncodecBackend(std::string id, EncodecConfig config, std::string weights_path);
 
@@ -25,12 +24,6 @@ class EncodecBackend final : public CodecBackend {
                                                               const nlohmann::json& config,
                                                               std::string weights_path);
 
-  const std::string& id() const override { return id_; }
-  absl::Status Load() override;
-  absl::Status Unload() override;
-  bool IsLoaded() const override { return model_.Get() != nullptr; }
-  const CodecDescription& description() const override { return description_; }
-
   // Selects quantisers by bandwidth (one of target_bandwidths) or count.
   absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override;
   // Decodes with as many quantisers as `codes` has (at most the model's).
@@ -40,11 +33,7 @@ class EncodecBackend final : public CodecBackend {
   absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const;
   absl::Status ValidateCodes(const Codes& codes) const;
 
-  const std::string id_;
   const EncodecConfig config_;
-  const CodecDescription description_;
-  const std::string weights_path_;
-  LoadedModel<EncodecModel> model_;
 };
 
 }  // namespace codec::encodec

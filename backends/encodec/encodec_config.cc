@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/core/status_macros.h"
+#include "backends/io/json_fields.h"
 
 namespace codec::encodec {
 
@@ -111,67 +112,36 @@ absl::StatusOr<EncodecConfig> EncodecPreset(const std::string& name) {
                                           "'; presets: encodec_24khz, encodec_48khz"));
 }
 
-namespace {
-
-// Reads json[field] into `out` when present and not null.
-template <typename T>
-absl::Status ReadField(const nlohmann::json& json, const char* field, T& out) {
-  auto it = json.find(field);
-  if (it == json.end() || it->is_null()) return absl::OkStatus();
-  try {
-    out = it->get<T>();
-  } catch (const nlohmann::json::exception&) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("EnCodec config field '", field, "' has the wrong type: ", it->dump()));
-  }
-  return absl::OkStatus();
-}
-
-template <typename T>
-absl::Status ReadOptionalField(const nlohmann::json& json, const char* field,
-                               std::optional<T>& out) {
-  auto it = json.find(field);
-  if (it == json.end()) return absl::OkStatus();
-  if (it->is_null()) {
-    out.reset();
-    return absl::OkStatus();
-  }
-  T value;
-  RETURN_IF_ERROR(ReadField(json, field, value));
-  out = value;
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::StatusOr<EncodecConfig> EncodecConfigFromJson(const nlohmann::json& json,
                                                     EncodecConfig c) {
   if (!json.is_object()) return absl::InvalidArgumentError("EnCodec config is not a JSON object");
-  RETURN_IF_ERROR(ReadField(json, "target_bandwidths", c.target_bandwidths));
-  RETURN_IF_ERROR(ReadField(json, "sampling_rate", c.sampling_rate));
-  RETURN_IF_ERROR(ReadField(json, "audio_channels", c.audio_channels));
-  RETURN_IF_ERROR(ReadField(json, "normalize", c.normalize));
-  RETURN_IF_ERROR(ReadOptionalField(json, "chunk_length_s", c.chunk_length_s));
-  RETURN_IF_ERROR(ReadOptionalField(json, "overlap", c.overlap));
-  RETURN_IF_ERROR(ReadField(json, "hidden_size", c.hidden_size));
-  RETURN_IF_ERROR(ReadField(json, "num_filters", c.num_filters));
-  RETURN_IF_ERROR(ReadField(json, "num_residual_layers", c.num_residual_layers));
-  RETURN_IF_ERROR(ReadField(json, "upsampling_ratios", c.upsampling_ratios));
-  RETURN_IF_ERROR(ReadField(json, "norm_type", c.norm_type));
-  RETURN_IF_ERROR(ReadField(json, "kernel_size", c.kernel_size));
-  RETURN_IF_ERROR(ReadField(json, "last_kernel_size", c.last_kernel_size));
-  RETURN_IF_ERROR(ReadField(json, "residual_kernel_size", c.residual_kernel_size));
-  RETURN_IF_ERROR(ReadField(json, "dilation_growth_rate", c.dilation_growth_rate));
-  RETURN_IF_ERROR(ReadField(json, "use_causal_conv", c.use_causal_conv));
-  RETURN_IF_ERROR(ReadField(json, "pad_mode", c.pad_mode));
-  RETURN_IF_ERROR(ReadField(json, "compress", c.compress));
-  RETURN_IF_ERROR(ReadField(json, "num_lstm_layers", c.num_lstm_layers));
-  RETURN_IF_ERROR(ReadField(json, "trim_right_ratio", c.trim_right_ratio));
-  RETURN_IF_ERROR(ReadField(json, "codebook_size", c.codebook_size));
+  const io::JsonFields fields(json, "EnCodec");
+  RETURN_IF_ERROR(fields.Read("target_bandwidths", c.target_bandwidths));
+  RETURN_IF_ERROR(fields.Read("sampling_rate", c.sampling_rate));
+  RETURN_IF_ERROR(fields.Read("audio_channels", c.audio_channels));
+  RETURN_IF_ERROR(fields.Read("normalize", c.normalize));
+  RETURN_IF_ERROR(fields.ReadOptional("chunk_length_s", c.chunk_length_s));
+  RETURN_IF_ERROR(fields.ReadOptional("overlap", c.overlap));
+  RETURN_IF_ERROR(fields.Read("hidden_size", c.hidden_size));
+  RETURN_IF_ERROR(fields.Read("num_filters", c.num_filters));
+  RETURN_IF_ERROR(fields.Read("num_residual_layers", c.num_residual_layers));
+  RETURN_IF_ERROR(fields.Read("upsampling_ratios", c.upsampling_ratios));
+  RETURN_IF_ERROR(fields.Read("norm_type", c.norm_type));
+  RETURN_IF_ERROR(fields.Read("kernel_size", c.kernel_size));
+  RETURN_IF_ERROR(fields.Read("last_kernel_size", c.last_kernel_size));
+  RETURN_IF_ERROR(fields.Read("residual_kernel_size", c.residual_kernel_size));
+  RETURN_IF_ERROR(fields.Read("dilation_growth_rate", c.dilation_growth_rate));
+  RETURN_IF_ERROR(fields.Read("use_causal_conv", c.use_causal_conv));
+  RETURN_IF_ERROR(fields.Read("pad_mode", c.pad_mode));
+  RETURN_IF_ERROR(fields.Read("compress", c.compress));
+  RETURN_IF_ERROR(fields.Read("num_lstm_layers", c.num_lstm_layers));
+  RETURN_IF_ERROR(fields.Read("trim_right_ratio", c.trim_right_ratio));
+  RETURN_IF_ERROR(fields.Read("codebook_size", c.codebook_size));
   // HF leaves codebook_dim null to mean hidden_size.
   c.codebook_dim = c.hidden_size;
-  RETURN_IF_ERROR(ReadField(json, "codebook_dim", c.codebook_dim));
-  RETURN_IF_ERROR(ReadField(json, "use_conv_shortcut", c.use_conv_shortcut));
+  RETURN_IF_ERROR(fields.Read("codebook_dim", c.codebook_dim));
+  RETURN_IF_ERROR(fields.Read("use_conv_shortcut", c.use_conv_shortcut));
   RETURN_IF_ERROR(c.Validate());
   return c;
 }

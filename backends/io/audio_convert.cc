@@ -36,8 +36,8 @@ Audio MixChannels(Audio in, int target_channels) {
 absl::StatusOr<Audio> Resample(Audio in, int target_rate) {
   if (in.sample_rate == target_rate) return in;
   const int64_t in_frames = in.num_frames();
-  const int64_t out_frames = std::llround(static_cast<double>(in_frames) * target_rate /
-                                          in.sample_rate);
+  const int64_t out_frames =
+      std::llround(static_cast<double>(in_frames) * target_rate / in.sample_rate);
   Audio out{target_rate, in.channels,
             std::vector<float>(static_cast<size_t>(out_frames) * in.channels)};
   std::vector<const float*> inputs(in.channels);
@@ -54,8 +54,8 @@ absl::StatusOr<Audio> Resample(Audio in, int target_rate) {
       soxr_oneshot(in.sample_rate, target_rate, in.channels, inputs.data(), in_frames, nullptr,
                    outputs.data(), out_frames, &produced, &io_spec, &quality, nullptr);
   if (error) {
-    return absl::InternalError(absl::StrCat("libsoxr failed resampling ", in.sample_rate,
-                                            " Hz -> ", target_rate, " Hz: ", error));
+    return absl::InternalError(absl::StrCat("libsoxr failed resampling ", in.sample_rate, " Hz -> ",
+                                            target_rate, " Hz: ", error));
   }
   if (static_cast<int64_t>(produced) != out_frames) {
     return absl::InternalError(
@@ -71,8 +71,8 @@ absl::StatusOr<Audio> ConvertAudio(const Audio& in, int target_rate, int target_
   report->clear();
   if (in.sample_rate < 1 || in.channels < 1 || in.samples.size() % in.channels != 0) {
     return absl::InvalidArgumentError(absl::StrCat("invalid audio: ", in.sample_rate, " Hz, ",
-                                                   in.channels, " channel(s), ",
-                                                   in.samples.size(), " samples"));
+                                                   in.channels, " channel(s), ", in.samples.size(),
+                                                   " samples"));
   }
   if (target_rate < 1 || target_channels < 1) {
     return absl::InvalidArgumentError(absl::StrCat("invalid conversion target: ", target_rate,

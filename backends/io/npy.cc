@@ -35,12 +35,11 @@ absl::StatusOr<Dtype> ParseDtype(const std::string& descr) {
   if (!descr.empty() && descr[0] == '>') {
     return absl::UnimplementedError(absl::StrCat("big-endian dtype '", descr, "'"));
   }
-  const absl::string_view digits = absl::string_view(descr).substr(std::min<size_t>(2, descr.size()));
   int64_t size = 0;
   if (descr.size() < 3 || (descr[0] != '<' && descr[0] != '|') ||
       absl::string_view("biufc").find(descr[1]) == absl::string_view::npos ||
-      !std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit) ||
-      !absl::SimpleAtoi(digits, &size) || size == 0) {
+      descr.find_first_not_of("0123456789", 2) != std::string::npos ||
+      !absl::SimpleAtoi(absl::string_view(descr).substr(2), &size) || size == 0) {
     return absl::UnimplementedError(absl::StrCat("unsupported dtype '", descr, "'"));
   }
   return Dtype{descr[1], size};
@@ -70,7 +69,7 @@ absl::StatusOr<Dtype> CheckLayout(const NpyArray& array) {
 
 // Tokens of numpy's header, a Python dict literal such as
 // "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }".
-// Each method skips leading whitespace and consumes nothing on failure.
+// Each method skips leading whitespace; on failure it consumes nothing else.
 class HeaderLexer {
  public:
   explicit HeaderLexer(absl::string_view text) : rest_(text) {}
@@ -136,7 +135,8 @@ absl::StatusOr<Header> ParseHeader(absl::string_view text) {
     std::string key;
     if (!lexer.String(&key) || !lexer.Consume(":") || !keys.insert(key).second) return malformed;
     if (key == "descr") {
-      if (lexer.Consume("[")) return absl::UnimplementedError("structured dtypes are not supported");
+      if (lexer.Consume("["))
+        return absl::UnimplementedError("structured dtypes are not supported");
       if (!lexer.String(&header.descr)) return malformed;
     } else if (key == "fortran_order") {
       header.fortran_order = lexer.Consume("True");
@@ -173,11 +173,13 @@ absl::StatusOr<NpyArray> ParseNpyUnnamed(const std::string& bytes) {
     header_length |= static_cast<size_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
   }
   if (bytes.size() - header_start < header_length) {
-    return absl::DataLossError(absl::StrCat("truncated header (", header_length, " bytes declared)"));
+    return absl::DataLossError(
+        absl::StrCat("truncated header (", header_length, " bytes declared)"));
   }
   ASSIGN_OR_RETURN(Header header,
                    ParseHeader(absl::string_view(bytes).substr(header_start, header_length)));
-  if (header.fortran_order) return absl::UnimplementedError("Fortran-order arrays are not supported");
+  if (header.fortran_order)
+    return absl::UnimplementedError("Fortran-order arrays are not supported");
   NpyArray array{std::move(header.descr), std::move(header.shape),
                  bytes.substr(header_start + header_length)};
   RETURN_IF_ERROR(CheckLayout(array).status());
@@ -218,9 +220,9 @@ absl::StatusOr<NpyArray> ParseNpy(const std::string& bytes, const std::string& n
 }
 
 std::string SerializeNpy(const NpyArray& array) {
-  std::string header = absl::StrCat("{'descr': '", array.dtype,
-                                    "', 'fortran_order': False, 'shape': ",
-                                    ShapeRepr(array.shape), ", }");
+  std::string header =
+      absl::StrCat("{'descr': '", array.dtype,
+                   "', 'fortran_order': False, 'shape': ", ShapeRepr(array.shape), ", }");
   if (!array.shape.empty()) {
     const size_t digits = absl::StrCat(array.shape[0]).size();
     header.append(kGrowthAxisMaxDigits - std::min(digits, kGrowthAxisMaxDigits), ' ');
@@ -266,9 +268,9 @@ absl::StatusOr<std::vector<int64_t>> AsInt64(const NpyArray& array) {
         // A <u8 value above INT64_MAX reads as negative.
         for (size_t i = 0; i < out.size(); ++i) {
           if (out[i] < 0) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                "element ", i, " of a <u8 array (", static_cast<uint64_t>(out[i]),
-                ") exceeds INT64_MAX"));
+            return absl::InvalidArgumentError(absl::StrCat("element ", i, " of a <u8 array (",
+                                                           static_cast<uint64_t>(out[i]),
+                                                           ") exceeds INT64_MAX"));
           }
         }
         return out;

@@ -36,7 +36,8 @@ absl::StatusOr<NpzFile> ReadNpz(const std::string& path) {
 
 absl::Status WriteNpz(const std::string& path, const NpzFile& arrays) {
   ZipWriter zip;
-  for (const auto& [name, array] : arrays) zip.Add(absl::StrCat(name, kSuffix), SerializeNpy(array));
+  for (const auto& [name, array] : arrays)
+    zip.Add(absl::StrCat(name, kSuffix), SerializeNpy(array));
   ASSIGN_OR_RETURN(const std::string bytes, std::move(zip).Finish());
   return WriteFileBytes(path, bytes);
 }

@@ -87,8 +87,8 @@ absl::Status WriteWavFloat32(const std::string& path, const Audio& audio) {
   if (audio.sample_rate < 1 || !sf_format_check(&info) ||
       audio.samples.size() % audio.channels != 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("cannot write audio '", path, "': invalid audio (", audio.sample_rate,
-                     " Hz, ", audio.channels, " channel(s), ", audio.samples.size(), " samples)"));
+        absl::StrCat("cannot write audio '", path, "': invalid audio (", audio.sample_rate, " Hz, ",
+                     audio.channels, " channel(s), ", audio.samples.size(), " samples)"));
   }
   const int64_t frames = audio.num_frames();
   std::vector<float> interleaved(audio.samples.size());

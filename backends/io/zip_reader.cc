@@ -77,6 +77,11 @@ void ApplyZip64Extra(const std::string& extra, uint64_t& uncompressed,
 
 absl::StatusOr<std::string> Inflate(const std::string& compressed, uint64_t size,
                                     const std::string& name) {
+  // Deflate expands at most ~1032:1; a larger claimed size is corruption, and
+  // must not drive the allocation below.
+  if (size > (compressed.size() + 1) * 1032) {
+    return absl::DataLossError(absl::StrCat("zip entry '", name, "' claims an impossible size"));
+  }
   std::string out(size, '\0');
   z_stream stream{};
   if (inflateInit2(&stream, -MAX_WBITS) != Z_OK) {

@@ -34,8 +34,8 @@ absl::StatusOr<std::string> ZipWriter::Finish() && {
   std::string out, directory;
   for (const Entry& entry : entries_) {
     if (entry.name.size() > kMax16) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "zip entry name '", entry.name.substr(0, 64), "...' is longer than 65535 bytes"));
+      return absl::InvalidArgumentError(absl::StrCat("zip entry name '", entry.name.substr(0, 64),
+                                                     "...' is longer than 65535 bytes"));
     }
     const uint64_t offset = out.size();
     if (entry.data.size() >= kMax32 || offset >= kMax32) return TooLarge();

@@ -45,9 +45,9 @@ TEST(AudioConvertTest, OutputLengthIsRoundedRatio) {
     int from, to;
     int64_t frames, expected;
   };
-  for (const Case& c : {Case{44100, 24000, 1001, 545}, Case{16000, 24000, 3, 5},
-                        Case{24000, 44100, 100, 184}, Case{8000, 48000, 7, 42},
-                        Case{48000, 16000, 1, 0}}) {
+  for (const Case& c :
+       {Case{44100, 24000, 1001, 545}, Case{16000, 24000, 3, 5}, Case{24000, 44100, 100, 184},
+        Case{8000, 48000, 7, 42}, Case{48000, 16000, 1, 0}}) {
     std::string report;
     absl::StatusOr<Audio> out =
         ConvertAudio(Audio{c.from, 1, std::vector<float>(c.frames, 0.1f)}, c.to, 1, &report);

@@ -40,8 +40,7 @@ TEST(NpyTest, SerializesLikeNumpy) {
   // np.save(f, np.arange(6, dtype='<i8').reshape(2, 3)), numpy 1.24.
   const std::string expected_header =
       std::string("\x93NUMPY\x01\x00\x76\x00", 10) +
-      "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 3), }" + std::string(58, ' ') +
-      "\n";
+      "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 3), }" + std::string(58, ' ') + "\n";
   const std::string bytes = SerializeNpy(NpyFromInt64({2, 3}, {0, 1, 2, 3, 4, 5}));
   ASSERT_EQ(bytes.size(), 128u + 6 * 8);
   EXPECT_EQ(bytes.substr(0, 128), expected_header);
@@ -131,16 +130,18 @@ TEST(NpyTest, BigEndianIsUnimplemented) {
 TEST(NpyTest, MalformedHeadersAreDataLoss) {
   const std::string good = SerializeNpy(NpyFromInt64({2}, {1, 2}));
   for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"'descr'", "'descX'"},       // Unknown key, 'descr' missing.
-           {"(2,)", "(2)"},              // An int, not a tuple.
-           {"(2,)", "(-2,)"},            // Negative.
-           {"(2,)", "(2,"},              // Unterminated tuple.
-           {"False", "Nope"},            // Not a bool.
-           {"}", ""},                    // Unterminated dict.
-           {", 'shape': (2,)", ""},      // Missing key.
-           {"'descr'", "'shape'"},       // Duplicate key.
+           {"'descr'", "'descX'"},   // Unknown key, 'descr' missing.
+           {"(2,)", "(2)"},          // An int, not a tuple.
+           {"(2,)", "(-2,)"},        // Negative.
+           {"(2,)", "(2,"},          // Unterminated tuple.
+           {"False", "Nope"},        // Not a bool.
+           {"}", ""},                // Unterminated dict.
+           {", 'shape': (2,)", ""},  // Missing key.
+           {"'descr'", "'shape'"},   // Duplicate key.
        }) {
-    EXPECT_EQ(ParseNpy(EditHeader(good, from, to), "a").status().code(), absl::StatusCode::kDataLoss) << to;
+    EXPECT_EQ(ParseNpy(EditHeader(good, from, to), "a").status().code(),
+              absl::StatusCode::kDataLoss)
+        << to;
   }
   EXPECT_EQ(ParseNpy("not numpy at all", "a").status().code(), absl::StatusCode::kDataLoss);
 }

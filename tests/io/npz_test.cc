@@ -114,16 +114,16 @@ TEST(NpzTest, TruncatedFileIsDataLoss) {
 TEST(NpzTest, FlippedDataByteIsDataLoss) {
   std::string bytes = ReadAll(kExpected);
   bytes[bytes.size() / 2] ^= 0x5A;  // Inside 'decoded': its CRC no longer matches.
-  EXPECT_EQ(ReadNpz(WriteTemp("flipped.npz", bytes)).status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ReadNpz(WriteTemp("flipped.npz", bytes)).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(NpzTest, AnyFlippedByteFailsCleanly) {
   const std::string path = TempPath("small.npz");
-  ASSERT_TRUE(WriteNpz(path, {{"a", NpyFromInt64({2}, {1, 2})}, {"b", NpyFromFloat32({}, {3})}}).ok());
+  ASSERT_TRUE(
+      WriteNpz(path, {{"a", NpyFromInt64({2}, {1, 2})}, {"b", NpyFromFloat32({}, {3})}}).ok());
   const std::string bytes = ReadAll(path);
-  const std::set<absl::StatusCode> allowed = {
-      absl::StatusCode::kOk, absl::StatusCode::kDataLoss, absl::StatusCode::kUnimplemented};
+  const std::set<absl::StatusCode> allowed = {absl::StatusCode::kOk, absl::StatusCode::kDataLoss,
+                                              absl::StatusCode::kUnimplemented};
   int failures = 0;
   for (size_t i = 0; i < bytes.size(); ++i) {
     std::string corrupt = bytes;

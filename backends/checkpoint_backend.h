@@ -1,0 +1,75 @@
+#ifndef BACKENDS_CHECKPOINT_BACKEND_H_
+#define BACKENDS_CHECKPOINT_BACKEND_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "backends/core/codec_backend.h"
+#include "backends/core/loaded_model.h"
+#include "backends/core/status_macros.h"
+#include "backends/io/checkpoint.h"
+
+namespace codec {
+
+// The lifecycle every checkpoint-backed codec shares: Load() reads the
+// weights file and builds an immutable `Model` from it (once, even under
+// concurrent calls); Unload() drops it. Families derive a final class and
+// implement Encode/Decode on model().
+template <typename Model>
+class CheckpointBackend : public CodecBackend {
+ public:
+  using Builder =
+      std::function<absl::StatusOr<std::shared_ptr<const Model>>(io::Checkpoint checkpoint)>;
+
+  const std::string& id() const override { return id_; }
+  const CodecDescription& description() const override { return description_; }
+  bool IsLoaded() const override { return model_.Get() != nullptr; }
+
+  absl::Status Load() override {
+    return model_.Load([this]() -> absl::StatusOr<std::shared_ptr<const Model>> {
+      if (weights_path_.empty()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("model '", id_, "' has no weights to load; give a weights path"));
+      }
+      ASSIGN_OR_RETURN(io::Checkpoint checkpoint, io::LoadCheckpoint(weights_path_));
+      absl::StatusOr<std::shared_ptr<const Model>> model = build_(std::move(checkpoint));
+      if (!model.ok()) {
+        return absl::Status(model.status().code(),
+                            absl::StrCat(weights_path_, ": ", model.status().message()));
+      }
+      return model;
+    });
+  }
+
+  absl::Status Unload() override {
+    model_.Unload();
+    return absl::OkStatus();
+  }
+
+ protected:
+  CheckpointBackend(std::string id, CodecDescription description, std::string weights_path,
+                    Builder build)
+      : id_(std::move(id)),
+        description_(std::move(description)),
+        weights_path_(std::move(weights_path)),
+        build_(std::move(build)) {}
+
+  // The loaded model, held for the caller's work; FAILED_PRECONDITION when
+  // not loaded.
+  absl::StatusOr<std::shared_ptr<const Model>> model() const { return model_.GetOrError(id_); }
+
+ private:
+  const std::string id_;
+  const CodecDescription description_;
+  const std::string weights_path_;
+  const Builder build_;
+  LoadedModel<Model> model_;
+};
+
+}  // namespace codec
+
+#endif  // BACKENDS_CHECKPOINT_BACKEND_H_

@@ -1,0 +1,33 @@
+#ifndef BACKENDS_NN_LOCAL_ATTENTION_H_
+#define BACKENDS_NN_LOCAL_ATTENTION_H_
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/nn/pimpl.h>
+
+namespace codec::nn {
+
+// Multi-head self-attention within non-overlapping windows of
+// `window_size` frames, with rotary position embeddings and a residual
+// connection (SNAC's LocalMHA; 64-dim heads). Input [B, C, T] with T a
+// multiple of window_size. Parameters: norm.*, to_qkv.weight,
+// to_out.weight and the rel_pos.inv_freq buffer.
+class LocalAttentionImpl : public torch::nn::Module {
+ public:
+  LocalAttentionImpl(int64_t dim, int64_t window_size);
+  at::Tensor forward(const at::Tensor& x);
+
+ private:
+  int64_t heads_;
+  int64_t window_size_;
+  torch::nn::LayerNorm norm_{nullptr};
+  torch::nn::Linear to_qkv_{nullptr};
+  torch::nn::Linear to_out_{nullptr};
+  at::Tensor inv_freq_;
+};
+TORCH_MODULE(LocalAttention);
+
+}  // namespace codec::nn
+
+#endif  // BACKENDS_NN_LOCAL_ATTENTION_H_

@@ -1,0 +1,23 @@
+#ifndef BACKENDS_NN_SNAKE_H_
+#define BACKENDS_NN_SNAKE_H_
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+namespace codec::nn {
+
+// Snake activation, x + sin^2(alpha x) / (alpha + 1e-9), with one learned
+// alpha per channel (DAC, SNAC). Parameter "alpha" of shape [1, C, 1].
+class Snake1dImpl : public torch::nn::Module {
+ public:
+  explicit Snake1dImpl(int64_t channels);
+  at::Tensor forward(const at::Tensor& x);
+
+ private:
+  at::Tensor alpha_;
+};
+TORCH_MODULE(Snake1d);
+
+}  // namespace codec::nn
+
+#endif  // BACKENDS_NN_SNAKE_H_

@@ -1,0 +1,44 @@
+#ifndef BACKENDS_SNAC_SNAC_BACKEND_H_
+#define BACKENDS_SNAC_SNAC_BACKEND_H_
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "backends/checkpoint_backend.h"
+#include "backends/snac/snac_config.h"
+#include "backends/snac/snac_model.h"
+
+namespace codec::snac {
+
+// SNAC (24, 32 and 44 kHz, multi-scale codes) as a CodecBackend. Weights
+// are upstream's pytorch_model.bin (parametrized weight norm).
+//
+// Decoding adds random noise by default, as upstream; DecodeOptions turn it
+// off (deterministic) or seed it (reproducible).
+class SnacBackend final : public CheckpointBackend<SnacModel> {
+ public:
+  SnacBackend(std::string id, SnacConfig config, std::string weights_path);
+
+  // A backend from preset `preset` ("snac_24khz", ..., or "" for the 24 kHz
+  // defaults) overridden by the fields of `config` (upstream config.json).
+  static absl::StatusOr<std::shared_ptr<CodecBackend>> Create(std::string id,
+                                                              const std::string& preset,
+                                                              const nlohmann::json& config,
+                                                              std::string weights_path);
+
+  // Always encodes every level; n_q, if given, must equal the level count.
+  absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override;
+  // Level i must hold frames / vq_strides[i] codes of one codebook each.
+  absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const override;
+
+ private:
+  absl::Status ValidateCodes(const Codes& codes) const;
+
+  const SnacConfig config_;
+};
+
+}  // namespace codec::snac
+
+#endif  // BACKENDS_SNAC_SNAC_BACKEND_H_

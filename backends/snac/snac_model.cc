@@ -1,0 +1,71 @@
+#include "backends/snac/snac_model.h"
+
+#include <ATen/ATen.h>
+
+#include "backends/core/status_macros.h"
+#include "backends/nn/parameter_loading.h"
+#include "backends/nn/weight_norm.h"
+
+namespace codec::snac {
+namespace {
+
+std::vector<int64_t> Strides(const SnacConfig& config) {
+  return std::vector<int64_t>(config.vq_strides.begin(), config.vq_strides.end());
+}
+
+}  // namespace
+
+SnacModel::SnacModel(SnacConfig config) : config_(std::move(config)) {
+  encoder_ = register_module("encoder", Encoder(config_));
+  quantizer_ = register_module(
+      "quantizer", nn::FactorizedRvq(config_.latent_channels(), config_.codebook_size,
+                                     config_.codebook_dim, Strides(config_)));
+  decoder_ = register_module("decoder", Decoder(config_));
+}
+
+Codes SnacModel::Encode(const at::Tensor& audio) const {
+  c10::InferenceMode inference;
+  const int64_t length = audio.size(-1);
+  const int64_t multiple = config_.pad_multiple();
+  const int64_t padded = (length + multiple - 1) / multiple * multiple;
+  const at::Tensor x = at::constant_pad_nd(audio.unsqueeze(0), {0, padded - length}, 0.0);
+  const at::Tensor latent = encoder_.ptr()->forward(x);
+  const std::vector<at::Tensor> levels =
+      quantizer_.ptr()->Encode(latent, quantizer_->num_quantizers());
+  Codes codes;
+  codes.num_samples = length;
+  for (const at::Tensor& level : levels) {
+    const at::Tensor values = level.squeeze(0).contiguous();
+    codes.levels.push_back({1, values.size(0),
+                            std::vector<uint32_t>(values.data_ptr<int64_t>(),
+                                                  values.data_ptr<int64_t>() + values.numel())});
+  }
+  return codes;
+}
+
+at::Tensor SnacModel::Decode(const Codes& codes, NoiseSource noise) const {
+  c10::InferenceMode inference;
+  std::vector<at::Tensor> levels;
+  for (const CodeLevel& level : codes.levels) {
+    at::Tensor values = at::empty({1, level.frames}, at::kLong);
+    std::copy(level.values.begin(), level.values.end(), values.data_ptr<int64_t>());
+    levels.push_back(values);
+  }
+  at::Tensor out = decoder_.ptr()->forward(quantizer_.ptr()->Decode(levels), noise).squeeze(0);
+  if (codes.num_samples > 0 && codes.num_samples < out.size(-1)) {
+    out = out.slice(-1, 0, codes.num_samples);
+  }
+  return out.contiguous();
+}
+
+absl::StatusOr<std::shared_ptr<const SnacModel>> BuildSnacModel(const SnacConfig& config,
+                                                                io::Checkpoint checkpoint) {
+  RETURN_IF_ERROR(config.Validate());
+  RETURN_IF_ERROR(nn::FoldWeightNorm(checkpoint.tensors));
+  auto model = std::make_shared<SnacModel>(config);
+  RETURN_IF_ERROR(nn::LoadParameters(*model, checkpoint.tensors));
+  model->eval();
+  return std::shared_ptr<const SnacModel>(std::move(model));
+}
+
+}  // namespace codec::snac

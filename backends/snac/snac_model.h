@@ -1,0 +1,47 @@
+#ifndef BACKENDS_SNAC_SNAC_MODEL_H_
+#define BACKENDS_SNAC_SNAC_MODEL_H_
+
+#include <memory>
+
+#include <torch/nn/module.h>
+
+#include "absl/status/statusor.h"
+#include "backends/core/codes.h"
+#include "backends/io/checkpoint.h"
+#include "backends/nn/factorized_vq.h"
+#include "backends/snac/snac_config.h"
+#include "backends/snac/snac_layers.h"
+
+namespace codec::snac {
+
+// The SNAC network: encoder, multi-scale factorised residual VQ and decoder,
+// with parameters named as in upstream's state_dict. Immutable once loaded;
+// Encode and Decode may run concurrently.
+class SnacModel : public torch::nn::Module {
+ public:
+  explicit SnacModel(SnacConfig config);
+
+  const SnacConfig& config() const { return config_; }
+
+  // audio: float [1, T], T > 0 -> one level per VQ stride, coarsest first.
+  // The input is right-padded to config().pad_multiple() as upstream does.
+  Codes Encode(const at::Tensor& audio) const;
+  // Inverse of Encode for validated codes; [1, T'] trimmed to
+  // codes.num_samples when set.
+  at::Tensor Decode(const Codes& codes, NoiseSource noise) const;
+
+ private:
+  SnacConfig config_;
+  Encoder encoder_{nullptr};
+  nn::FactorizedRvq quantizer_{nullptr};
+  Decoder decoder_{nullptr};
+};
+
+// Builds the model for `config` with the weights of `checkpoint` (upstream
+// layout; parametrized weight norm folded here).
+absl::StatusOr<std::shared_ptr<const SnacModel>> BuildSnacModel(const SnacConfig& config,
+                                                                io::Checkpoint checkpoint);
+
+}  // namespace codec::snac
+
+#endif  // BACKENDS_SNAC_SNAC_MODEL_H_
