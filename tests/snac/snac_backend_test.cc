@@ -1,0 +1,119 @@
+// SNAC through the CodecBackend interface: description, decoder noise
+// modes, and every bad input.
+
+#include <gtest/gtest.h>
+
+#include "backends/codec_factory.h"
+#include "tests/testing/fixture.h"
+
+namespace codec {
+namespace {
+
+class SnacBackendTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { testing::UseReferenceThreadCount(); }
+  void SetUp() override {
+    absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture("snac44_tiny_attn");
+    ASSERT_TRUE(fixture.ok()) << fixture.status();
+    fixture_ = *std::move(fixture);
+    absl::StatusOr<std::shared_ptr<CodecBackend>> backend =
+        CreateBackend({.model = "snac", .weights = fixture_.dir});
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    backend_ = *backend;
+    ASSERT_TRUE(backend_->Load().ok());
+  }
+  Audio DecodeWith(NoiseMode mode, uint64_t seed = 0) {
+    DecodeOptions options;
+    options.noise = mode;
+    options.seed = seed;
+    absl::StatusOr<Audio> audio = backend_->Decode(fixture_.expected_codes, options);
+    EXPECT_TRUE(audio.ok()) << audio.status();
+    return audio.ok() ? *audio : Audio{};
+  }
+  void ExpectInvalid(const Codes& codes, const std::string& mention) {
+    const absl::Status status = backend_->Decode(codes, {}).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_NE(status.message().find(mention), std::string::npos)
+        << "'" << status.message() << "' should mention '" << mention << "'";
+  }
+
+  testing::Fixture fixture_;
+  std::shared_ptr<CodecBackend> backend_;
+};
+
+TEST_F(SnacBackendTest, DescribesMultiScaleLevels) {
+  const CodecDescription& d = backend_->description();
+  EXPECT_EQ(d.family, "snac");
+  EXPECT_EQ(d.sample_rate, 44100);
+  EXPECT_EQ(d.hop_length, 2 * 3 * 8 * 8);
+  EXPECT_EQ(d.codebooks_per_level, (std::vector<int>{1, 1, 1, 1}));
+  ASSERT_EQ(d.frame_rates.size(), 4u);
+  EXPECT_DOUBLE_EQ(d.frame_rates[0], 44100.0 / (384 * 8));
+  EXPECT_DOUBLE_EQ(d.frame_rates[3], 44100.0 / 384);
+  EXPECT_TRUE(d.has_noise);
+}
+
+TEST_F(SnacBackendTest, SeededNoiseIsReproducibleAndDiffersFromNoiseOff) {
+  const Audio off = DecodeWith(NoiseMode::kOff);
+  const Audio seeded = DecodeWith(NoiseMode::kSeeded, 7);
+  EXPECT_EQ(DecodeWith(NoiseMode::kSeeded, 7).samples, seeded.samples);
+  EXPECT_NE(DecodeWith(NoiseMode::kSeeded, 8).samples, seeded.samples);
+  EXPECT_GT(testing::MaxAbsDiff(seeded, off), 1e-4);
+  EXPECT_GT(testing::MaxAbsDiff(DecodeWith(NoiseMode::kRandom), off), 1e-4);
+  EXPECT_EQ(off.samples.size(), seeded.samples.size());
+}
+
+TEST_F(SnacBackendTest, EncodeTrimsDecodeToInputLengthAfterPadding) {
+  // 1000 samples pad to one window of hop * lcm(8, 32) = 12288.
+  Audio short_audio{44100, 1, std::vector<float>(fixture_.input.samples.begin(),
+                                                 fixture_.input.samples.begin() + 1000)};
+  absl::StatusOr<Codes> codes = backend_->Encode(short_audio, {});
+  ASSERT_TRUE(codes.ok()) << codes.status();
+  EXPECT_EQ(codes->levels[3].frames, 32);
+  EXPECT_EQ(codes->levels[0].frames, 4);
+  absl::StatusOr<Audio> decoded = backend_->Decode(*codes, {});
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->num_frames(), 1000);
+}
+
+TEST_F(SnacBackendTest, BadCodesAreInvalidArgument) {
+  Codes wrong_count = fixture_.expected_codes;
+  wrong_count.levels.pop_back();
+  ExpectInvalid(wrong_count, "takes 4 code levels, got 3");
+
+  Codes inconsistent = fixture_.expected_codes;
+  inconsistent.levels[1].frames -= 1;
+  inconsistent.levels[1].values.pop_back();
+  ExpectInvalid(inconsistent, "do not fit vq_strides [8, 4, 2, 1]");
+
+  Codes out_of_range = fixture_.expected_codes;
+  out_of_range.levels[2].values[3] = 1024;
+  ExpectInvalid(out_of_range, "code 1024 at level 2");
+
+  // Consistent strides, but not whole attention windows.
+  Codes partial_window;
+  for (int stride : {8, 4, 2, 1}) partial_window.levels.push_back({1, 8 / stride, std::vector<uint32_t>(8 / stride, 0)});
+  ExpectInvalid(partial_window, "attention window");
+}
+
+TEST_F(SnacBackendTest, QuantiserOptionsAreRejected) {
+  EncodeOptions bandwidth;
+  bandwidth.bandwidth_kbps = 2.6;
+  EXPECT_EQ(backend_->Encode(fixture_.input, bandwidth).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EncodeOptions two;
+  two.n_q = 2;
+  EXPECT_EQ(backend_->Encode(fixture_.input, two).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EncodeOptions all;
+  all.n_q = 4;
+  EXPECT_TRUE(backend_->Encode(fixture_.input, all).ok());
+}
+
+TEST_F(SnacBackendTest, FlatTokenApiRefusesMultiLevelCodes) {
+  EXPECT_EQ(backend_->encode_pcm(fixture_.input.samples, 44100).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace codec
