@@ -122,6 +122,7 @@ absl::Status Info() {
       {"codebook_size", d.codebook_size},
       {"codebooks_per_level", d.codebooks_per_level},
       {"frame_rates", d.frame_rates},
+      {"level_strides", d.level_strides},
       {"bandwidths_kbps", d.bandwidths_kbps},
       {"has_noise", d.has_noise},
       {"segment_length", d.segment_length},

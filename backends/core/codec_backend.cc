@@ -15,12 +15,11 @@ int CodecBackend::num_codebooks() const {
 
 namespace {
 
-// Side information that the flat token layout cannot carry.
+// Segment scales are side information the flat token layout cannot carry.
 absl::Status CheckFlatApiApplies(const CodecDescription& description) {
-  if (description.codebooks_per_level.size() != 1 ||
-      description.segment_length > 0) {
+  if (description.segment_length > 0) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "the flat token API covers single-level, unsegmented codecs; this ",
+        "the flat token API cannot carry segment scales; this segmented ",
         description.family, " model needs Encode()/Decode() with Codes"));
   }
   return absl::OkStatus();
@@ -53,8 +52,19 @@ absl::StatusOr<std::vector<uint32_t>> CodecBackend::encode_pcm(
 
 absl::StatusOr<std::vector<float>> CodecBackend::decode_tokens(
     absl::Span<const uint32_t> tokens, int num_codebooks) const {
-  RETURN_IF_ERROR(CheckFlatApiApplies(description()));
-  ASSIGN_OR_RETURN(Codes codes, CodesFromFlat(tokens, num_codebooks));
+  const CodecDescription& desc = description();
+  RETURN_IF_ERROR(CheckFlatApiApplies(desc));
+  Codes codes;
+  if (desc.codebooks_per_level.size() == 1) {
+    ASSIGN_OR_RETURN(codes, CodesFromFlat(tokens, num_codebooks));
+  } else if (num_codebooks != this->num_codebooks()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "this ", desc.family, " model decodes all ", this->num_codebooks(),
+        " codebooks of its levels, not ", num_codebooks));
+  } else {
+    ASSIGN_OR_RETURN(codes, CodesFromFlatLevels(tokens, desc.codebooks_per_level,
+                                                desc.level_strides));
+  }
   ASSIGN_OR_RETURN(Audio audio, Decode(codes, DecodeOptions{}));
   const int64_t frames = audio.num_frames();
   std::vector<float> interleaved(audio.samples.size());

@@ -54,9 +54,10 @@ class CodecBackend {
   virtual absl::StatusOr<Audio> Decode(const Codes& codes,
                                        const DecodeOptions& options) const = 0;
 
-  // The original flat API, built on Encode/Decode for single-level codecs
-  // without side information. `samples` are interleaved frames at
-  // `sample_rate` (which must be the model's); tokens are codebook-major.
+  // The original flat API, built on Encode/Decode for unsegmented codecs.
+  // `samples` are interleaved frames at `sample_rate` (which must be the
+  // model's); tokens are codebook-major, levels concatenated coarsest first
+  // (see Codes::Flatten). Multi-level codecs decode all their codebooks.
   int sample_rate() const { return description().sample_rate; }
   int num_codebooks() const;
   absl::StatusOr<std::vector<uint32_t>> encode_pcm(

@@ -19,6 +19,9 @@ struct CodecDescription {
   // frame rate in Hz. Single-rate codecs have one level.
   std::vector<int> codebooks_per_level;
   std::vector<double> frame_rates;
+  // Per level, how many finest-level frames one of its frames spans
+  // (SNAC's vq_strides; {1} for single-rate codecs).
+  std::vector<int> level_strides;
   // Bandwidths (kbps) a caller may ask for; empty when the codec selects
   // quantisers by count only.
   std::vector<double> bandwidths_kbps;

@@ -1,6 +1,9 @@
 #include "backends/core/codes.h"
 
+#include <numeric>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace codec {
 
@@ -63,6 +66,37 @@ absl::StatusOr<Codes> CodesFromFlat(absl::Span<const uint32_t> tokens,
   level.frames = static_cast<int64_t>(tokens.size()) / num_codebooks;
   level.values.assign(tokens.begin(), tokens.end());
   codes.levels.push_back(std::move(level));
+  return codes;
+}
+
+absl::StatusOr<Codes> CodesFromFlatLevels(absl::Span<const uint32_t> tokens,
+                                          const std::vector<int>& codebooks_per_level,
+                                          const std::vector<int>& level_strides) {
+  // T = k * lcm(strides): each k adds sum_i(codebooks_i * lcm / stride_i) tokens.
+  int64_t lcm = 1;
+  for (int stride : level_strides) lcm = std::lcm(lcm, static_cast<int64_t>(stride));
+  int64_t tokens_per_unit = 0;
+  for (size_t i = 0; i < level_strides.size(); ++i) {
+    tokens_per_unit += codebooks_per_level[i] * (lcm / level_strides[i]);
+  }
+  if (tokens.empty() || tokens.size() % tokens_per_unit != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        tokens.size(), " tokens do not split into levels with strides [",
+        absl::StrJoin(level_strides, ", "), "]: the count must be a positive multiple of ",
+        tokens_per_unit));
+  }
+  const int64_t finest_frames = static_cast<int64_t>(tokens.size()) / tokens_per_unit * lcm;
+  Codes codes;
+  size_t offset = 0;
+  for (size_t i = 0; i < level_strides.size(); ++i) {
+    CodeLevel level;
+    level.num_codebooks = codebooks_per_level[i];
+    level.frames = finest_frames / level_strides[i];
+    const size_t count = static_cast<size_t>(level.num_codebooks * level.frames);
+    level.values.assign(tokens.begin() + offset, tokens.begin() + offset + count);
+    offset += count;
+    codes.levels.push_back(std::move(level));
+  }
   return codes;
 }
 

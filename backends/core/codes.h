@@ -53,6 +53,15 @@ struct Codes {
 absl::StatusOr<Codes> CodesFromFlat(absl::Span<const uint32_t> tokens,
                                     int num_codebooks);
 
+// Rebuilds multi-level codes from the flat layout (levels concatenated,
+// coarsest first). Level i has codebooks_per_level[i] codebooks of
+// T / level_strides[i] frames, where T, the finest frame count, is a
+// multiple of every stride; a token count no such T explains is
+// INVALID_ARGUMENT.
+absl::StatusOr<Codes> CodesFromFlatLevels(absl::Span<const uint32_t> tokens,
+                                          const std::vector<int>& codebooks_per_level,
+                                          const std::vector<int>& level_strides);
+
 }  // namespace codec
 
 #endif  // BACKENDS_CORE_CODES_H_

@@ -89,6 +89,7 @@ CodecDescription EncodecConfig::Describe() const {
   d.codebook_size = codebook_size;
   d.codebooks_per_level = {num_quantizers()};
   d.frame_rates = {static_cast<double>(sampling_rate) / hop_length()};
+  d.level_strides = {1};
   d.bandwidths_kbps = target_bandwidths;
   d.segment_length = segment_length();
   return d;

@@ -53,6 +53,7 @@ CodecDescription SnacConfig::Describe() const {
   d.codebook_size = codebook_size;
   for (int stride : vq_strides) {
     d.codebooks_per_level.push_back(1);
+    d.level_strides.push_back(stride);
     d.frame_rates.push_back(static_cast<double>(sampling_rate) / (hop_length() * stride));
   }
   d.has_noise = noise;

@@ -41,6 +41,25 @@ TEST(CodesTest, FromFlatRejectsUnevenSplit) {
   EXPECT_EQ(CodesFromFlat({}, 1).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(CodesTest, FromFlatLevelsSplitsByStrides) {
+  Codes codes;
+  codes.levels.push_back({1, 2, {1, 2}});
+  codes.levels.push_back({1, 4, {3, 4, 5, 6}});
+  codes.levels.push_back({1, 8, {7, 8, 9, 10, 11, 12, 13, 14}});
+  const std::vector<uint32_t> flat = codes.Flatten();
+  absl::StatusOr<Codes> back = CodesFromFlatLevels(flat, {1, 1, 1}, {4, 2, 1});
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->levels.size(), 3u);
+  for (size_t l = 0; l < 3; ++l) {
+    EXPECT_EQ(back->levels[l].frames, codes.levels[l].frames);
+    EXPECT_EQ(back->levels[l].values, codes.levels[l].values);
+  }
+  const std::vector<uint32_t> ragged(flat.begin(), flat.end() - 1);
+  const absl::Status status = CodesFromFlatLevels(ragged, {1, 1, 1}, {4, 2, 1}).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("multiple of 7"), std::string::npos) << status;
+}
+
 TEST(CodesTest, ValidateNamesOutOfRangeCode) {
   Codes codes = TwoByThree();
   EXPECT_TRUE(codes.Validate(7).ok());

@@ -110,9 +110,22 @@ TEST_F(SnacBackendTest, QuantiserOptionsAreRejected) {
   EXPECT_TRUE(backend_->Encode(fixture_.input, all).ok());
 }
 
-TEST_F(SnacBackendTest, FlatTokenApiRefusesMultiLevelCodes) {
-  EXPECT_EQ(backend_->encode_pcm(fixture_.input.samples, 44100).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+TEST_F(SnacBackendTest, FlatTokenApiConcatenatesLevels) {
+  absl::StatusOr<std::vector<uint32_t>> tokens =
+      backend_->encode_pcm(fixture_.input.samples, 44100);
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  EXPECT_EQ(*tokens, fixture_.expected_codes.Flatten());
+  absl::StatusOr<std::vector<float>> samples = backend_->decode_tokens(*tokens, 4);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  EXPECT_EQ(static_cast<int64_t>(samples->size()),
+            fixture_.expected_codes.levels[3].frames * 384);
+
+  const std::vector<uint32_t> ragged(tokens->begin(), tokens->end() - 1);
+  const absl::Status status = backend_->decode_tokens(ragged, 4).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("strides [8, 4, 2, 1]"), std::string::npos) << status;
+  EXPECT_EQ(backend_->decode_tokens(*tokens, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
