@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "backends/codec_factory.h"
+#include "backends/io/npy.h"
+#include "backends/io/zip_reader.h"
 #include "tests/testing/fixture.h"
 
 namespace codec {
@@ -61,6 +63,30 @@ TEST_F(SnacBackendTest, SeededNoiseIsReproducibleAndDiffersFromNoiseOff) {
   EXPECT_GT(testing::MaxAbsDiff(seeded, off), 1e-4);
   EXPECT_GT(testing::MaxAbsDiff(DecodeWith(NoiseMode::kRandom), off), 1e-4);
   EXPECT_EQ(off.samples.size(), seeded.samples.size());
+}
+
+// Seeded noise draws what torch.manual_seed(seed) makes upstream draw.
+TEST(SnacSeededNoiseTest, MatchesReferenceManualSeed) {
+  testing::UseReferenceThreadCount();
+  absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture("snac24_tiny");
+  ASSERT_TRUE(fixture.ok()) << fixture.status();
+  absl::StatusOr<std::string> bytes = io::ReadFileBytes(fixture->dir + "/decoded_seed5.npy");
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  absl::StatusOr<io::NpyArray> array = io::ParseNpy(*bytes, "decoded_seed5");
+  ASSERT_TRUE(array.ok()) << array.status();
+  Audio reference{24000, 1, *io::AsFloat32(*array)};
+  absl::StatusOr<std::shared_ptr<CodecBackend>> backend =
+      CreateBackend({.model = "snac", .weights = fixture->dir});
+  ASSERT_TRUE(backend.ok() && (*backend)->Load().ok());
+  DecodeOptions seeded;
+  seeded.noise = NoiseMode::kSeeded;
+  seeded.seed = 5;
+  absl::StatusOr<Audio> decoded = (*backend)->Decode(fixture->expected_codes, seeded);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const double max_error = testing::MaxAbsDiff(*decoded, reference);
+  EXPECT_LE(max_error, 1e-4);
+  EXPECT_GT(testing::MaxAbsDiff(*decoded, fixture->expected_decode), 1e-4);
+  std::cout << "seed 5 decode vs reference: max abs error " << max_error << "\n";
 }
 
 TEST_F(SnacBackendTest, EncodeTrimsDecodeToInputLengthAfterPadding) {
