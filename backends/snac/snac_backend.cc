@@ -86,7 +86,7 @@ absl::Status SnacBackend::ValidateCodes(const Codes& codes) const {
 absl::StatusOr<Audio> SnacBackend::Decode(const Codes& codes, const DecodeOptions& options) const {
   RETURN_IF_ERROR(ValidateCodes(codes));
   ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
-  NoiseSource noise;
+  nn::NoiseSource noise;
   if (options.noise == NoiseMode::kSeeded) {
     noise = at::make_generator<at::CPUGeneratorImpl>(options.seed);
   } else if (options.noise == NoiseMode::kRandom) {

@@ -20,7 +20,7 @@ SnacModel::SnacModel(SnacConfig config) : config_(std::move(config)) {
   quantizer_ = register_module(
       "quantizer", nn::FactorizedRvq(config_.latent_channels(), config_.codebook_size,
                                      config_.codebook_dim, Strides(config_)));
-  decoder_ = register_module("decoder", Decoder(config_));
+  decoder_ = register_module("decoder", MakeDecoder(config_));
 }
 
 Codes SnacModel::Encode(const at::Tensor& audio) const {
@@ -43,7 +43,7 @@ Codes SnacModel::Encode(const at::Tensor& audio) const {
   return codes;
 }
 
-at::Tensor SnacModel::Decode(const Codes& codes, NoiseSource noise) const {
+at::Tensor SnacModel::Decode(const Codes& codes, nn::NoiseSource noise) const {
   c10::InferenceMode inference;
   std::vector<at::Tensor> levels;
   for (const CodeLevel& level : codes.levels) {

@@ -28,13 +28,13 @@ class SnacModel : public torch::nn::Module {
   Codes Encode(const at::Tensor& audio) const;
   // Inverse of Encode for validated codes; [1, T'] trimmed to
   // codes.num_samples when set.
-  at::Tensor Decode(const Codes& codes, NoiseSource noise) const;
+  at::Tensor Decode(const Codes& codes, nn::NoiseSource noise) const;
 
  private:
   SnacConfig config_;
   Encoder encoder_{nullptr};
   nn::FactorizedRvq quantizer_{nullptr};
-  Decoder decoder_{nullptr};
+  nn::SnakeDecoder decoder_{nullptr};
 };
 
 // Builds the model for `config` with the weights of `checkpoint` (upstream

@@ -1,0 +1,122 @@
+#include "backends/nn/snake_blocks.h"
+
+#include <string>
+
+#include <ATen/ATen.h>
+
+#include "backends/nn/local_attention.h"
+#include "backends/nn/snake.h"
+
+namespace codec::nn {
+namespace {
+
+int64_t CeilHalf(int64_t stride) { return (stride + 1) / 2; }
+
+// Registers `modules` in `parent` under consecutive indices from `first`,
+// the way nn.Sequential names its children.
+void RegisterIndexed(torch::nn::Module& parent, int64_t first,
+                     const torch::nn::Sequential& modules) {
+  for (const auto& child : modules->children()) {
+    parent.register_module(std::to_string(first++), child);
+  }
+}
+
+}  // namespace
+
+torch::nn::Conv1d PaddedConv(int64_t in, int64_t out, int64_t kernel, int64_t padding,
+                             int64_t groups) {
+  return torch::nn::Conv1d(
+      torch::nn::Conv1dOptions(in, out, kernel).padding(padding).groups(groups));
+}
+
+ResidualUnitImpl::ResidualUnitImpl(int64_t dim, int64_t dilation, int64_t groups) {
+  torch::nn::Conv1d dilated(torch::nn::Conv1dOptions(dim, dim, 7)
+                                .dilation(dilation)
+                                .padding(3 * dilation)
+                                .groups(groups));
+  block_ = register_module(
+      "block", torch::nn::Sequential(Snake1d(dim), dilated, Snake1d(dim), PaddedConv(dim, dim, 1)));
+}
+
+at::Tensor ResidualUnitImpl::forward(const at::Tensor& x) {
+  const at::Tensor y = block_->forward(x);
+  const int64_t crop = (x.size(-1) - y.size(-1)) / 2;
+  return (crop > 0 ? x.slice(-1, crop, x.size(-1) - crop) : x) + y;
+}
+
+EncoderBlockImpl::EncoderBlockImpl(int64_t input_dim, int64_t stride, int64_t groups) {
+  block_ = register_module(
+      "block", torch::nn::Sequential(
+                   ResidualUnit(input_dim, 1, groups), ResidualUnit(input_dim, 3, groups),
+                   ResidualUnit(input_dim, 9, groups), Snake1d(input_dim),
+                   torch::nn::Conv1d(torch::nn::Conv1dOptions(input_dim, 2 * input_dim, 2 * stride)
+                                         .stride(stride)
+                                         .padding(CeilHalf(stride)))));
+}
+
+NoiseBlockImpl::NoiseBlockImpl(int64_t dim) {
+  linear_ = register_module(
+      "linear", torch::nn::Conv1d(torch::nn::Conv1dOptions(dim, dim, 1).bias(false)));
+}
+
+at::Tensor NoiseBlockImpl::forward(const at::Tensor& x, NoiseSource& noise) {
+  if (!noise) return x;
+  const at::Tensor n = at::randn({x.size(0), 1, x.size(2)}, *noise, x.options());
+  return x + n * linear_->forward(x);
+}
+
+DecoderBlockImpl::DecoderBlockImpl(const DecoderBlockSpec& spec) {
+  auto block = register_module("block", std::make_shared<torch::nn::Module>());
+  upsample_ = torch::nn::Sequential(
+      Snake1d(spec.input_dim),
+      torch::nn::ConvTranspose1d(
+          torch::nn::ConvTranspose1dOptions(spec.input_dim, spec.output_dim, 2 * spec.stride)
+              .stride(spec.stride)
+              .padding(CeilHalf(spec.stride))
+              .output_padding(spec.output_padding)));
+  RegisterIndexed(*block, 0, upsample_);
+  if (spec.noise) noise_ = block->register_module("2", NoiseBlock(spec.output_dim));
+  residual_units_ = torch::nn::Sequential(ResidualUnit(spec.output_dim, 1, spec.groups),
+                                          ResidualUnit(spec.output_dim, 3, spec.groups),
+                                          ResidualUnit(spec.output_dim, 9, spec.groups));
+  RegisterIndexed(*block, spec.noise ? 3 : 2, residual_units_);
+}
+
+at::Tensor DecoderBlockImpl::forward(const at::Tensor& x, NoiseSource& noise) {
+  at::Tensor y = upsample_->forward(x);
+  if (noise_) y = noise_->forward(y, noise);
+  return residual_units_->forward(y);
+}
+
+SnakeDecoderImpl::SnakeDecoderImpl(const SnakeDecoderSpec& spec) {
+  auto model = register_module("model", std::make_shared<torch::nn::Module>());
+  const int64_t latent = spec.latent_dim;
+  const int64_t channels = spec.channels;
+  head_ = spec.depthwise ? torch::nn::Sequential(PaddedConv(latent, latent, 7, 3, latent),
+                                                 PaddedConv(latent, channels, 1))
+                         : torch::nn::Sequential(PaddedConv(latent, channels, 7, 3));
+  if (spec.attn_window_size) head_->push_back(LocalAttention(channels, *spec.attn_window_size));
+  RegisterIndexed(*model, 0, head_);
+  int64_t index = static_cast<int64_t>(head_->size());
+  int64_t output_dim = channels;
+  for (size_t i = 0; i < spec.rates.size(); ++i) {
+    DecoderBlockSpec block;
+    block.input_dim = channels >> i;
+    block.output_dim = output_dim = channels >> (i + 1);
+    block.stride = spec.rates[i];
+    block.output_padding = spec.pad_odd_strides ? spec.rates[i] % 2 : 0;
+    block.noise = spec.noise;
+    block.groups = spec.depthwise ? output_dim : 1;
+    blocks_.push_back(model->register_module(std::to_string(index++), DecoderBlock(block)));
+  }
+  tail_ = torch::nn::Sequential(Snake1d(output_dim), PaddedConv(output_dim, 1, 7, 3));
+  RegisterIndexed(*model, index, tail_);
+}
+
+at::Tensor SnakeDecoderImpl::forward(const at::Tensor& x, NoiseSource& noise) {
+  at::Tensor y = head_->forward(x);
+  for (DecoderBlock& block : blocks_) y = block->forward(y, noise);
+  return at::tanh(tail_->forward(y));
+}
+
+}  // namespace codec::nn
