@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/core/status_macros.h"
+#include "backends/dac/dac_backend.h"
 #include "backends/encodec/encodec_backend.h"
 #include "backends/snac/snac_backend.h"
 
@@ -30,6 +31,7 @@ struct Family {
 
 const std::map<std::string, Family>& Families() {
   static const auto* kFamilies = new std::map<std::string, Family>{
+      {"dac", {{"dac_16khz", "dac_24khz", "dac_44khz"}, &dac::DacBackend::Create}},
       {"encodec", {{"encodec_24khz", "encodec_48khz"}, &encodec::EncodecBackend::Create}},
       {"snac", {{"snac_24khz", "snac_32khz", "snac_44khz"}, &snac::SnacBackend::Create}},
   };

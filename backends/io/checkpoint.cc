@@ -18,12 +18,27 @@ bool StartsWith(const std::string& bytes, std::initializer_list<uint8_t> prefix)
   return true;
 }
 
+bool IsTorchZip(const std::string& bytes) { return StartsWith(bytes, {'P', 'K', 0x03, 0x04}); }
+
+template <typename T>
+absl::StatusOr<T> PrefixPath(const std::string& path, absl::StatusOr<T> result) {
+  if (result.ok()) return result;
+  return absl::Status(result.status().code(),
+                      absl::StrCat(path, ": ", result.status().message()));
+}
+
 }  // namespace
+
+absl::StatusOr<nlohmann::json> LoadCheckpointConfig(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(path));
+  if (!IsTorchZip(bytes)) return nlohmann::json();
+  return PrefixPath(path, ParseTorchCheckpointConfig(std::move(bytes)));
+}
 
 absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& path) {
   ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(path));
   absl::StatusOr<Checkpoint> checkpoint;
-  if (StartsWith(bytes, {'P', 'K', 0x03, 0x04})) {
+  if (IsTorchZip(bytes)) {
     checkpoint = ParseTorchCheckpoint(std::move(bytes));
   } else if (StartsWith(bytes, {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20})) {
     checkpoint = absl::UnimplementedError(
@@ -34,11 +49,7 @@ absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& path) {
     checkpoint = absl::DataLossError(
         "not a checkpoint: neither a zip-format torch.save file nor safetensors");
   }
-  if (!checkpoint.ok()) {
-    return absl::Status(checkpoint.status().code(),
-                        absl::StrCat(path, ": ", checkpoint.status().message()));
-  }
-  return checkpoint;
+  return PrefixPath(path, std::move(checkpoint));
 }
 
 }  // namespace codec::io

@@ -29,6 +29,10 @@ struct Checkpoint {
 // (a recognised but unsupported variant, e.g. legacy pre-1.6 torch.save).
 absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& path);
 
+// The config a checkpoint file carries (see Checkpoint::config), without
+// materialising its tensors; null when it carries none.
+absl::StatusOr<nlohmann::json> LoadCheckpointConfig(const std::string& path);
+
 }  // namespace codec::io
 
 #endif  // BACKENDS_IO_CHECKPOINT_H_

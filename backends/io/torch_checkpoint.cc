@@ -108,9 +108,14 @@ absl::StatusOr<std::string> FindPicklePrefix(const ZipReader& zip) {
   return absl::DataLossError("zip archive has no <name>/data.pkl record: not a torch.save file");
 }
 
-}  // namespace
+// The unpickled root of a torch.save zip, with the archive it came from.
+struct Pickled {
+  ZipReader zip;
+  std::string prefix;
+  PyValuePtr root;
+};
 
-absl::StatusOr<Checkpoint> ParseTorchCheckpoint(std::string bytes) {
+absl::StatusOr<Pickled> Unpickle(std::string bytes) {
   ASSIGN_OR_RETURN(ZipReader zip, ZipReader::Open(std::move(bytes)));
   ASSIGN_OR_RETURN(std::string prefix, FindPicklePrefix(zip));
   ASSIGN_OR_RETURN(std::string pickle, zip.Read(prefix + "data.pkl"));
@@ -118,17 +123,33 @@ absl::StatusOr<Checkpoint> ParseTorchCheckpoint(std::string bytes) {
   if (root->kind != Kind::kDict) {
     return absl::UnimplementedError("checkpoint does not hold a dict of tensors");
   }
+  return Pickled{std::move(zip), std::move(prefix), std::move(root)};
+}
 
+// DAC's layout, {"state_dict", "metadata": {"kwargs"}}: the kwargs, or null.
+absl::StatusOr<nlohmann::json> EmbeddedConfig(const PyValue& root) {
+  if (!root.Get("state_dict")) return nlohmann::json();
+  PyValuePtr metadata = root.Get("metadata");
+  PyValuePtr kwargs = metadata ? metadata->Get("kwargs") : nullptr;
+  if (!kwargs) return nlohmann::json();
+  return ToJson(*kwargs);
+}
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> ParseTorchCheckpointConfig(std::string bytes) {
+  ASSIGN_OR_RETURN(Pickled pickled, Unpickle(std::move(bytes)));
+  return EmbeddedConfig(*pickled.root);
+}
+
+absl::StatusOr<Checkpoint> ParseTorchCheckpoint(std::string bytes) {
+  ASSIGN_OR_RETURN(Pickled pickled, Unpickle(std::move(bytes)));
+  const ZipReader& zip = pickled.zip;
+  const std::string& prefix = pickled.prefix;
+  const PyValuePtr& root = pickled.root;
   Checkpoint checkpoint;
-  PyValuePtr state = root;
-  if (PyValuePtr inner = root->Get("state_dict")) {
-    state = inner;
-    if (PyValuePtr metadata = root->Get("metadata")) {
-      if (PyValuePtr kwargs = metadata->Get("kwargs")) {
-        ASSIGN_OR_RETURN(checkpoint.config, ToJson(*kwargs));
-      }
-    }
-  }
+  ASSIGN_OR_RETURN(checkpoint.config, EmbeddedConfig(*root));
+  PyValuePtr state = root->Get("state_dict") ? root->Get("state_dict") : root;
   if (state->kind != Kind::kDict) {
     return absl::UnimplementedError("checkpoint's state_dict is not a dict");
   }

@@ -1,0 +1,82 @@
+#include "backends/dac/dac_backend.h"
+
+#include <ATen/ATen.h>
+
+#include "absl/strings/str_cat.h"
+#include "backends/core/status_macros.h"
+
+namespace codec::dac {
+
+DacBackend::DacBackend(std::string id, DacConfig config, std::string weights_path,
+                       Chunking chunking)
+    : CheckpointBackend(std::move(id), config.Describe(), std::move(weights_path),
+                        [config, chunking](io::Checkpoint checkpoint) {
+                          return BuildDacModel(config, chunking, std::move(checkpoint));
+                        }),
+      config_(std::move(config)) {}
+
+absl::StatusOr<std::shared_ptr<CodecBackend>> DacBackend::Create(std::string id,
+                                                                 const std::string& preset,
+                                                                 const nlohmann::json& config,
+                                                                 std::string weights_path) {
+  DacConfig merged;
+  if (!preset.empty()) {
+    ASSIGN_OR_RETURN(merged, DacPreset(preset));
+  }
+  if (!config.is_null()) {
+    ASSIGN_OR_RETURN(merged, DacConfigFromJson(config, merged));
+  }
+  if (!weights_path.empty()) {
+    ASSIGN_OR_RETURN(nlohmann::json carried, io::LoadCheckpointConfig(weights_path));
+    if (!carried.is_null()) {
+      ASSIGN_OR_RETURN(merged, DacConfigFromJson(carried, merged));
+    }
+  }
+  RETURN_IF_ERROR(merged.Validate());
+  const Chunking chunking = Chunking::Default(merged);
+  return std::make_shared<DacBackend>(std::move(id), std::move(merged), std::move(weights_path),
+                                      chunking);
+}
+
+absl::StatusOr<Codes> DacBackend::Encode(const Audio& audio, const EncodeOptions& options) const {
+  RETURN_IF_ERROR(ValidateAudioInput(audio, description()));
+  if (options.bandwidth_kbps) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", id(), "' selects quantisers by count (n_q), not by bandwidth"));
+  }
+  const int n_q = options.n_q.value_or(config_.n_codebooks);
+  if (n_q < 1 || n_q > config_.n_codebooks) {
+    return absl::InvalidArgumentError(absl::StrCat("n_q ", n_q, " is out of range for '", id(),
+                                                   "': 1 to ", config_.n_codebooks));
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
+  const at::Tensor input = at::from_blob(const_cast<float*>(audio.samples.data()),
+                                         {1, audio.num_frames()}, at::kFloat);
+  return network->Encode(input, n_q);
+}
+
+absl::StatusOr<Audio> DacBackend::Decode(const Codes& codes,
+                                         const DecodeOptions& /*options*/) const {
+  if (codes.levels.size() != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("DAC codes have one level, got ", codes.levels.size()));
+  }
+  if (codes.levels[0].num_codebooks > config_.n_codebooks) {
+    return absl::InvalidArgumentError(absl::StrCat("codes have ", codes.levels[0].num_codebooks,
+                                                   " codebooks but '", id(), "' has ",
+                                                   config_.n_codebooks));
+  }
+  RETURN_IF_ERROR(codes.Validate(config_.codebook_size));
+  if (!codes.scales.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("'", id(), "' takes no segment scales"));
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
+  const at::Tensor decoded = network->Decode(codes);
+  Audio audio;
+  audio.sample_rate = config_.sample_rate;
+  audio.channels = 1;
+  audio.samples.assign(decoded.data_ptr<float>(), decoded.data_ptr<float>() + decoded.numel());
+  return audio;
+}
+
+}  // namespace codec::dac

@@ -1,0 +1,41 @@
+#ifndef BACKENDS_DAC_DAC_BACKEND_H_
+#define BACKENDS_DAC_DAC_BACKEND_H_
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "backends/checkpoint_backend.h"
+#include "backends/dac/dac_config.h"
+#include "backends/dac/dac_model.h"
+
+namespace codec::dac {
+
+// DAC (16, 24 and 44.1 kHz) as a CodecBackend, encode and decode. Weights
+// are upstream's .pth ({"state_dict", "metadata": {"kwargs"}}); long inputs
+// run in chunks (see Chunking).
+class DacBackend final : public CheckpointBackend<DacModel> {
+ public:
+  DacBackend(std::string id, DacConfig config, std::string weights_path, Chunking chunking);
+
+  // A backend from preset `preset` ("dac_44khz", ..., or "" for the 44.1 kHz
+  // defaults), overridden by `config` and then by the kwargs the checkpoint
+  // at `weights_path` carries.
+  static absl::StatusOr<std::shared_ptr<CodecBackend>> Create(std::string id,
+                                                              const std::string& preset,
+                                                              const nlohmann::json& config,
+                                                              std::string weights_path);
+
+  // Uses the first n_q quantisers (all by default); no bandwidth selection.
+  absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override;
+  // Decodes with as many quantisers as `codes` has (at most the model's).
+  absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const override;
+
+ private:
+  const DacConfig config_;
+};
+
+}  // namespace codec::dac
+
+#endif  // BACKENDS_DAC_DAC_BACKEND_H_

@@ -1,0 +1,132 @@
+#include "backends/dac/dac_model.h"
+
+#include <cmath>
+
+#include <ATen/ATen.h>
+
+#include "backends/core/status_macros.h"
+#include "backends/nn/parameter_loading.h"
+#include "backends/nn/snake.h"
+#include "backends/nn/weight_norm.h"
+
+namespace codec::dac {
+namespace {
+
+// Upstream's Encoder, whose parameters live directly under "block.<i>".
+torch::nn::Sequential MakeEncoder(const DacConfig& config) {
+  torch::nn::Sequential block;
+  int64_t dim = config.encoder_dim;
+  block->push_back(nn::PaddedConv(1, dim, 7, 3));
+  for (int stride : config.encoder_rates) {
+    block->push_back(nn::EncoderBlock(dim, stride, /*groups=*/1));
+    dim *= 2;
+  }
+  block->push_back(nn::Snake1d(dim));
+  block->push_back(nn::PaddedConv(dim, config.latent_channels(), 3, 1));
+  return block;
+}
+
+nn::SnakeDecoder MakeDecoder(const DacConfig& config) {
+  nn::SnakeDecoderSpec spec;
+  spec.latent_dim = config.latent_channels();
+  spec.channels = config.decoder_dim;
+  spec.rates = config.decoder_rates;
+  return nn::SnakeDecoder(spec);
+}
+
+// Runs `fn` over windows of `chunking.chunk_frames` frames of `input`
+// (`scale` input steps per frame), each with context on both sides, and
+// joins the windows' own parts of the outputs (`out_scale` output steps per
+// frame) along the last dimension.
+template <typename Fn>
+at::Tensor Chunked(const at::Tensor& input, int64_t frames, int64_t scale, int64_t out_scale,
+                   const Chunking& chunking, Fn fn) {
+  if (frames <= chunking.chunk_frames) return fn(input);
+  std::vector<at::Tensor> parts;
+  for (int64_t first = 0; first < frames; first += chunking.chunk_frames) {
+    const int64_t last = std::min(frames, first + chunking.chunk_frames);
+    const int64_t begin = std::max<int64_t>(0, first - chunking.context_frames);
+    const int64_t end = std::min(frames, last + chunking.context_frames);
+    const at::Tensor out = fn(input.slice(-1, begin * scale, std::min(input.size(-1), end * scale)));
+    const int64_t keep_begin = (first - begin) * out_scale;
+    const int64_t keep_end = std::min(out.size(-1), (last - begin) * out_scale);
+    parts.push_back(out.slice(-1, keep_begin, keep_end));
+  }
+  return at::cat(parts, -1);
+}
+
+}  // namespace
+
+Chunking Chunking::Default(const DacConfig& config) {
+  const double frame_rate = static_cast<double>(config.sample_rate) / config.hop_length();
+  return {static_cast<int64_t>(std::ceil(10 * frame_rate)),
+          static_cast<int64_t>(std::ceil(frame_rate))};
+}
+
+DacModel::DacModel(DacConfig config, Chunking chunking)
+    : config_(std::move(config)), chunking_(chunking) {
+  auto encoder = register_module("encoder", std::make_shared<torch::nn::Module>());
+  encoder_ = encoder->register_module("block", MakeEncoder(config_));
+  quantizer_ = register_module(
+      "quantizer",
+      nn::FactorizedRvq(config_.latent_channels(), config_.codebook_size, config_.codebook_dim,
+                        std::vector<int64_t>(config_.n_codebooks, 1)));
+  decoder_ = register_module("decoder", MakeDecoder(config_));
+}
+
+at::Tensor DacModel::EncodeLatent(const at::Tensor& x) const {
+  const int64_t hop = config_.hop_length();
+  return Chunked(x, x.size(-1) / hop, hop, 1, chunking_,
+                 [&](const at::Tensor& window) { return encoder_.ptr()->forward(window); });
+}
+
+at::Tensor DacModel::DecodeLatent(const at::Tensor& z) const {
+  return Chunked(z, z.size(-1), 1, config_.hop_length(), chunking_,
+                 [&](const at::Tensor& window) {
+                   nn::NoiseSource no_noise;
+                   return decoder_.ptr()->forward(window, no_noise);
+                 });
+}
+
+Codes DacModel::Encode(const at::Tensor& audio, int64_t n_q) const {
+  c10::InferenceMode inference;
+  const int64_t length = audio.size(-1);
+  const int64_t hop = config_.hop_length();
+  const int64_t padded = (length + hop - 1) / hop * hop;
+  const at::Tensor x = at::constant_pad_nd(audio.unsqueeze(0), {0, padded - length}, 0.0);
+  const at::Tensor latent = EncodeLatent(x);
+  const at::Tensor codes = at::cat(quantizer_.ptr()->Encode(latent, n_q), 0).contiguous();
+  Codes out;
+  out.num_samples = length;
+  out.levels.push_back({static_cast<int>(codes.size(0)), codes.size(1),
+                        std::vector<uint32_t>(codes.data_ptr<int64_t>(),
+                                              codes.data_ptr<int64_t>() + codes.numel())});
+  return out;
+}
+
+at::Tensor DacModel::Decode(const Codes& codes) const {
+  c10::InferenceMode inference;
+  const CodeLevel& level = codes.levels[0];
+  at::Tensor all = at::empty({level.num_codebooks, level.frames}, at::kLong);
+  std::copy(level.values.begin(), level.values.end(), all.data_ptr<int64_t>());
+  std::vector<at::Tensor> stages;
+  for (int k = 0; k < level.num_codebooks; ++k) stages.push_back(all.slice(0, k, k + 1));
+  at::Tensor out = DecodeLatent(quantizer_.ptr()->Decode(stages)).squeeze(0);
+  if (codes.num_samples > 0 && codes.num_samples < out.size(-1)) {
+    out = out.slice(-1, 0, codes.num_samples);
+  }
+  return out.contiguous();
+}
+
+absl::StatusOr<std::shared_ptr<const DacModel>> BuildDacModel(const DacConfig& config,
+                                                              const Chunking& chunking,
+                                                              io::Checkpoint checkpoint) {
+  RETURN_IF_ERROR(config.Validate());
+  RETURN_IF_ERROR(nn::FoldWeightNorm(checkpoint.tensors));
+  auto model = std::make_shared<DacModel>(config, chunking);
+  RETURN_IF_ERROR(nn::LoadParameters(*model, checkpoint.tensors));
+  model->eval();
+  return std::shared_ptr<const DacModel>(std::move(model));
+}
+
+}  // namespace codec::dac
