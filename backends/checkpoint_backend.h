@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 
@@ -69,6 +70,26 @@ class CheckpointBackend : public CodecBackend {
   const Builder build_;
   LoadedModel<Model> model_;
 };
+
+// The config precedence every family shares: `preset`'s (or the defaults
+// when empty), then each non-null JSON override in order, then validation.
+template <typename Config>
+absl::StatusOr<Config> MergeConfig(const std::string& preset,
+                                   absl::StatusOr<Config> (*from_preset)(const std::string&),
+                                   absl::StatusOr<Config> (*from_json)(const nlohmann::json&,
+                                                                       Config),
+                                   std::initializer_list<const nlohmann::json*> overrides) {
+  Config config;
+  if (!preset.empty()) {
+    ASSIGN_OR_RETURN(config, from_preset(preset));
+  }
+  for (const nlohmann::json* json : overrides) {
+    if (json->is_null()) continue;
+    ASSIGN_OR_RETURN(config, from_json(*json, std::move(config)));
+  }
+  RETURN_IF_ERROR(config.Validate());
+  return config;
+}
 
 }  // namespace codec
 

@@ -4,7 +4,6 @@
 #include <fstream>
 #include <functional>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/match.h"
@@ -21,8 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 using Creator = std::function<absl::StatusOr<std::shared_ptr<CodecBackend>>(
-    std::string id, const std::string& preset, const nlohmann::json& config,
-    std::string weights)>;
+    std::string id, const std::string& preset, const nlohmann::json& config, std::string weights)>;
 
 struct Family {
   std::vector<std::string> presets;
@@ -62,10 +60,11 @@ absl::StatusOr<std::string> ResolveCheckpoint(const std::string& weights) {
     }
   }
   if (found.size() != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "weights folder '", weights, "' must hold exactly one checkpoint (.th .pth .bin .pt "
-        ".safetensors), found ", found.size(), found.empty() ? "" : ": ",
-        absl::StrJoin(found, ", ")));
+    return absl::InvalidArgumentError(
+        absl::StrCat("weights folder '", weights,
+                     "' must hold exactly one checkpoint (.th .pth .bin .pt "
+                     ".safetensors), found ",
+                     found.size(), found.empty() ? "" : ": ", absl::StrJoin(found, ", ")));
   }
   return found[0];
 }
@@ -92,8 +91,8 @@ absl::StatusOr<std::pair<const Family*, std::string>> FindModel(const std::strin
   for (const auto& [name, family] : Families()) known.push_back(name);
   const std::vector<std::string> presets = ListPresets();
   known.insert(known.end(), presets.begin(), presets.end());
-  return absl::NotFoundError(absl::StrCat("unknown model '", model,
-                                          "'; known: ", absl::StrJoin(known, ", ")));
+  return absl::NotFoundError(
+      absl::StrCat("unknown model '", model, "'; known: ", absl::StrJoin(known, ", ")));
 }
 
 }  // namespace

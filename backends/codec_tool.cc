@@ -6,14 +6,13 @@
 //                     [--noise=on|off] [--seed=N] --input=IN.npz --output=OUT.wav|OUT.npy
 //   codec_tool info   --model=PRESET [--weights=PATH] [--config=FILE]
 
+#include <ATen/Parallel.h>
+
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
-
-#include <ATen/Parallel.h>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -21,9 +20,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "backends/codec_factory.h"
-#include "backends/io/codes_npz.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/audio_convert.h"
+#include "backends/io/codes_npz.h"
 #include "backends/io/npy.h"
 #include "backends/io/wav.h"
 #include "backends/io/zip_writer.h"

@@ -18,26 +18,26 @@ namespace {
 // Segment scales are side information the flat token layout cannot carry.
 absl::Status CheckFlatApiApplies(const CodecDescription& description) {
   if (description.segment_length > 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the flat token API cannot carry segment scales; this segmented ",
-        description.family, " model needs Encode()/Decode() with Codes"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the flat token API cannot carry segment scales; this segmented ",
+                     description.family, " model needs Encode()/Decode() with Codes"));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<std::vector<uint32_t>> CodecBackend::encode_pcm(
-    absl::Span<const float> samples, int sample_rate) const {
+absl::StatusOr<std::vector<uint32_t>> CodecBackend::encode_pcm(absl::Span<const float> samples,
+                                                               int sample_rate) const {
   const CodecDescription& desc = description();
   RETURN_IF_ERROR(CheckFlatApiApplies(desc));
   Audio audio;
   audio.sample_rate = sample_rate;
   audio.channels = desc.channels;
   if (samples.size() % desc.channels != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(samples.size(), " interleaved samples are not whole frames of ",
-                     desc.channels, " channels"));
+    return absl::InvalidArgumentError(absl::StrCat(samples.size(),
+                                                   " interleaved samples are not whole frames of ",
+                                                   desc.channels, " channels"));
   }
   const int64_t frames = static_cast<int64_t>(samples.size()) / desc.channels;
   audio.samples.resize(samples.size());
@@ -50,20 +50,20 @@ absl::StatusOr<std::vector<uint32_t>> CodecBackend::encode_pcm(
   return codes.Flatten();
 }
 
-absl::StatusOr<std::vector<float>> CodecBackend::decode_tokens(
-    absl::Span<const uint32_t> tokens, int num_codebooks) const {
+absl::StatusOr<std::vector<float>> CodecBackend::decode_tokens(absl::Span<const uint32_t> tokens,
+                                                               int num_codebooks) const {
   const CodecDescription& desc = description();
   RETURN_IF_ERROR(CheckFlatApiApplies(desc));
   Codes codes;
   if (desc.codebooks_per_level.size() == 1) {
     ASSIGN_OR_RETURN(codes, CodesFromFlat(tokens, num_codebooks));
   } else if (num_codebooks != this->num_codebooks()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "this ", desc.family, " model decodes all ", this->num_codebooks(),
-        " codebooks of its levels, not ", num_codebooks));
+    return absl::InvalidArgumentError(
+        absl::StrCat("this ", desc.family, " model decodes all ", this->num_codebooks(),
+                     " codebooks of its levels, not ", num_codebooks));
   } else {
-    ASSIGN_OR_RETURN(codes, CodesFromFlatLevels(tokens, desc.codebooks_per_level,
-                                                desc.level_strides));
+    ASSIGN_OR_RETURN(codes,
+                     CodesFromFlatLevels(tokens, desc.codebooks_per_level, desc.level_strides));
   }
   ASSIGN_OR_RETURN(Audio audio, Decode(codes, DecodeOptions{}));
   const int64_t frames = audio.num_frames();
@@ -76,32 +76,28 @@ absl::StatusOr<std::vector<float>> CodecBackend::decode_tokens(
   return interleaved;
 }
 
-absl::Status ValidateAudioInput(const Audio& audio,
-                                const CodecDescription& description) {
+absl::Status ValidateAudioInput(const Audio& audio, const CodecDescription& description) {
   if (audio.sample_rate != description.sample_rate) {
     return absl::InvalidArgumentError(
         absl::StrCat("audio is at ", audio.sample_rate, " Hz but the model runs at ",
                      description.sample_rate, " Hz; resample it first"));
   }
   if (audio.channels != description.channels) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("audio has ", audio.channels, " channel(s) but the model takes ",
-                     description.channels));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "audio has ", audio.channels, " channel(s) but the model takes ", description.channels));
   }
   if (audio.samples.empty()) {
     return absl::InvalidArgumentError("audio is empty");
   }
   if (audio.samples.size() % audio.channels != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(audio.samples.size(), " samples are not whole frames of ",
-                     audio.channels, " channels"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        audio.samples.size(), " samples are not whole frames of ", audio.channels, " channels"));
   }
   for (size_t i = 0; i < audio.samples.size(); ++i) {
     if (!std::isfinite(audio.samples[i])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("audio sample ", i % audio.num_frames(), " of channel ",
-                       i / audio.num_frames(), " is not finite (",
-                       audio.samples[i], ")"));
+      return absl::InvalidArgumentError(absl::StrCat("audio sample ", i % audio.num_frames(),
+                                                     " of channel ", i / audio.num_frames(),
+                                                     " is not finite (", audio.samples[i], ")"));
     }
   }
   return absl::OkStatus();

@@ -47,12 +47,10 @@ class CodecBackend {
 
   // Encodes `audio`, which must be at the model's sample rate and channel
   // count, finite, and non-empty.
-  virtual absl::StatusOr<Codes> Encode(const Audio& audio,
-                                       const EncodeOptions& options) const = 0;
+  virtual absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const = 0;
   // Decodes `codes` to audio at the model's rate, trimmed to
   // codes.num_samples when that is set.
-  virtual absl::StatusOr<Audio> Decode(const Codes& codes,
-                                       const DecodeOptions& options) const = 0;
+  virtual absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const = 0;
 
   // The original flat API, built on Encode/Decode for unsegmented codecs.
   // `samples` are interleaved frames at `sample_rate` (which must be the
@@ -60,16 +58,15 @@ class CodecBackend {
   // (see Codes::Flatten). Multi-level codecs decode all their codebooks.
   int sample_rate() const { return description().sample_rate; }
   int num_codebooks() const;
-  absl::StatusOr<std::vector<uint32_t>> encode_pcm(
-      absl::Span<const float> samples, int sample_rate) const;
-  absl::StatusOr<std::vector<float>> decode_tokens(
-      absl::Span<const uint32_t> tokens, int num_codebooks) const;
+  absl::StatusOr<std::vector<uint32_t>> encode_pcm(absl::Span<const float> samples,
+                                                   int sample_rate) const;
+  absl::StatusOr<std::vector<float>> decode_tokens(absl::Span<const uint32_t> tokens,
+                                                   int num_codebooks) const;
 };
 
 // Checks that `audio` can be fed to a model described by `description`:
 // matching rate and channels, whole frames, at least one sample, all finite.
-absl::Status ValidateAudioInput(const Audio& audio,
-                                const CodecDescription& description);
+absl::Status ValidateAudioInput(const Audio& audio, const CodecDescription& description);
 
 }  // namespace codec
 

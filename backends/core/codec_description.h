@@ -10,10 +10,10 @@ namespace codec {
 // What a codec is, independent of its weights: known from its configuration
 // before it is loaded.
 struct CodecDescription {
-  std::string family;        // "encodec", "dac", "snac".
-  int sample_rate = 0;       // Hz.
+  std::string family;   // "encodec", "dac", "snac".
+  int sample_rate = 0;  // Hz.
   int channels = 0;
-  int hop_length = 0;        // Samples per frame of the finest level.
+  int hop_length = 0;  // Samples per frame of the finest level.
   int64_t codebook_size = 0;
   // One entry per code level, coarsest first: codebooks in that level and its
   // frame rate in Hz. Single-rate codecs have one level.

@@ -26,39 +26,35 @@ absl::Status Codes::Validate(int64_t codebook_size) const {
   for (size_t l = 0; l < levels.size(); ++l) {
     const CodeLevel& level = levels[l];
     if (level.num_codebooks <= 0 || level.frames <= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("codes level ", l, " is empty (", level.num_codebooks,
-                       " codebooks x ", level.frames, " frames)"));
+      return absl::InvalidArgumentError(absl::StrCat("codes level ", l, " is empty (",
+                                                     level.num_codebooks, " codebooks x ",
+                                                     level.frames, " frames)"));
     }
-    if (static_cast<int64_t>(level.values.size()) !=
-        level.num_codebooks * level.frames) {
+    if (static_cast<int64_t>(level.values.size()) != level.num_codebooks * level.frames) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "codes level ", l, " holds ", level.values.size(), " values, but ",
-          level.num_codebooks, " codebooks x ", level.frames, " frames need ",
-          level.num_codebooks * level.frames));
+          "codes level ", l, " holds ", level.values.size(), " values, but ", level.num_codebooks,
+          " codebooks x ", level.frames, " frames need ", level.num_codebooks * level.frames));
     }
     for (size_t i = 0; i < level.values.size(); ++i) {
       if (level.values[i] >= codebook_size) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "code ", level.values[i], " at level ", l, ", codebook ",
-            i / level.frames, ", frame ", i % level.frames,
-            " is out of range: the codebook size is ", codebook_size));
+            "code ", level.values[i], " at level ", l, ", codebook ", i / level.frames, ", frame ",
+            i % level.frames, " is out of range: the codebook size is ", codebook_size));
       }
     }
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<Codes> CodesFromFlat(absl::Span<const uint32_t> tokens,
-                                    int num_codebooks) {
+absl::StatusOr<Codes> CodesFromFlat(absl::Span<const uint32_t> tokens, int num_codebooks) {
   if (num_codebooks <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("num_codebooks must be positive, got ", num_codebooks));
   }
   if (tokens.empty() || tokens.size() % num_codebooks != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(tokens.size(), " tokens cannot be split into ",
-                     num_codebooks, " codebooks of equal non-zero length"));
+    return absl::InvalidArgumentError(absl::StrCat(tokens.size(), " tokens cannot be split into ",
+                                                   num_codebooks,
+                                                   " codebooks of equal non-zero length"));
   }
   Codes codes;
   CodeLevel level;
@@ -80,10 +76,10 @@ absl::StatusOr<Codes> CodesFromFlatLevels(absl::Span<const uint32_t> tokens,
     tokens_per_unit += codebooks_per_level[i] * (lcm / level_strides[i]);
   }
   if (tokens.empty() || tokens.size() % tokens_per_unit != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        tokens.size(), " tokens do not split into levels with strides [",
-        absl::StrJoin(level_strides, ", "), "]: the count must be a positive multiple of ",
-        tokens_per_unit));
+    return absl::InvalidArgumentError(
+        absl::StrCat(tokens.size(), " tokens do not split into levels with strides [",
+                     absl::StrJoin(level_strides, ", "),
+                     "]: the count must be a positive multiple of ", tokens_per_unit));
   }
   const int64_t finest_frames = static_cast<int64_t>(tokens.size()) / tokens_per_unit * lcm;
   Codes codes;

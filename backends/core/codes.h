@@ -17,9 +17,7 @@ struct CodeLevel {
   int64_t frames = 0;
   std::vector<uint32_t> values;
 
-  uint32_t at(int codebook, int64_t frame) const {
-    return values[codebook * frames + frame];
-  }
+  uint32_t at(int codebook, int64_t frame) const { return values[codebook * frames + frame]; }
 };
 
 // The discrete representation of a piece of audio.
@@ -50,8 +48,7 @@ struct Codes {
 
 // Rebuilds single-level codes from the flat layout; `num_codebooks` must
 // divide the token count.
-absl::StatusOr<Codes> CodesFromFlat(absl::Span<const uint32_t> tokens,
-                                    int num_codebooks);
+absl::StatusOr<Codes> CodesFromFlat(absl::Span<const uint32_t> tokens, int num_codebooks);
 
 // Rebuilds multi-level codes from the flat layout (levels concatenated,
 // coarsest first). Level i has codebooks_per_level[i] codebooks of

@@ -44,12 +44,10 @@ class LoadedModel {
   }
 
   // The loaded model, or FAILED_PRECONDITION naming `id`.
-  absl::StatusOr<std::shared_ptr<const Model>> GetOrError(
-      const std::string& id) const {
+  absl::StatusOr<std::shared_ptr<const Model>> GetOrError(const std::string& id) const {
     std::shared_ptr<const Model> model = Get();
     if (model == nullptr) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("model '", id, "' is not loaded"));
+      return absl::FailedPreconditionError(absl::StrCat("model '", id, "' is not loaded"));
     }
     return model;
   }

@@ -12,10 +12,10 @@
 
 // Evaluates `expr` (an absl::Status) and returns it from the calling function
 // when it is not OK.
-#define RETURN_IF_ERROR(expr)                        \
-  do {                                               \
-    const absl::Status codec_status_ = (expr);       \
-    if (!codec_status_.ok()) return codec_status_;   \
+#define RETURN_IF_ERROR(expr)                      \
+  do {                                             \
+    const absl::Status codec_status_ = (expr);     \
+    if (!codec_status_.ok()) return codec_status_; \
   } while (false)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status,

@@ -19,20 +19,12 @@ absl::StatusOr<std::shared_ptr<CodecBackend>> DacBackend::Create(std::string id,
                                                                  const std::string& preset,
                                                                  const nlohmann::json& config,
                                                                  std::string weights_path) {
-  DacConfig merged;
-  if (!preset.empty()) {
-    ASSIGN_OR_RETURN(merged, DacPreset(preset));
-  }
-  if (!config.is_null()) {
-    ASSIGN_OR_RETURN(merged, DacConfigFromJson(config, merged));
-  }
+  nlohmann::json carried;
   if (!weights_path.empty()) {
-    ASSIGN_OR_RETURN(nlohmann::json carried, io::LoadCheckpointConfig(weights_path));
-    if (!carried.is_null()) {
-      ASSIGN_OR_RETURN(merged, DacConfigFromJson(carried, merged));
-    }
+    ASSIGN_OR_RETURN(carried, io::LoadCheckpointConfig(weights_path));
   }
-  RETURN_IF_ERROR(merged.Validate());
+  ASSIGN_OR_RETURN(DacConfig merged,
+                   MergeConfig(preset, &DacPreset, &DacConfigFromJson, {&config, &carried}));
   const Chunking chunking = Chunking::Default(merged);
   return std::make_shared<DacBackend>(std::move(id), std::move(merged), std::move(weights_path),
                                       chunking);
@@ -46,12 +38,12 @@ absl::StatusOr<Codes> DacBackend::Encode(const Audio& audio, const EncodeOptions
   }
   const int n_q = options.n_q.value_or(config_.n_codebooks);
   if (n_q < 1 || n_q > config_.n_codebooks) {
-    return absl::InvalidArgumentError(absl::StrCat("n_q ", n_q, " is out of range for '", id(),
-                                                   "': 1 to ", config_.n_codebooks));
+    return absl::InvalidArgumentError(
+        absl::StrCat("n_q ", n_q, " is out of range for '", id(), "': 1 to ", config_.n_codebooks));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
-  const at::Tensor input = at::from_blob(const_cast<float*>(audio.samples.data()),
-                                         {1, audio.num_frames()}, at::kFloat);
+  const at::Tensor input =
+      at::from_blob(const_cast<float*>(audio.samples.data()), {1, audio.num_frames()}, at::kFloat);
   return network->Encode(input, n_q);
 }
 

@@ -2,9 +2,8 @@
 #define BACKENDS_DAC_DAC_BACKEND_H_
 
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "backends/checkpoint_backend.h"
 #include "backends/dac/dac_config.h"

@@ -1,8 +1,8 @@
 #include "backends/dac/dac_model.h"
 
-#include <cmath>
-
 #include <ATen/ATen.h>
+
+#include <cmath>
 
 #include "backends/core/status_macros.h"
 #include "backends/nn/parameter_loading.h"
@@ -47,7 +47,8 @@ at::Tensor Chunked(const at::Tensor& input, int64_t frames, int64_t scale, int64
     const int64_t last = std::min(frames, first + chunking.chunk_frames);
     const int64_t begin = std::max<int64_t>(0, first - chunking.context_frames);
     const int64_t end = std::min(frames, last + chunking.context_frames);
-    const at::Tensor out = fn(input.slice(-1, begin * scale, std::min(input.size(-1), end * scale)));
+    const at::Tensor out =
+        fn(input.slice(-1, begin * scale, std::min(input.size(-1), end * scale)));
     const int64_t keep_begin = (first - begin) * out_scale;
     const int64_t keep_end = std::min(out.size(-1), (last - begin) * out_scale);
     parts.push_back(out.slice(-1, keep_begin, keep_end));
@@ -67,10 +68,10 @@ DacModel::DacModel(DacConfig config, Chunking chunking)
     : config_(std::move(config)), chunking_(chunking) {
   auto encoder = register_module("encoder", std::make_shared<torch::nn::Module>());
   encoder_ = encoder->register_module("block", MakeEncoder(config_));
-  quantizer_ = register_module(
-      "quantizer",
-      nn::FactorizedRvq(config_.latent_channels(), config_.codebook_size, config_.codebook_dim,
-                        std::vector<int64_t>(config_.n_codebooks, 1)));
+  quantizer_ =
+      register_module("quantizer", nn::FactorizedRvq(config_.latent_channels(),
+                                                     config_.codebook_size, config_.codebook_dim,
+                                                     std::vector<int64_t>(config_.n_codebooks, 1)));
   decoder_ = register_module("decoder", MakeDecoder(config_));
 }
 
@@ -81,11 +82,10 @@ at::Tensor DacModel::EncodeLatent(const at::Tensor& x) const {
 }
 
 at::Tensor DacModel::DecodeLatent(const at::Tensor& z) const {
-  return Chunked(z, z.size(-1), 1, config_.hop_length(), chunking_,
-                 [&](const at::Tensor& window) {
-                   nn::NoiseSource no_noise;
-                   return decoder_.ptr()->forward(window, no_noise);
-                 });
+  return Chunked(z, z.size(-1), 1, config_.hop_length(), chunking_, [&](const at::Tensor& window) {
+    nn::NoiseSource no_noise;
+    return decoder_.ptr()->forward(window, no_noise);
+  });
 }
 
 Codes DacModel::Encode(const at::Tensor& audio, int64_t n_q) const {

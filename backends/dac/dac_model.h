@@ -1,10 +1,10 @@
 #ifndef BACKENDS_DAC_DAC_MODEL_H_
 #define BACKENDS_DAC_DAC_MODEL_H_
 
-#include <memory>
-
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
+
+#include <memory>
 
 #include "absl/status/statusor.h"
 #include "backends/core/codes.h"

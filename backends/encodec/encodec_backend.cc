@@ -1,8 +1,8 @@
 #include "backends/encodec/encodec_backend.h"
 
-#include <cmath>
-
 #include <ATen/ATen.h>
+
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -17,17 +17,12 @@ EncodecBackend::EncodecBackend(std::string id, EncodecConfig config, std::string
                         }),
       config_(std::move(config)) {}
 
-absl::StatusOr<std::shared_ptr<CodecBackend>> EncodecBackend::Create(
-    std::string id, const std::string& preset, const nlohmann::json& config,
-    std::string weights_path) {
-  EncodecConfig merged;
-  if (!preset.empty()) {
-    ASSIGN_OR_RETURN(merged, EncodecPreset(preset));
-  }
-  if (!config.is_null()) {
-    ASSIGN_OR_RETURN(merged, EncodecConfigFromJson(config, merged));
-  }
-  RETURN_IF_ERROR(merged.Validate());
+absl::StatusOr<std::shared_ptr<CodecBackend>> EncodecBackend::Create(std::string id,
+                                                                     const std::string& preset,
+                                                                     const nlohmann::json& config,
+                                                                     std::string weights_path) {
+  ASSIGN_OR_RETURN(EncodecConfig merged,
+                   MergeConfig(preset, &EncodecPreset, &EncodecConfigFromJson, {&config}));
   return std::make_shared<EncodecBackend>(std::move(id), std::move(merged),
                                           std::move(weights_path));
 }
@@ -72,9 +67,9 @@ absl::Status EncodecBackend::ValidateCodes(const Codes& codes) const {
         absl::StrCat("EnCodec codes have one level, got ", codes.levels.size()));
   }
   if (codes.levels[0].num_codebooks > config_.num_quantizers()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("codes have ", codes.levels[0].num_codebooks, " codebooks but '", id(),
-                     "' has ", config_.num_quantizers()));
+    return absl::InvalidArgumentError(absl::StrCat("codes have ", codes.levels[0].num_codebooks,
+                                                   " codebooks but '", id(), "' has ",
+                                                   config_.num_quantizers()));
   }
   RETURN_IF_ERROR(codes.Validate(config_.codebook_size));
   if (!config_.normalize && !codes.scales.empty()) {

@@ -34,8 +34,8 @@ int64_t EncodecConfig::segment_length() const {
 }
 
 int64_t EncodecConfig::segment_stride() const {
-  return std::max<int64_t>(
-      1, static_cast<int64_t>((1.0 - overlap.value_or(0.0)) * segment_length()));
+  return std::max<int64_t>(1,
+                           static_cast<int64_t>((1.0 - overlap.value_or(0.0)) * segment_length()));
 }
 
 absl::Status EncodecConfig::Validate() const {
@@ -64,8 +64,8 @@ absl::Status EncodecConfig::Validate() const {
         ") is not supported: upstream models quantise the latent directly"));
   }
   if (norm_type != "weight_norm" && norm_type != "time_group_norm") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "EnCodec norm_type '", norm_type, "' is not one of weight_norm, time_group_norm"));
+    return absl::InvalidArgumentError(absl::StrCat("EnCodec norm_type '", norm_type,
+                                                   "' is not one of weight_norm, time_group_norm"));
   }
   if (pad_mode != "reflect" && pad_mode != "constant") {
     return absl::InvalidArgumentError(
@@ -109,13 +109,11 @@ absl::StatusOr<EncodecConfig> EncodecPreset(const std::string& name) {
     config.use_causal_conv = false;
     return config;
   }
-  return absl::NotFoundError(absl::StrCat("no EnCodec preset '", name,
-                                          "'; presets: encodec_24khz, encodec_48khz"));
+  return absl::NotFoundError(
+      absl::StrCat("no EnCodec preset '", name, "'; presets: encodec_24khz, encodec_48khz"));
 }
 
-
-absl::StatusOr<EncodecConfig> EncodecConfigFromJson(const nlohmann::json& json,
-                                                    EncodecConfig c) {
+absl::StatusOr<EncodecConfig> EncodecConfigFromJson(const nlohmann::json& json, EncodecConfig c) {
   if (!json.is_object()) return absl::InvalidArgumentError("EnCodec config is not a JSON object");
   const io::JsonFields fields(json, "EnCodec");
   RETURN_IF_ERROR(fields.Read("target_bandwidths", c.target_bandwidths));

@@ -1,11 +1,10 @@
 #ifndef BACKENDS_ENCODEC_ENCODEC_CONFIG_H_
 #define BACKENDS_ENCODEC_ENCODEC_CONFIG_H_
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
 #include "backends/core/codec_description.h"
@@ -57,8 +56,7 @@ absl::StatusOr<EncodecConfig> EncodecPreset(const std::string& name);
 
 // Overrides the fields of `base` present in `json` (HF EncodecConfig
 // names; unknown fields are ignored); type errors name the field.
-absl::StatusOr<EncodecConfig> EncodecConfigFromJson(const nlohmann::json& json,
-                                                    EncodecConfig base);
+absl::StatusOr<EncodecConfig> EncodecConfigFromJson(const nlohmann::json& json, EncodecConfig base);
 
 }  // namespace codec::encodec
 

@@ -100,10 +100,10 @@ absl::StatusOr<std::vector<int64_t>> EncodecModel::SegmentLengths(const Codes& c
     total_frames += CeilDiv(lengths.back(), hop);
   }
   if (total_frames != frames || (config_.normalize && lengths.size() != codes.scales.size())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "codes do not fit this model's ", segment, "-sample segments: ", frames, " frames and ",
-        codes.scales.size(), " scales, but ", length, " samples make ", lengths.size(),
-        " segments of ", total_frames, " frames in all"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("codes do not fit this model's ", segment, "-sample segments: ", frames,
+                     " frames and ", codes.scales.size(), " scales, but ", length, " samples make ",
+                     lengths.size(), " segments of ", total_frames, " frames in all"));
   }
   return lengths;
 }
@@ -127,16 +127,16 @@ absl::StatusOr<at::Tensor> EncodecModel::Decode(const Codes& codes) const {
     decoded.push_back(DecodeSegment(all_codes.slice(1, frame, frame + frames), scale));
     frame += frames;
   }
-  at::Tensor out = decoded.size() == 1 ? decoded[0]
-                                       : LinearOverlapAdd(decoded, config_.segment_stride());
+  at::Tensor out =
+      decoded.size() == 1 ? decoded[0] : LinearOverlapAdd(decoded, config_.segment_stride());
   if (codes.num_samples > 0 && codes.num_samples < out.size(-1)) {
     out = out.slice(-1, 0, codes.num_samples);
   }
   return out.contiguous();
 }
 
-absl::StatusOr<std::shared_ptr<const EncodecModel>> BuildEncodecModel(
-    const EncodecConfig& config, io::Checkpoint checkpoint) {
+absl::StatusOr<std::shared_ptr<const EncodecModel>> BuildEncodecModel(const EncodecConfig& config,
+                                                                      io::Checkpoint checkpoint) {
   RETURN_IF_ERROR(config.Validate());
   auto model = std::make_shared<EncodecModel>(config);
   io::StateDict tensors = FromHuggingFaceLayout(std::move(checkpoint.tensors), *model);

@@ -1,10 +1,10 @@
 #ifndef BACKENDS_ENCODEC_ENCODEC_MODEL_H_
 #define BACKENDS_ENCODEC_ENCODEC_MODEL_H_
 
+#include <torch/nn/module.h>
+
 #include <memory>
 #include <string>
-
-#include <torch/nn/module.h>
 
 #include "absl/status/statusor.h"
 #include "backends/core/codes.h"
@@ -48,8 +48,8 @@ class EncodecModel : public torch::nn::Module {
 // Builds the model for `config` with weights from `checkpoint` (upstream
 // or Hugging Face key layout, weight norm folded here). Mismatched tensors
 // are INVALID_ARGUMENT naming them.
-absl::StatusOr<std::shared_ptr<const EncodecModel>> BuildEncodecModel(
-    const EncodecConfig& config, io::Checkpoint checkpoint);
+absl::StatusOr<std::shared_ptr<const EncodecModel>> BuildEncodecModel(const EncodecConfig& config,
+                                                                      io::Checkpoint checkpoint);
 
 }  // namespace codec::encodec
 

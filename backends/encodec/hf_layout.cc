@@ -10,15 +10,14 @@ namespace {
 
 // Upstream module path -> Hugging Face module path.
 std::string HuggingFacePath(const std::string& upstream) {
-  return absl::StrReplaceAll(
-      upstream, {{"quantizer.vq.layers.", "quantizer.layers."},
-                 {"._codebook", ".codebook"},
-                 {"encoder.model.", "encoder.layers."},
-                 {"decoder.model.", "decoder.layers."},
-                 {".conv.conv", ".conv"},
-                 {".convtr.convtr", ".conv"},
-                 {".conv.norm", ".norm"},
-                 {".convtr.norm", ".norm"}});
+  return absl::StrReplaceAll(upstream, {{"quantizer.vq.layers.", "quantizer.layers."},
+                                        {"._codebook", ".codebook"},
+                                        {"encoder.model.", "encoder.layers."},
+                                        {"decoder.model.", "decoder.layers."},
+                                        {".conv.conv", ".conv"},
+                                        {".convtr.convtr", ".conv"},
+                                        {".conv.norm", ".norm"},
+                                        {".convtr.norm", ".norm"}});
 }
 
 // Splits a tensor name into its module path and leaf ("weight_g", or
@@ -34,8 +33,8 @@ std::pair<std::string, std::string> SplitName(const std::string& name) {
 io::StateDict FromHuggingFaceLayout(io::StateDict tensors, const torch::nn::Module& model) {
   bool hf_layout = false;
   for (const auto& [key, tensor] : tensors) {
-    hf_layout |= absl::StartsWith(key, "encoder.layers.") ||
-                 absl::StartsWith(key, "quantizer.layers.");
+    hf_layout |=
+        absl::StartsWith(key, "encoder.layers.") || absl::StartsWith(key, "quantizer.layers.");
   }
   if (!hf_layout) return tensors;
 

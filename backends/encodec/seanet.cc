@@ -1,8 +1,8 @@
 #include "backends/encodec/seanet.h"
 
-#include <cmath>
-
 #include <torch/nn/modules/activation.h>
+
+#include <cmath>
 
 #include "backends/nn/skip_lstm.h"
 
@@ -53,8 +53,8 @@ SeanetEncoderImpl::SeanetEncoderImpl(const EncodecConfig& config) {
   for (auto ratio = config.upsampling_ratios.rbegin(); ratio != config.upsampling_ratios.rend();
        ++ratio) {
     for (int j = 0; j < config.num_residual_layers; ++j) {
-      model->push_back(ResnetBlock(
-          config, channels, static_cast<int64_t>(std::pow(config.dilation_growth_rate, j))));
+      model->push_back(ResnetBlock(config, channels,
+                                   static_cast<int64_t>(std::pow(config.dilation_growth_rate, j))));
     }
     model->push_back(torch::nn::ELU());
     model->push_back(Conv(config, channels, channels * 2, *ratio * 2, *ratio));
@@ -81,12 +81,13 @@ SeanetDecoderImpl::SeanetDecoderImpl(const EncodecConfig& config) {
     model->push_back(nn::TrimmedConvTranspose1d(spec));
     channels /= 2;
     for (int j = 0; j < config.num_residual_layers; ++j) {
-      model->push_back(ResnetBlock(
-          config, channels, static_cast<int64_t>(std::pow(config.dilation_growth_rate, j))));
+      model->push_back(ResnetBlock(config, channels,
+                                   static_cast<int64_t>(std::pow(config.dilation_growth_rate, j))));
     }
   }
   model->push_back(torch::nn::ELU());
-  model->push_back(Conv(config, config.num_filters, config.audio_channels, config.last_kernel_size));
+  model->push_back(
+      Conv(config, config.num_filters, config.audio_channels, config.last_kernel_size));
   model_ = register_module("model", model);
 }
 

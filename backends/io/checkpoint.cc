@@ -23,8 +23,7 @@ bool IsTorchZip(const std::string& bytes) { return StartsWith(bytes, {'P', 'K', 
 template <typename T>
 absl::StatusOr<T> PrefixPath(const std::string& path, absl::StatusOr<T> result) {
   if (result.ok()) return result;
-  return absl::Status(result.status().code(),
-                      absl::StrCat(path, ": ", result.status().message()));
+  return absl::Status(result.status().code(), absl::StrCat(path, ": ", result.status().message()));
 }
 
 }  // namespace

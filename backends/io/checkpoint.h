@@ -1,11 +1,11 @@
 #ifndef BACKENDS_IO_CHECKPOINT_H_
 #define BACKENDS_IO_CHECKPOINT_H_
 
-#include <map>
-#include <string>
-
 #include <ATen/core/Tensor.h>
+
+#include <map>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/status/statusor.h"
 

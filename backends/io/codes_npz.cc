@@ -53,8 +53,8 @@ absl::Status WriteCodesNpz(const std::string& path, const Codes& codes,
     const CodeLevel& level = codes.levels[l];
     std::vector<int64_t> shape = {level.num_codebooks, level.frames};
     if (multi_level) shape = {level.frames};
-    npz[multi_level ? absl::StrCat("codes_", l) : "codes"] = NpyFromInt64(
-        shape, std::vector<int64_t>(level.values.begin(), level.values.end()));
+    npz[multi_level ? absl::StrCat("codes_", l) : "codes"] =
+        NpyFromInt64(shape, std::vector<int64_t>(level.values.begin(), level.values.end()));
   }
   if (!codes.scales.empty()) {
     npz["scales"] = NpyFromFloat32({static_cast<int64_t>(codes.scales.size())}, codes.scales);
@@ -105,9 +105,8 @@ absl::StatusOr<Codes> ReadCodesNpz(const std::string& path, const CodecDescripti
   if (auto it = npz.find("channels"); it != npz.end()) {
     ASSIGN_OR_RETURN(int64_t channels, ReadScalar(npz, "channels", path));
     if (channels != description.channels) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": codes are for ", channels,
-                                                     " channel(s), the model has ",
-                                                     description.channels));
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": codes are for ", channels, " channel(s), the model has ", description.channels));
     }
   }
   return codes;

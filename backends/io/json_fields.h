@@ -1,10 +1,9 @@
 #ifndef BACKENDS_IO_JSON_FIELDS_H_
 #define BACKENDS_IO_JSON_FIELDS_H_
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -27,8 +26,8 @@ class JsonFields {
     try {
       out = it->get<T>();
     } catch (const nlohmann::json::exception&) {
-      return absl::InvalidArgumentError(absl::StrCat(family_, " config field '", field,
-                                                     "' has the wrong type: ", it->dump()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(family_, " config field '", field, "' has the wrong type: ", it->dump()));
     }
     return absl::OkStatus();
   }

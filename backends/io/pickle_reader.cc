@@ -15,17 +15,16 @@ using Kind = PyValue::Kind;
 
 const std::set<std::string>& AllowedStorages() {
   static const auto* kStorages = new std::set<std::string>{
-      "torch.FloatStorage", "torch.DoubleStorage", "torch.HalfStorage",
-      "torch.BFloat16Storage", "torch.LongStorage", "torch.IntStorage",
-      "torch.ShortStorage", "torch.CharStorage", "torch.ByteStorage",
-      "torch.BoolStorage"};
+      "torch.FloatStorage", "torch.DoubleStorage", "torch.HalfStorage",  "torch.BFloat16Storage",
+      "torch.LongStorage",  "torch.IntStorage",    "torch.ShortStorage", "torch.CharStorage",
+      "torch.ByteStorage",  "torch.BoolStorage"};
   return *kStorages;
 }
 
 const std::set<std::string>& AllowedCallables() {
-  static const auto* kCallables = new std::set<std::string>{
-      "collections.OrderedDict", "torch._utils._rebuild_tensor_v2",
-      "torch._utils._rebuild_parameter"};
+  static const auto* kCallables =
+      new std::set<std::string>{"collections.OrderedDict", "torch._utils._rebuild_tensor_v2",
+                                "torch._utils._rebuild_parameter"};
   return *kCallables;
 }
 
@@ -57,49 +56,154 @@ class Unpickler {
     while (true) {
       ASSIGN_OR_RETURN(uint8_t op, Byte());
       switch (op) {
-        case 0x80: RETURN_IF_ERROR(Skip(1)); break;  // PROTO
-        case 0x95: RETURN_IF_ERROR(Skip(8)); break;  // FRAME
-        case '.': {                                  // STOP
+        case 0x80:
+          RETURN_IF_ERROR(Skip(1));
+          break;  // PROTO
+        case 0x95:
+          RETURN_IF_ERROR(Skip(8));
+          break;     // FRAME
+        case '.': {  // STOP
           ASSIGN_OR_RETURN(PyValuePtr result, Pop());
           return result;
         }
-        case 'N': Push(Make(Kind::kNone)); break;
-        case 0x88: PushBool(true); break;
-        case 0x89: PushBool(false); break;
-        case 'J': { ASSIGN_OR_RETURN(uint64_t v, Uint(4)); PushInt(static_cast<int32_t>(v)); break; }
-        case 'K': { ASSIGN_OR_RETURN(uint64_t v, Uint(1)); PushInt(static_cast<int64_t>(v)); break; }
-        case 'M': { ASSIGN_OR_RETURN(uint64_t v, Uint(2)); PushInt(static_cast<int64_t>(v)); break; }
-        case 0x8a: RETURN_IF_ERROR(Long1()); break;
-        case 'G': RETURN_IF_ERROR(BinFloat()); break;
-        case 'X': RETURN_IF_ERROR(String(4)); break;    // BINUNICODE
-        case 0x8c: RETURN_IF_ERROR(String(1)); break;   // SHORT_BINUNICODE
-        case 0x8d: RETURN_IF_ERROR(String(8)); break;   // BINUNICODE8
-        case 'T': RETURN_IF_ERROR(String(4)); break;    // BINSTRING
-        case 'U': RETURN_IF_ERROR(String(1)); break;    // SHORT_BINSTRING
-        case '}': Push(Make(Kind::kDict)); break;
-        case ']': Push(Make(Kind::kList)); break;
-        case ')': Push(Make(Kind::kTuple)); break;
-        case '(': marks_.push_back(stack_.size()); break;
-        case 't': { ASSIGN_OR_RETURN(auto items, PopToMark()); PushSequence(Kind::kTuple, std::move(items)); break; }
-        case 'l': { ASSIGN_OR_RETURN(auto items, PopToMark()); PushSequence(Kind::kList, std::move(items)); break; }
-        case 0x85: RETURN_IF_ERROR(TupleN(1)); break;
-        case 0x86: RETURN_IF_ERROR(TupleN(2)); break;
-        case 0x87: RETURN_IF_ERROR(TupleN(3)); break;
-        case 'd': { ASSIGN_OR_RETURN(auto items, PopToMark()); Push(Make(Kind::kDict)); RETURN_IF_ERROR(SetItems(std::move(items))); break; }
-        case 's': RETURN_IF_ERROR(SetItem()); break;
-        case 'u': { ASSIGN_OR_RETURN(auto items, PopToMark()); RETURN_IF_ERROR(SetItems(std::move(items))); break; }
-        case 'a': { ASSIGN_OR_RETURN(PyValuePtr v, Pop()); RETURN_IF_ERROR(Append({v})); break; }
-        case 'e': { ASSIGN_OR_RETURN(auto items, PopToMark()); RETURN_IF_ERROR(Append(std::move(items))); break; }
-        case 'h': { ASSIGN_OR_RETURN(uint64_t i, Uint(1)); RETURN_IF_ERROR(MemoGet(i)); break; }
-        case 'j': { ASSIGN_OR_RETURN(uint64_t i, Uint(4)); RETURN_IF_ERROR(MemoGet(i)); break; }
-        case 'q': { ASSIGN_OR_RETURN(uint64_t i, Uint(1)); RETURN_IF_ERROR(MemoPut(i)); break; }
-        case 'r': { ASSIGN_OR_RETURN(uint64_t i, Uint(4)); RETURN_IF_ERROR(MemoPut(i)); break; }
-        case 0x94: RETURN_IF_ERROR(MemoPut(memo_.size())); break;  // MEMOIZE
-        case 'c': RETURN_IF_ERROR(Global()); break;
-        case 0x93: RETURN_IF_ERROR(StackGlobal()); break;
-        case 'Q': RETURN_IF_ERROR(PersistentLoad()); break;
-        case 'R': RETURN_IF_ERROR(Reduce()); break;
-        case 'b': RETURN_IF_ERROR(Build()); break;
+        case 'N':
+          Push(Make(Kind::kNone));
+          break;
+        case 0x88:
+          PushBool(true);
+          break;
+        case 0x89:
+          PushBool(false);
+          break;
+        case 'J': {
+          ASSIGN_OR_RETURN(uint64_t v, Uint(4));
+          PushInt(static_cast<int32_t>(v));
+          break;
+        }
+        case 'K': {
+          ASSIGN_OR_RETURN(uint64_t v, Uint(1));
+          PushInt(static_cast<int64_t>(v));
+          break;
+        }
+        case 'M': {
+          ASSIGN_OR_RETURN(uint64_t v, Uint(2));
+          PushInt(static_cast<int64_t>(v));
+          break;
+        }
+        case 0x8a:
+          RETURN_IF_ERROR(Long1());
+          break;
+        case 'G':
+          RETURN_IF_ERROR(BinFloat());
+          break;
+        case 'X':
+          RETURN_IF_ERROR(String(4));
+          break;  // BINUNICODE
+        case 0x8c:
+          RETURN_IF_ERROR(String(1));
+          break;  // SHORT_BINUNICODE
+        case 0x8d:
+          RETURN_IF_ERROR(String(8));
+          break;  // BINUNICODE8
+        case 'T':
+          RETURN_IF_ERROR(String(4));
+          break;  // BINSTRING
+        case 'U':
+          RETURN_IF_ERROR(String(1));
+          break;  // SHORT_BINSTRING
+        case '}':
+          Push(Make(Kind::kDict));
+          break;
+        case ']':
+          Push(Make(Kind::kList));
+          break;
+        case ')':
+          Push(Make(Kind::kTuple));
+          break;
+        case '(':
+          marks_.push_back(stack_.size());
+          break;
+        case 't': {
+          ASSIGN_OR_RETURN(auto items, PopToMark());
+          PushSequence(Kind::kTuple, std::move(items));
+          break;
+        }
+        case 'l': {
+          ASSIGN_OR_RETURN(auto items, PopToMark());
+          PushSequence(Kind::kList, std::move(items));
+          break;
+        }
+        case 0x85:
+          RETURN_IF_ERROR(TupleN(1));
+          break;
+        case 0x86:
+          RETURN_IF_ERROR(TupleN(2));
+          break;
+        case 0x87:
+          RETURN_IF_ERROR(TupleN(3));
+          break;
+        case 'd': {
+          ASSIGN_OR_RETURN(auto items, PopToMark());
+          Push(Make(Kind::kDict));
+          RETURN_IF_ERROR(SetItems(std::move(items)));
+          break;
+        }
+        case 's':
+          RETURN_IF_ERROR(SetItem());
+          break;
+        case 'u': {
+          ASSIGN_OR_RETURN(auto items, PopToMark());
+          RETURN_IF_ERROR(SetItems(std::move(items)));
+          break;
+        }
+        case 'a': {
+          ASSIGN_OR_RETURN(PyValuePtr v, Pop());
+          RETURN_IF_ERROR(Append({v}));
+          break;
+        }
+        case 'e': {
+          ASSIGN_OR_RETURN(auto items, PopToMark());
+          RETURN_IF_ERROR(Append(std::move(items)));
+          break;
+        }
+        case 'h': {
+          ASSIGN_OR_RETURN(uint64_t i, Uint(1));
+          RETURN_IF_ERROR(MemoGet(i));
+          break;
+        }
+        case 'j': {
+          ASSIGN_OR_RETURN(uint64_t i, Uint(4));
+          RETURN_IF_ERROR(MemoGet(i));
+          break;
+        }
+        case 'q': {
+          ASSIGN_OR_RETURN(uint64_t i, Uint(1));
+          RETURN_IF_ERROR(MemoPut(i));
+          break;
+        }
+        case 'r': {
+          ASSIGN_OR_RETURN(uint64_t i, Uint(4));
+          RETURN_IF_ERROR(MemoPut(i));
+          break;
+        }
+        case 0x94:
+          RETURN_IF_ERROR(MemoPut(memo_.size()));
+          break;  // MEMOIZE
+        case 'c':
+          RETURN_IF_ERROR(Global());
+          break;
+        case 0x93:
+          RETURN_IF_ERROR(StackGlobal());
+          break;
+        case 'Q':
+          RETURN_IF_ERROR(PersistentLoad());
+          break;
+        case 'R':
+          RETURN_IF_ERROR(Reduce());
+          break;
+        case 'b':
+          RETURN_IF_ERROR(Build());
+          break;
         default:
           return absl::UnimplementedError(absl::StrFormat(
               "unsupported checkpoint: pickle opcode 0x%02x at byte %d is outside the "
@@ -137,8 +241,16 @@ class Unpickler {
   }
 
   void Push(PyValuePtr v) { stack_.push_back(std::move(v)); }
-  void PushBool(bool b) { auto v = Make(Kind::kBool); v->bool_value = b; Push(v); }
-  void PushInt(int64_t i) { auto v = Make(Kind::kInt); v->int_value = i; Push(v); }
+  void PushBool(bool b) {
+    auto v = Make(Kind::kBool);
+    v->bool_value = b;
+    Push(v);
+  }
+  void PushInt(int64_t i) {
+    auto v = Make(Kind::kInt);
+    v->int_value = i;
+    Push(v);
+  }
   void PushSequence(Kind kind, std::vector<PyValuePtr> items) {
     auto v = Make(kind);
     v->items = std::move(items);
@@ -167,7 +279,8 @@ class Unpickler {
 
   absl::Status Long1() {
     ASSIGN_OR_RETURN(uint64_t n, Uint(1));
-    if (n > 8) return absl::UnimplementedError("unsupported checkpoint: integer wider than 64 bits");
+    if (n > 8)
+      return absl::UnimplementedError("unsupported checkpoint: integer wider than 64 bits");
     ASSIGN_OR_RETURN(uint64_t raw, Uint(static_cast<int>(n)));
     int64_t v = static_cast<int64_t>(raw);
     if (n > 0 && n < 8 && (raw >> (8 * n - 1)) & 1) v -= static_cast<int64_t>(1) << (8 * n);
@@ -236,9 +349,9 @@ class Unpickler {
   absl::Status PushGlobal(const std::string& module, const std::string& name) {
     const std::string dotted = absl::StrCat(module, ".", name);
     if (!AllowedStorages().count(dotted) && !AllowedCallables().count(dotted)) {
-      return absl::UnimplementedError(absl::StrCat(
-          "unsupported checkpoint: it references '", dotted,
-          "', which is not part of a plain torch.save state dict"));
+      return absl::UnimplementedError(
+          absl::StrCat("unsupported checkpoint: it references '", dotted,
+                       "', which is not part of a plain torch.save state dict"));
     }
     auto v = Make(Kind::kGlobal);
     v->string_value = dotted;

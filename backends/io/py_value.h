@@ -30,7 +30,17 @@ struct PyValue {
   // string_value) and kStorage (a storage record, in `tensor` with empty
   // sizes) only occur while a tensor is being rebuilt.
   enum class Kind {
-    kNone, kBool, kInt, kFloat, kString, kList, kTuple, kDict, kTensor, kGlobal, kStorage
+    kNone,
+    kBool,
+    kInt,
+    kFloat,
+    kString,
+    kList,
+    kTuple,
+    kDict,
+    kTensor,
+    kGlobal,
+    kStorage
   };
 
   Kind kind = Kind::kNone;

@@ -1,9 +1,9 @@
 #include "backends/io/safetensors.h"
 
-#include <algorithm>
-
 #include <ATen/core/Tensor.h>
 #include <c10/core/ScalarType.h>
+
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
@@ -73,9 +73,8 @@ absl::StatusOr<Checkpoint> ParseSafetensors(const std::string& bytes) {
   for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") continue;
     if (!entry.is_object() || !entry.contains("dtype") || !entry["dtype"].is_string() ||
-        !entry.contains("shape") || !entry["shape"].is_array() ||
-        !entry.contains("data_offsets") || !entry["data_offsets"].is_array() ||
-        entry["data_offsets"].size() != 2) {
+        !entry.contains("shape") || !entry["shape"].is_array() || !entry.contains("data_offsets") ||
+        !entry["data_offsets"].is_array() || entry["data_offsets"].size() != 2) {
       return Corrupt(absl::StrCat("entry '", name, "' lacks dtype, shape or data_offsets"));
     }
     const std::string dtype_name = entry["dtype"].get<std::string>();
@@ -87,7 +86,8 @@ absl::StatusOr<Checkpoint> ParseSafetensors(const std::string& bytes) {
     std::vector<int64_t> shape;
     uint64_t numel = 1;
     for (const auto& dim : entry["shape"]) {
-      if (!dim.is_number_unsigned()) return Corrupt(absl::StrCat("entry '", name, "' has a bad shape"));
+      if (!dim.is_number_unsigned())
+        return Corrupt(absl::StrCat("entry '", name, "' has a bad shape"));
       shape.push_back(dim.get<int64_t>());
       numel *= dim.get<uint64_t>();
     }
@@ -101,8 +101,8 @@ absl::StatusOr<Checkpoint> ParseSafetensors(const std::string& bytes) {
       return Corrupt(absl::StrCat("entry '", name, "' lies outside the data block"));
     }
     if (end - begin != numel * c10::elementSize(*dtype)) {
-      return Corrupt(absl::StrCat("entry '", name, "' holds ", end - begin, " bytes but its shape needs ",
-                                  numel * c10::elementSize(*dtype)));
+      return Corrupt(absl::StrCat("entry '", name, "' holds ", end - begin,
+                                  " bytes but its shape needs ", numel * c10::elementSize(*dtype)));
     }
     spans.push_back({begin, end, name});
     checkpoint.tensors[name] = TensorFromBytes(bytes.data() + data_start + begin, *dtype, shape);
@@ -111,8 +111,8 @@ absl::StatusOr<Checkpoint> ParseSafetensors(const std::string& bytes) {
             [](const Span& a, const Span& b) { return a.begin < b.begin; });
   for (size_t i = 1; i < spans.size(); ++i) {
     if (spans[i].begin < spans[i - 1].end) {
-      return Corrupt(absl::StrCat("entries '", spans[i - 1].name, "' and '", spans[i].name,
-                                  "' overlap"));
+      return Corrupt(
+          absl::StrCat("entries '", spans[i - 1].name, "' and '", spans[i].name, "' overlap"));
     }
   }
   return checkpoint;

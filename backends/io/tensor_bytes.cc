@@ -1,9 +1,9 @@
 #include "backends/io/tensor_bytes.h"
 
+#include <ATen/Functions.h>
+
 #include <cstring>
 #include <map>
-
-#include <ATen/Functions.h>
 
 namespace codec::io {
 
@@ -16,11 +16,11 @@ at::Tensor TensorFromBytes(const char* data, c10::ScalarType dtype,
 
 std::optional<c10::ScalarType> DtypeFromTorchStorage(const std::string& name) {
   static const auto* kTypes = new std::map<std::string, c10::ScalarType>{
-      {"FloatStorage", c10::kFloat},   {"DoubleStorage", c10::kDouble},
-      {"HalfStorage", c10::kHalf},     {"BFloat16Storage", c10::kBFloat16},
-      {"LongStorage", c10::kLong},     {"IntStorage", c10::kInt},
-      {"ShortStorage", c10::kShort},   {"CharStorage", c10::kChar},
-      {"ByteStorage", c10::kByte},     {"BoolStorage", c10::kBool}};
+      {"FloatStorage", c10::kFloat}, {"DoubleStorage", c10::kDouble},
+      {"HalfStorage", c10::kHalf},   {"BFloat16Storage", c10::kBFloat16},
+      {"LongStorage", c10::kLong},   {"IntStorage", c10::kInt},
+      {"ShortStorage", c10::kShort}, {"CharStorage", c10::kChar},
+      {"ByteStorage", c10::kByte},   {"BoolStorage", c10::kBool}};
   auto it = kTypes->find(name);
   if (it == kTypes->end()) return std::nullopt;
   return it->second;
@@ -28,10 +28,9 @@ std::optional<c10::ScalarType> DtypeFromTorchStorage(const std::string& name) {
 
 std::optional<c10::ScalarType> DtypeFromSafetensors(const std::string& name) {
   static const auto* kTypes = new std::map<std::string, c10::ScalarType>{
-      {"F32", c10::kFloat}, {"F64", c10::kDouble}, {"F16", c10::kHalf},
-      {"BF16", c10::kBFloat16}, {"I64", c10::kLong}, {"I32", c10::kInt},
-      {"I16", c10::kShort}, {"I8", c10::kChar}, {"U8", c10::kByte},
-      {"BOOL", c10::kBool}};
+      {"F32", c10::kFloat}, {"F64", c10::kDouble}, {"F16", c10::kHalf},  {"BF16", c10::kBFloat16},
+      {"I64", c10::kLong},  {"I32", c10::kInt},    {"I16", c10::kShort}, {"I8", c10::kChar},
+      {"U8", c10::kByte},   {"BOOL", c10::kBool}};
   auto it = kTypes->find(name);
   if (it == kTypes->end()) return std::nullopt;
   return it->second;

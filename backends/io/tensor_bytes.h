@@ -1,12 +1,12 @@
 #ifndef BACKENDS_IO_TENSOR_BYTES_H_
 #define BACKENDS_IO_TENSOR_BYTES_H_
 
+#include <ATen/core/Tensor.h>
+#include <c10/core/ScalarType.h>
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
-#include <c10/core/ScalarType.h>
 
 namespace codec::io {
 

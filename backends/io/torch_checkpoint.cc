@@ -17,11 +17,16 @@ using Kind = PyValue::Kind;
 
 absl::StatusOr<nlohmann::json> ToJson(const PyValue& v) {
   switch (v.kind) {
-    case Kind::kNone: return nlohmann::json();
-    case Kind::kBool: return nlohmann::json(v.bool_value);
-    case Kind::kInt: return nlohmann::json(v.int_value);
-    case Kind::kFloat: return nlohmann::json(v.float_value);
-    case Kind::kString: return nlohmann::json(v.string_value);
+    case Kind::kNone:
+      return nlohmann::json();
+    case Kind::kBool:
+      return nlohmann::json(v.bool_value);
+    case Kind::kInt:
+      return nlohmann::json(v.int_value);
+    case Kind::kFloat:
+      return nlohmann::json(v.float_value);
+    case Kind::kString:
+      return nlohmann::json(v.string_value);
     case Kind::kList:
     case Kind::kTuple: {
       nlohmann::json array = nlohmann::json::array();
@@ -59,7 +64,8 @@ class TensorMaterializer {
     int64_t numel = 1;
     for (size_t d = 0; d < ref.sizes.size(); ++d) {
       if (ref.sizes[d] < 0 || ref.strides[d] < 0) {
-        return absl::DataLossError(absl::StrCat("tensor '", name, "' has a negative size or stride"));
+        return absl::DataLossError(
+            absl::StrCat("tensor '", name, "' has a negative size or stride"));
       }
       numel *= ref.sizes[d];
       last += (ref.sizes[d] - 1) * ref.strides[d];

@@ -52,8 +52,8 @@ absl::Status Truncated(const std::string& what) {
 }
 
 // Applies a ZIP64 extra field to the 0xFFFFFFFF placeholders of an entry.
-void ApplyZip64Extra(const std::string& extra, uint64_t& uncompressed,
-                     uint64_t& compressed, uint64_t& offset) {
+void ApplyZip64Extra(const std::string& extra, uint64_t& uncompressed, uint64_t& compressed,
+                     uint64_t& offset) {
   Cursor c(extra, 0);
   while (c.Has(4)) {
     const uint64_t id = c.Uint(2);
@@ -130,7 +130,8 @@ absl::StatusOr<ZipReader> ZipReader::Open(std::string bytes) {
 
   // The end record sits in the last 64 KiB + 22 bytes (its comment is <= 64 KiB).
   int64_t eocd = -1;
-  const int64_t lowest = std::max<int64_t>(0, static_cast<int64_t>(data.size()) - 65535 - kEocdSize);
+  const int64_t lowest =
+      std::max<int64_t>(0, static_cast<int64_t>(data.size()) - 65535 - kEocdSize);
   for (int64_t pos = static_cast<int64_t>(data.size() - kEocdSize); pos >= lowest; --pos) {
     Cursor c(data, pos);
     if (c.Uint(4) == kEndOfCentralDirSig) {

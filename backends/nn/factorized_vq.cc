@@ -12,8 +12,8 @@ at::Tensor L2Normalize(const at::Tensor& x) {  // Rows of [N, D], as F.normalize
 
 }  // namespace
 
-FactorizedVqImpl::FactorizedVqImpl(int64_t input_dim, int64_t codebook_size,
-                                   int64_t codebook_dim, int64_t stride)
+FactorizedVqImpl::FactorizedVqImpl(int64_t input_dim, int64_t codebook_size, int64_t codebook_dim,
+                                   int64_t stride)
     : stride_(stride) {
   in_proj_ = register_module(
       "in_proj", torch::nn::Conv1d(torch::nn::Conv1dOptions(input_dim, codebook_dim, 1)));
@@ -23,8 +23,7 @@ FactorizedVqImpl::FactorizedVqImpl(int64_t input_dim, int64_t codebook_size,
 }
 
 std::pair<at::Tensor, at::Tensor> FactorizedVqImpl::Quantize(const at::Tensor& residual) {
-  const at::Tensor pooled =
-      stride_ > 1 ? at::avg_pool1d(residual, {stride_}, {stride_}) : residual;
+  const at::Tensor pooled = stride_ > 1 ? at::avg_pool1d(residual, {stride_}, {stride_}) : residual;
   const at::Tensor projected = in_proj_->forward(pooled);  // [B, d, T]
   const int64_t batch = projected.size(0);
   const at::Tensor encodings =
@@ -46,8 +45,8 @@ at::Tensor FactorizedVqImpl::Decode(const at::Tensor& codes) {
   return stride_ > 1 ? latent.repeat_interleave(stride_, -1) : latent;
 }
 
-FactorizedRvqImpl::FactorizedRvqImpl(int64_t input_dim, int64_t codebook_size,
-                                     int64_t codebook_dim, const std::vector<int64_t>& strides) {
+FactorizedRvqImpl::FactorizedRvqImpl(int64_t input_dim, int64_t codebook_size, int64_t codebook_dim,
+                                     const std::vector<int64_t>& strides) {
   auto quantizers = register_module("quantizers", torch::nn::ModuleList());
   for (int64_t stride : strides) {
     stages_.push_back(FactorizedVq(input_dim, codebook_size, codebook_dim, stride));

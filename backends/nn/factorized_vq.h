@@ -1,12 +1,12 @@
 #ifndef BACKENDS_NN_FACTORIZED_VQ_H_
 #define BACKENDS_NN_FACTORIZED_VQ_H_
 
-#include <vector>
-
 #include <torch/nn/module.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/pimpl.h>
+
+#include <vector>
 
 namespace codec::nn {
 
@@ -17,8 +17,7 @@ namespace codec::nn {
 // Parameters: in_proj.*, out_proj.* (1x1 convs), codebook.weight.
 class FactorizedVqImpl : public torch::nn::Module {
  public:
-  FactorizedVqImpl(int64_t input_dim, int64_t codebook_size, int64_t codebook_dim,
-                   int64_t stride);
+  FactorizedVqImpl(int64_t input_dim, int64_t codebook_size, int64_t codebook_dim, int64_t stride);
 
   int64_t stride() const { return stride_; }
 

@@ -1,8 +1,8 @@
 #include "backends/nn/local_attention.h"
 
-#include <cmath>
-
 #include <ATen/ATen.h>
+
+#include <cmath>
 
 namespace codec::nn {
 namespace {

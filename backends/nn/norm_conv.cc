@@ -20,10 +20,10 @@ at::Tensor NormConvImpl::forward(const at::Tensor& x) {
 }
 
 PaddedConv1dImpl::PaddedConv1dImpl(const ConvSpec& spec) : spec_(spec) {
-  torch::nn::Conv1d conv(torch::nn::Conv1dOptions(spec.in_channels, spec.out_channels,
-                                                  spec.kernel_size)
-                             .stride(spec.stride)
-                             .dilation(spec.dilation));
+  torch::nn::Conv1d conv(
+      torch::nn::Conv1dOptions(spec.in_channels, spec.out_channels, spec.kernel_size)
+          .stride(spec.stride)
+          .dilation(spec.dilation));
   conv_ = register_module("conv", NormConv(torch::nn::AnyModule(conv), "conv", spec));
 }
 
@@ -38,9 +38,9 @@ at::Tensor PaddedConv1dImpl::forward(const at::Tensor& x) {
 }
 
 TrimmedConvTranspose1dImpl::TrimmedConvTranspose1dImpl(const ConvSpec& spec) : spec_(spec) {
-  torch::nn::ConvTranspose1d convtr(torch::nn::ConvTranspose1dOptions(
-                                        spec.in_channels, spec.out_channels, spec.kernel_size)
-                                        .stride(spec.stride));
+  torch::nn::ConvTranspose1d convtr(
+      torch::nn::ConvTranspose1dOptions(spec.in_channels, spec.out_channels, spec.kernel_size)
+          .stride(spec.stride));
   convtr_ = register_module("convtr", NormConv(torch::nn::AnyModule(convtr), "convtr", spec));
 }
 

@@ -1,13 +1,13 @@
 #ifndef BACKENDS_NN_NORM_CONV_H_
 #define BACKENDS_NN_NORM_CONV_H_
 
-#include <string>
-
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/any.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
+
+#include <string>
 
 #include "backends/nn/padding.h"
 

@@ -1,8 +1,8 @@
 #include "backends/nn/padding.h"
 
-#include <cmath>
-
 #include <ATen/ATen.h>
+
+#include <cmath>
 
 namespace codec::nn {
 
@@ -26,8 +26,7 @@ at::Tensor Unpad1d(const at::Tensor& x, int64_t left, int64_t right) {
 
 int64_t ExtraPaddingForConv1d(int64_t length, int64_t kernel_size, int64_t stride,
                               int64_t padding_total) {
-  const double n_frames =
-      static_cast<double>(length - kernel_size + padding_total) / stride + 1.0;
+  const double n_frames = static_cast<double>(length - kernel_size + padding_total) / stride + 1.0;
   const int64_t ideal_length =
       (static_cast<int64_t>(std::ceil(n_frames)) - 1) * stride + (kernel_size - padding_total);
   return ideal_length - length;

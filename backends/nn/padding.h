@@ -1,9 +1,9 @@
 #ifndef BACKENDS_NN_PADDING_H_
 #define BACKENDS_NN_PADDING_H_
 
-#include <cstdint>
-
 #include <ATen/core/Tensor.h>
+
+#include <cstdint>
 
 namespace codec::nn {
 

@@ -1,8 +1,8 @@
 #include "backends/nn/parameter_loading.h"
 
-#include <set>
-
 #include <torch/torch.h>
+
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -58,8 +58,8 @@ absl::Status LoadParameters(torch::nn::Module& module, const io::StateDict& dict
       problems.push_back(absl::StrCat("unexpected: ", ListNames(unexpected)));
     }
     if (!misshaped.empty()) problems.push_back(absl::StrCat("mis-shaped: ", ListNames(misshaped)));
-    return absl::InvalidArgumentError(absl::StrCat(
-        "checkpoint does not match the model; ", absl::StrJoin(problems, "; ")));
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint does not match the model; ", absl::StrJoin(problems, "; ")));
   }
 
   torch::NoGradGuard no_grad;

@@ -1,8 +1,8 @@
 #include "backends/nn/snake_blocks.h"
 
-#include <string>
-
 #include <ATen/ATen.h>
+
+#include <string>
 
 #include "backends/nn/local_attention.h"
 #include "backends/nn/snake.h"
@@ -55,8 +55,8 @@ EncoderBlockImpl::EncoderBlockImpl(int64_t input_dim, int64_t stride, int64_t gr
 }
 
 NoiseBlockImpl::NoiseBlockImpl(int64_t dim) {
-  linear_ = register_module(
-      "linear", torch::nn::Conv1d(torch::nn::Conv1dOptions(dim, dim, 1).bias(false)));
+  linear_ = register_module("linear",
+                            torch::nn::Conv1d(torch::nn::Conv1dOptions(dim, dim, 1).bias(false)));
 }
 
 at::Tensor NoiseBlockImpl::forward(const at::Tensor& x, NoiseSource& noise) {

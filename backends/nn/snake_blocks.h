@@ -1,14 +1,14 @@
 #ifndef BACKENDS_NN_SNAKE_BLOCKS_H_
 #define BACKENDS_NN_SNAKE_BLOCKS_H_
 
-#include <optional>
-#include <vector>
-
 #include <ATen/core/Generator.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/pimpl.h>
+
+#include <optional>
+#include <vector>
 
 namespace codec::nn {
 
@@ -87,10 +87,10 @@ struct SnakeDecoderSpec {
   int64_t latent_dim = 0;
   int64_t channels = 0;  // Halved by each upsampling block.
   std::vector<int> rates;
-  bool depthwise = false;                 // Depthwise input conv and residual units.
-  std::optional<int> attn_window_size;    // Local attention after the input conv.
+  bool depthwise = false;               // Depthwise input conv and residual units.
+  std::optional<int> attn_window_size;  // Local attention after the input conv.
   bool noise = false;
-  bool pad_odd_strides = false;           // output_padding = stride % 2.
+  bool pad_odd_strides = false;  // output_padding = stride % 2.
 };
 
 // Latent [B, latent, F] -> waveform [B, 1, F * prod(rates)] in [-1, 1]:

@@ -27,9 +27,9 @@ absl::Status FoldPair(io::StateDict& dict, const std::string& base, const Layout
   auto g_it = dict.find(g_key);
   auto v_it = dict.find(v_key);
   if (g_it == dict.end() || v_it == dict.end()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "weight-norm tensor '", g_it == dict.end() ? v_key : g_key, "' has no partner '",
-        g_it == dict.end() ? g_key : v_key, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("weight-norm tensor '", g_it == dict.end() ? v_key : g_key,
+                     "' has no partner '", g_it == dict.end() ? g_key : v_key, "'"));
   }
   const at::Tensor v = v_it->second.to(at::kFloat);
   const at::Tensor g = g_it->second.to(at::kFloat);
@@ -37,8 +37,8 @@ absl::Status FoldPair(io::StateDict& dict, const std::string& base, const Layout
   for (int64_t d = 1; g_shape_ok && d < g.dim(); ++d) g_shape_ok = g.size(d) == 1;
   if (!g_shape_ok) {
     return absl::InvalidArgumentError(absl::StrCat("weight-norm gain '", g_key, "' has shape ",
-                                                   ShapeString(g), ", which does not fit '",
-                                                   v_key, "' of shape ", ShapeString(v)));
+                                                   ShapeString(g), ", which does not fit '", v_key,
+                                                   "' of shape ", ShapeString(v)));
   }
   const std::string weight_key = base + ".weight";
   if (dict.count(weight_key)) {

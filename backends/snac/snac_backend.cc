@@ -22,14 +22,8 @@ absl::StatusOr<std::shared_ptr<CodecBackend>> SnacBackend::Create(std::string id
                                                                   const std::string& preset,
                                                                   const nlohmann::json& config,
                                                                   std::string weights_path) {
-  SnacConfig merged;
-  if (!preset.empty()) {
-    ASSIGN_OR_RETURN(merged, SnacPreset(preset));
-  }
-  if (!config.is_null()) {
-    ASSIGN_OR_RETURN(merged, SnacConfigFromJson(config, merged));
-  }
-  RETURN_IF_ERROR(merged.Validate());
+  ASSIGN_OR_RETURN(SnacConfig merged,
+                   MergeConfig(preset, &SnacPreset, &SnacConfigFromJson, {&config}));
   return std::make_shared<SnacBackend>(std::move(id), std::move(merged), std::move(weights_path));
 }
 
@@ -46,8 +40,8 @@ absl::StatusOr<Codes> SnacBackend::Encode(const Audio& audio, const EncodeOption
                                                    " is not supported"));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
-  const at::Tensor input = at::from_blob(const_cast<float*>(audio.samples.data()),
-                                         {1, audio.num_frames()}, at::kFloat);
+  const at::Tensor input =
+      at::from_blob(const_cast<float*>(audio.samples.data()), {1, audio.num_frames()}, at::kFloat);
   return network->Encode(input);
 }
 
@@ -69,16 +63,16 @@ absl::Status SnacBackend::ValidateCodes(const Codes& codes) const {
     if (level.num_codebooks != 1 || frames % strides[i] != 0 || level.frames != expected[i]) {
       std::vector<int64_t> got;
       for (const CodeLevel& l : codes.levels) got.push_back(l.frames);
-      return absl::InvalidArgumentError(absl::StrCat(
-          "code level lengths [", absl::StrJoin(got, ", "), "] do not fit vq_strides [",
-          absl::StrJoin(strides, ", "), "]: expected [", absl::StrJoin(expected, ", "),
-          "] of one codebook each"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("code level lengths [", absl::StrJoin(got, ", "),
+                       "] do not fit vq_strides [", absl::StrJoin(strides, ", "), "]: expected [",
+                       absl::StrJoin(expected, ", "), "] of one codebook each"));
     }
   }
   if (config_.attn_window_size && frames % *config_.attn_window_size != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        frames, " frames are not a multiple of the attention window (",
-        *config_.attn_window_size, "); encoded audio always is"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(frames, " frames are not a multiple of the attention window (",
+                     *config_.attn_window_size, "); encoded audio always is"));
   }
   return absl::OkStatus();
 }

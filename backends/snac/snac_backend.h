@@ -2,9 +2,8 @@
 #define BACKENDS_SNAC_SNAC_BACKEND_H_
 
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "backends/checkpoint_backend.h"
 #include "backends/snac/snac_config.h"

@@ -73,8 +73,8 @@ absl::StatusOr<SnacConfig> SnacPreset(const std::string& name) {
     config.vq_strides = {8, 4, 2, 1};
     return config;
   }
-  return absl::NotFoundError(absl::StrCat(
-      "no SNAC preset '", name, "'; presets: snac_24khz, snac_32khz, snac_44khz"));
+  return absl::NotFoundError(
+      absl::StrCat("no SNAC preset '", name, "'; presets: snac_24khz, snac_32khz, snac_44khz"));
 }
 
 absl::StatusOr<SnacConfig> SnacConfigFromJson(const nlohmann::json& json, SnacConfig c) {

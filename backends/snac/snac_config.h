@@ -1,11 +1,10 @@
 #ifndef BACKENDS_SNAC_SNAC_CONFIG_H_
 #define BACKENDS_SNAC_SNAC_CONFIG_H_
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
 #include "backends/core/codec_description.h"

@@ -17,9 +17,9 @@ std::vector<int64_t> Strides(const SnacConfig& config) {
 
 SnacModel::SnacModel(SnacConfig config) : config_(std::move(config)) {
   encoder_ = register_module("encoder", Encoder(config_));
-  quantizer_ = register_module(
-      "quantizer", nn::FactorizedRvq(config_.latent_channels(), config_.codebook_size,
-                                     config_.codebook_dim, Strides(config_)));
+  quantizer_ = register_module("quantizer",
+                               nn::FactorizedRvq(config_.latent_channels(), config_.codebook_size,
+                                                 config_.codebook_dim, Strides(config_)));
   decoder_ = register_module("decoder", MakeDecoder(config_));
 }
 

@@ -1,9 +1,9 @@
 #ifndef BACKENDS_SNAC_SNAC_MODEL_H_
 #define BACKENDS_SNAC_SNAC_MODEL_H_
 
-#include <memory>
-
 #include <torch/nn/module.h>
+
+#include <memory>
 
 #include "absl/status/statusor.h"
 #include "backends/core/codes.h"

@@ -53,8 +53,8 @@ TEST_P(ParityTest, CodesMatchReference) {
                 1e-5 * fixture_.expected_codes.scales[i]);
   }
   EXPECT_EQ(codes->num_samples, fixture_.input.num_frames());
-  std::cout << GetParam() << ": codes identical " << 100 * agreement.identical_fraction
-            << "% of " << codes->Flatten().size() << "\n";
+  std::cout << GetParam() << ": codes identical " << 100 * agreement.identical_fraction << "% of "
+            << codes->Flatten().size() << "\n";
 }
 
 TEST_P(ParityTest, DecodeOfReferenceCodesMatchesReference) {
@@ -69,9 +69,8 @@ TEST_P(ParityTest, DecodeOfReferenceCodesMatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ParityTest,
                          ::testing::Values("encodec24_tiny_bw6", "encodec24_tiny_bw12",
-                                           "encodec48_tiny_stereo_bw6", "dac16_tiny",
-                                           "dac44_tiny", "dac44_tiny_nq4", "snac24_tiny",
-                                           "snac44_tiny_attn"));
+                                           "encodec48_tiny_stereo_bw6", "dac16_tiny", "dac44_tiny",
+                                           "dac44_tiny_nq4", "snac24_tiny", "snac44_tiny_attn"));
 
 }  // namespace
 }  // namespace codec

@@ -51,10 +51,9 @@ TEST(LoadedModelTest, UnloadFreesOnceInFlightCallsReturn) {
 
 TEST(LoadedModelTest, FailedLoadLeavesItUnloadedAndCanRetry) {
   LoadedModel<Weights> model;
-  const absl::Status failed = model.Load(
-      []() -> absl::StatusOr<std::shared_ptr<const Weights>> {
-        return absl::DataLossError("truncated");
-      });
+  const absl::Status failed = model.Load([]() -> absl::StatusOr<std::shared_ptr<const Weights>> {
+    return absl::DataLossError("truncated");
+  });
   EXPECT_EQ(failed.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(model.Get(), nullptr);
   EXPECT_TRUE(model.Load([] { return std::make_shared<const Weights>(); }).ok());

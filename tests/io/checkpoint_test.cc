@@ -69,8 +69,8 @@ TEST(CheckpointTest, FoldsParametrizedWeightNorm) {
   const at::Tensor w = tensors.at(base + ".weight");
   for (int64_t i = 0; i < w.size(0); ++i) {
     EXPECT_NEAR(w[i].norm().item<float>(), std::abs(g.flatten()[i].item<float>()), 1e-5);
-    EXPECT_TRUE(at::allclose(w[i] / w[i].norm(), v[i] / v[i].norm() * g.flatten()[i].sign(),
-                             1e-5, 1e-6));
+    EXPECT_TRUE(
+        at::allclose(w[i] / w[i].norm(), v[i] / v[i].norm() * g.flatten()[i].sign(), 1e-5, 1e-6));
   }
 }
 
@@ -122,8 +122,7 @@ TEST(CheckpointTest, CorruptBytesNeverCrash) {
   for (size_t pos = 0; pos < bytes->size(); pos += bytes->size() / 97) {
     std::string corrupt = *bytes;
     corrupt[pos] = static_cast<char>(corrupt[pos] ^ 0x5A);
-    const absl::StatusOr<Checkpoint> checkpoint =
-        LoadCheckpoint(WriteTemp("corrupt.th", corrupt));
+    const absl::StatusOr<Checkpoint> checkpoint = LoadCheckpoint(WriteTemp("corrupt.th", corrupt));
     if (!checkpoint.ok()) {
       EXPECT_NE(checkpoint.status().code(), absl::StatusCode::kInternal) << checkpoint.status();
     }
@@ -139,7 +138,11 @@ TEST(CheckpointTest, CorruptPickleIsRejected) {
   EXPECT_EQ(UnpickleCheckpoint(pickle->substr(0, pickle->size() / 2)).status().code(),
             absl::StatusCode::kDataLoss);
   // A pickle that calls os.system must never run: the global is refused.
-  const std::string evil = "\x80\x02" "cos\nsystem\n" "X\x02\x00\x00\x00ls" "\x85R.";
+  const std::string evil =
+      "\x80\x02"
+      "cos\nsystem\n"
+      "X\x02\x00\x00\x00ls"
+      "\x85R.";
   const absl::Status status = UnpickleCheckpoint(evil).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented);
   EXPECT_NE(status.message().find("os.system"), std::string::npos) << status;
@@ -174,10 +177,9 @@ TEST(CheckpointTest, SafetensorsStrictness) {
                 .status()
                 .code(),
             absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(ParseSafetensors(
-                make(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                     R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-                     std::string(12, '\0')))
+  EXPECT_EQ(ParseSafetensors(make(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                  R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                                  std::string(12, '\0')))
                 .status()
                 .code(),
             absl::StatusCode::kDataLoss);

@@ -32,12 +32,7 @@ class SnacBackendTest : public ::testing::Test {
     EXPECT_TRUE(audio.ok()) << audio.status();
     return audio.ok() ? *audio : Audio{};
   }
-  void ExpectInvalid(const Codes& codes, const std::string& mention) {
-    const absl::Status status = backend_->Decode(codes, {}).status();
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
-    EXPECT_NE(status.message().find(mention), std::string::npos)
-        << "'" << status.message() << "' should mention '" << mention << "'";
-  }
+  absl::Status DecodeStatus(const Codes& codes) { return backend_->Decode(codes, {}).status(); }
 
   testing::Fixture fixture_;
   std::shared_ptr<CodecBackend> backend_;
@@ -91,8 +86,9 @@ TEST(SnacSeededNoiseTest, MatchesReferenceManualSeed) {
 
 TEST_F(SnacBackendTest, EncodeTrimsDecodeToInputLengthAfterPadding) {
   // 1000 samples pad to one window of hop * lcm(8, 32) = 12288.
-  Audio short_audio{44100, 1, std::vector<float>(fixture_.input.samples.begin(),
-                                                 fixture_.input.samples.begin() + 1000)};
+  Audio short_audio{
+      44100, 1,
+      std::vector<float>(fixture_.input.samples.begin(), fixture_.input.samples.begin() + 1000)};
   absl::StatusOr<Codes> codes = backend_->Encode(short_audio, {});
   ASSERT_TRUE(codes.ok()) << codes.status();
   EXPECT_EQ(codes->levels[3].frames, 32);
@@ -105,21 +101,23 @@ TEST_F(SnacBackendTest, EncodeTrimsDecodeToInputLengthAfterPadding) {
 TEST_F(SnacBackendTest, BadCodesAreInvalidArgument) {
   Codes wrong_count = fixture_.expected_codes;
   wrong_count.levels.pop_back();
-  ExpectInvalid(wrong_count, "takes 4 code levels, got 3");
+  EXPECT_TRUE(testing::IsInvalidArgument(DecodeStatus(wrong_count), "takes 4 code levels, got 3"));
 
   Codes inconsistent = fixture_.expected_codes;
   inconsistent.levels[1].frames -= 1;
   inconsistent.levels[1].values.pop_back();
-  ExpectInvalid(inconsistent, "do not fit vq_strides [8, 4, 2, 1]");
+  EXPECT_TRUE(
+      testing::IsInvalidArgument(DecodeStatus(inconsistent), "do not fit vq_strides [8, 4, 2, 1]"));
 
   Codes out_of_range = fixture_.expected_codes;
   out_of_range.levels[2].values[3] = 1024;
-  ExpectInvalid(out_of_range, "code 1024 at level 2");
+  EXPECT_TRUE(testing::IsInvalidArgument(DecodeStatus(out_of_range), "code 1024 at level 2"));
 
   // Consistent strides, but not whole attention windows.
   Codes partial_window;
-  for (int stride : {8, 4, 2, 1}) partial_window.levels.push_back({1, 8 / stride, std::vector<uint32_t>(8 / stride, 0)});
-  ExpectInvalid(partial_window, "attention window");
+  for (int stride : {8, 4, 2, 1})
+    partial_window.levels.push_back({1, 8 / stride, std::vector<uint32_t>(8 / stride, 0)});
+  EXPECT_TRUE(testing::IsInvalidArgument(DecodeStatus(partial_window), "attention window"));
 }
 
 TEST_F(SnacBackendTest, QuantiserOptionsAreRejected) {
@@ -143,8 +141,7 @@ TEST_F(SnacBackendTest, FlatTokenApiConcatenatesLevels) {
   EXPECT_EQ(*tokens, fixture_.expected_codes.Flatten());
   absl::StatusOr<std::vector<float>> samples = backend_->decode_tokens(*tokens, 4);
   ASSERT_TRUE(samples.ok()) << samples.status();
-  EXPECT_EQ(static_cast<int64_t>(samples->size()),
-            fixture_.expected_codes.levels[3].frames * 384);
+  EXPECT_EQ(static_cast<int64_t>(samples->size()), fixture_.expected_codes.levels[3].frames * 384);
 
   const std::vector<uint32_t> ragged(tokens->begin(), tokens->end() - 1);
   const absl::Status status = backend_->decode_tokens(ragged, 4).status();

@@ -1,10 +1,10 @@
 #include "tests/testing/fixture.h"
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
 #include <fstream>
 #include <limits>
-
-#include <ATen/Parallel.h>
 
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
@@ -55,10 +55,20 @@ double MaxAbsDiff(const Audio& actual, const Audio& expected) {
   }
   double max_diff = 0;
   for (size_t i = 0; i < actual.samples.size(); ++i) {
-    max_diff = std::max(max_diff, std::abs(static_cast<double>(actual.samples[i]) -
-                                           expected.samples[i]));
+    max_diff =
+        std::max(max_diff, std::abs(static_cast<double>(actual.samples[i]) - expected.samples[i]));
   }
   return max_diff;
+}
+
+::testing::AssertionResult IsInvalidArgument(const absl::Status& status,
+                                             const std::string& mention) {
+  if (status.code() == absl::StatusCode::kInvalidArgument &&
+      status.message().find(mention) != absl::string_view::npos) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << status << " is not INVALID_ARGUMENT mentioning '" << mention << "'";
 }
 
 }  // namespace codec::testing

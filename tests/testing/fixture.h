@@ -1,9 +1,10 @@
 #ifndef TESTS_TESTING_FIXTURE_H_
 #define TESTS_TESTING_FIXTURE_H_
 
-#include <string>
+#include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "backends/core/audio.h"
@@ -35,6 +36,11 @@ struct CodesAgreement {
 };
 CodesAgreement CompareCodes(const Codes& actual, const Codes& expected);
 double MaxAbsDiff(const Audio& actual, const Audio& expected);  // inf if shapes differ.
+
+// Whether `status` is INVALID_ARGUMENT with a message containing `mention`;
+// use as EXPECT_TRUE(IsInvalidArgument(...)).
+::testing::AssertionResult IsInvalidArgument(const absl::Status& status,
+                                             const std::string& mention);
 
 }  // namespace codec::testing
 

@@ -1,8 +1,8 @@
 #include "tests/testing/manifest.h"
 
-#include <fstream>
-
 #include <ATen/ATen.h>
+
+#include <fstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -31,8 +31,8 @@ absl::StatusOr<io::StateDict> StateDictFromManifest(const std::string& preset) {
       }
     }
     const at::ScalarType dtype = fields[2] == "int64" ? at::kLong : at::kFloat;
-    dict[fields[0]] = dtype == at::kLong ? at::zeros(shape, dtype)
-                                         : at::randn(shape, dtype).abs() * 0.1 + 0.01;
+    dict[fields[0]] =
+        dtype == at::kLong ? at::zeros(shape, dtype) : at::randn(shape, dtype).abs() * 0.1 + 0.01;
   }
   return dict;
 }
