@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
+#include "backends/nn/tensor_convert.h"
 
 namespace codec::dac {
 
@@ -42,9 +43,7 @@ absl::StatusOr<Codes> DacBackend::Encode(const Audio& audio, const EncodeOptions
         absl::StrCat("n_q ", n_q, " is out of range for '", id(), "': 1 to ", config_.n_codebooks));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
-  const at::Tensor input =
-      at::from_blob(const_cast<float*>(audio.samples.data()), {1, audio.num_frames()}, at::kFloat);
-  return network->Encode(input, n_q);
+  return network->Encode(nn::AudioView(audio), n_q);
 }
 
 absl::StatusOr<Audio> DacBackend::Decode(const Codes& codes,
@@ -63,12 +62,7 @@ absl::StatusOr<Audio> DacBackend::Decode(const Codes& codes,
     return absl::InvalidArgumentError(absl::StrCat("'", id(), "' takes no segment scales"));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
-  const at::Tensor decoded = network->Decode(codes);
-  Audio audio;
-  audio.sample_rate = config_.sample_rate;
-  audio.channels = 1;
-  audio.samples.assign(decoded.data_ptr<float>(), decoded.data_ptr<float>() + decoded.numel());
-  return audio;
+  return nn::AudioFromTensor(network->Decode(codes), config_.sample_rate);
 }
 
 }  // namespace codec::dac

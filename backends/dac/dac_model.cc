@@ -7,6 +7,7 @@
 #include "backends/core/status_macros.h"
 #include "backends/nn/parameter_loading.h"
 #include "backends/nn/snake.h"
+#include "backends/nn/tensor_convert.h"
 #include "backends/nn/weight_norm.h"
 
 namespace codec::dac {
@@ -95,22 +96,17 @@ Codes DacModel::Encode(const at::Tensor& audio, int64_t n_q) const {
   const int64_t padded = (length + hop - 1) / hop * hop;
   const at::Tensor x = at::constant_pad_nd(audio.unsqueeze(0), {0, padded - length}, 0.0);
   const at::Tensor latent = EncodeLatent(x);
-  const at::Tensor codes = at::cat(quantizer_.ptr()->Encode(latent, n_q), 0).contiguous();
   Codes out;
   out.num_samples = length;
-  out.levels.push_back({static_cast<int>(codes.size(0)), codes.size(1),
-                        std::vector<uint32_t>(codes.data_ptr<int64_t>(),
-                                              codes.data_ptr<int64_t>() + codes.numel())});
+  out.levels.push_back(nn::LevelFromTensor(at::cat(quantizer_.ptr()->Encode(latent, n_q), 0)));
   return out;
 }
 
 at::Tensor DacModel::Decode(const Codes& codes) const {
   c10::InferenceMode inference;
-  const CodeLevel& level = codes.levels[0];
-  at::Tensor all = at::empty({level.num_codebooks, level.frames}, at::kLong);
-  std::copy(level.values.begin(), level.values.end(), all.data_ptr<int64_t>());
+  const at::Tensor all = nn::TensorFromLevel(codes.levels[0]);
   std::vector<at::Tensor> stages;
-  for (int k = 0; k < level.num_codebooks; ++k) stages.push_back(all.slice(0, k, k + 1));
+  for (int64_t k = 0; k < all.size(0); ++k) stages.push_back(all.slice(0, k, k + 1));
   at::Tensor out = DecodeLatent(quantizer_.ptr()->Decode(stages)).squeeze(0);
   if (codes.num_samples > 0 && codes.num_samples < out.size(-1)) {
     out = out.slice(-1, 0, codes.num_samples);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/core/status_macros.h"
+#include "backends/nn/tensor_convert.h"
 
 namespace codec::encodec {
 
@@ -56,9 +57,7 @@ absl::StatusOr<Codes> EncodecBackend::Encode(const Audio& audio,
   RETURN_IF_ERROR(ValidateAudioInput(audio, description()));
   ASSIGN_OR_RETURN(int n_q, QuantizersFor(options));
   ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> network, model());
-  const at::Tensor input = at::from_blob(const_cast<float*>(audio.samples.data()),
-                                         {audio.channels, audio.num_frames()}, at::kFloat);
-  return network->Encode(input, n_q);
+  return network->Encode(nn::AudioView(audio), n_q);
 }
 
 absl::Status EncodecBackend::ValidateCodes(const Codes& codes) const {
@@ -91,11 +90,7 @@ absl::StatusOr<Audio> EncodecBackend::Decode(const Codes& codes,
   RETURN_IF_ERROR(ValidateCodes(codes));
   ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> network, model());
   ASSIGN_OR_RETURN(at::Tensor decoded, network->Decode(codes));
-  Audio audio;
-  audio.sample_rate = config_.sampling_rate;
-  audio.channels = config_.audio_channels;
-  audio.samples.assign(decoded.data_ptr<float>(), decoded.data_ptr<float>() + decoded.numel());
-  return audio;
+  return nn::AudioFromTensor(decoded, config_.sampling_rate);
 }
 
 }  // namespace codec::encodec

@@ -6,26 +6,11 @@
 #include "backends/core/status_macros.h"
 #include "backends/encodec/hf_layout.h"
 #include "backends/nn/parameter_loading.h"
+#include "backends/nn/tensor_convert.h"
 #include "backends/nn/weight_norm.h"
 
 namespace codec::encodec {
 namespace {
-
-CodeLevel LevelFromTensor(const at::Tensor& codes) {  // [n_q, frames] int64
-  CodeLevel level;
-  level.num_codebooks = static_cast<int>(codes.size(0));
-  level.frames = codes.size(1);
-  const at::Tensor flat = codes.to(at::kLong).contiguous();
-  const int64_t* data = flat.data_ptr<int64_t>();
-  level.values.assign(data, data + flat.numel());
-  return level;
-}
-
-at::Tensor TensorFromLevel(const CodeLevel& level) {  // -> [n_q, frames] int64
-  at::Tensor codes = at::empty({level.num_codebooks, level.frames}, at::kLong);
-  std::copy(level.values.begin(), level.values.end(), codes.data_ptr<int64_t>());
-  return codes;
-}
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -76,7 +61,7 @@ Codes EncodecModel::Encode(const at::Tensor& audio, int n_q) const {
     const at::Tensor latent = encoder_.ptr()->forward(x);
     segment_codes.push_back(quantizer_.ptr()->Encode(latent, n_q).squeeze(1));
   }
-  codes.levels.push_back(LevelFromTensor(at::cat(segment_codes, /*dim=*/1)));
+  codes.levels.push_back(nn::LevelFromTensor(at::cat(segment_codes, /*dim=*/1)));
   return codes;
 }
 
@@ -117,7 +102,7 @@ at::Tensor EncodecModel::DecodeSegment(const at::Tensor& codes, std::optional<fl
 absl::StatusOr<at::Tensor> EncodecModel::Decode(const Codes& codes) const {
   c10::InferenceMode inference;
   ASSIGN_OR_RETURN(std::vector<int64_t> lengths, SegmentLengths(codes));
-  const at::Tensor all_codes = TensorFromLevel(codes.levels[0]);
+  const at::Tensor all_codes = nn::TensorFromLevel(codes.levels[0]);
   std::vector<at::Tensor> decoded;
   int64_t frame = 0;
   for (size_t i = 0; i < lengths.size(); ++i) {

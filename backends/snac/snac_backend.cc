@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/core/status_macros.h"
+#include "backends/nn/tensor_convert.h"
 
 namespace codec::snac {
 
@@ -40,9 +41,7 @@ absl::StatusOr<Codes> SnacBackend::Encode(const Audio& audio, const EncodeOption
                                                    " is not supported"));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
-  const at::Tensor input =
-      at::from_blob(const_cast<float*>(audio.samples.data()), {1, audio.num_frames()}, at::kFloat);
-  return network->Encode(input);
+  return network->Encode(nn::AudioView(audio));
 }
 
 absl::Status SnacBackend::ValidateCodes(const Codes& codes) const {
@@ -86,12 +85,7 @@ absl::StatusOr<Audio> SnacBackend::Decode(const Codes& codes, const DecodeOption
   } else if (options.noise == NoiseMode::kRandom) {
     noise = at::make_generator<at::CPUGeneratorImpl>(std::random_device{}());
   }
-  const at::Tensor decoded = network->Decode(codes, std::move(noise));
-  Audio audio;
-  audio.sample_rate = config_.sampling_rate;
-  audio.channels = 1;
-  audio.samples.assign(decoded.data_ptr<float>(), decoded.data_ptr<float>() + decoded.numel());
-  return audio;
+  return nn::AudioFromTensor(network->Decode(codes, std::move(noise)), config_.sampling_rate);
 }
 
 }  // namespace codec::snac

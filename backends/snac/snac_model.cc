@@ -4,6 +4,7 @@
 
 #include "backends/core/status_macros.h"
 #include "backends/nn/parameter_loading.h"
+#include "backends/nn/tensor_convert.h"
 #include "backends/nn/weight_norm.h"
 
 namespace codec::snac {
@@ -34,23 +35,14 @@ Codes SnacModel::Encode(const at::Tensor& audio) const {
       quantizer_.ptr()->Encode(latent, quantizer_->num_quantizers());
   Codes codes;
   codes.num_samples = length;
-  for (const at::Tensor& level : levels) {
-    const at::Tensor values = level.squeeze(0).contiguous();
-    codes.levels.push_back({1, values.size(0),
-                            std::vector<uint32_t>(values.data_ptr<int64_t>(),
-                                                  values.data_ptr<int64_t>() + values.numel())});
-  }
+  for (const at::Tensor& level : levels) codes.levels.push_back(nn::LevelFromTensor(level));
   return codes;
 }
 
 at::Tensor SnacModel::Decode(const Codes& codes, nn::NoiseSource noise) const {
   c10::InferenceMode inference;
   std::vector<at::Tensor> levels;
-  for (const CodeLevel& level : codes.levels) {
-    at::Tensor values = at::empty({1, level.frames}, at::kLong);
-    std::copy(level.values.begin(), level.values.end(), values.data_ptr<int64_t>());
-    levels.push_back(values);
-  }
+  for (const CodeLevel& level : codes.levels) levels.push_back(nn::TensorFromLevel(level));
   at::Tensor out = decoder_.ptr()->forward(quantizer_.ptr()->Decode(levels), noise).squeeze(0);
   if (codes.num_samples > 0 && codes.num_samples < out.size(-1)) {
     out = out.slice(-1, 0, codes.num_samples);
