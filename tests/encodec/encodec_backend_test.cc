@@ -289,38 +289,48 @@ TEST_F(EncodecBackendTest, MissingOrBrokenWeightsFailLoad) {
   EXPECT_FALSE(broken->IsLoaded());
 }
 
-// A Hugging Face model.safetensors (renamed keys, same tensors) loads and
-// decodes exactly like the upstream .th.
-TEST_F(EncodecBackendTest, LoadsHuggingFaceLayout) {
+// Hugging Face model.safetensors files (renamed keys, same tensors; weight
+// norm as weight_g/weight_v or, from newer transformers, as
+// parametrizations) load and decode exactly like the upstream .th.
+TEST_F(EncodecBackendTest, LoadsHuggingFaceLayouts) {
   absl::StatusOr<io::Checkpoint> upstream =
       io::LoadCheckpoint("tests/fixtures/encodec24_tiny_bw6/weights.th");
   ASSERT_TRUE(upstream.ok());
-  io::StateDict hf;
-  for (const auto& [key, tensor] : upstream->tensors) {
-    // transformers' convert_encodec_checkpoint_to_pytorch.py mapping.
-    const std::string renamed =
-        absl::StrReplaceAll(key, {{"quantizer.vq.layers.", "quantizer.layers."},
-                                  {"._codebook.", ".codebook."},
-                                  {".model.", ".layers."},
-                                  {".conv.conv.", ".conv."},
-                                  {".convtr.convtr.", ".conv."}});
-    hf[renamed] = tensor;
-  }
-  ASSERT_TRUE(hf.count("decoder.layers.3.conv.weight_g"));  // A transposed conv.
-  ASSERT_TRUE(hf.count("quantizer.layers.0.codebook.embed"));
-  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "hf_encodec";
-  std::filesystem::create_directories(dir);
-  std::filesystem::copy_file("tests/fixtures/encodec24_tiny_bw6/config.json", dir / "config.json",
-                             std::filesystem::copy_options::overwrite_existing);
-  std::ofstream(dir / "model.safetensors", std::ios::binary) << *io::SerializeSafetensors(hf);
+  for (bool parametrized : {false, true}) {
+    io::StateDict hf;
+    for (const auto& [key, tensor] : upstream->tensors) {
+      // transformers' convert_encodec_checkpoint_to_pytorch.py mapping.
+      std::string renamed = absl::StrReplaceAll(key, {{"quantizer.vq.layers.", "quantizer.layers."},
+                                                      {"._codebook.", ".codebook."},
+                                                      {".model.", ".layers."},
+                                                      {".conv.conv.", ".conv."},
+                                                      {".convtr.convtr.", ".conv."}});
+      if (parametrized) {
+        renamed =
+            absl::StrReplaceAll(renamed, {{".weight_g", ".parametrizations.weight.original0"},
+                                          {".weight_v", ".parametrizations.weight.original1"}});
+      }
+      hf[renamed] = tensor;
+    }
+    ASSERT_TRUE(hf.count(parametrized ? "decoder.layers.3.conv.parametrizations.weight.original0"
+                                      : "decoder.layers.3.conv.weight_g"));  // Transposed conv.
+    ASSERT_TRUE(hf.count("quantizer.layers.0.codebook.embed"));
+    const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
+                                      (parametrized ? "hf_encodec_parametrized" : "hf_encodec");
+    std::filesystem::create_directories(dir);
+    std::filesystem::copy_file("tests/fixtures/encodec24_tiny_bw6/config.json", dir / "config.json",
+                               std::filesystem::copy_options::overwrite_existing);
+    std::ofstream(dir / "model.safetensors", std::ios::binary) << *io::SerializeSafetensors(hf);
 
-  absl::StatusOr<std::shared_ptr<CodecBackend>> backend =
-      CreateBackend({.model = "encodec", .weights = dir.string()});
-  ASSERT_TRUE(backend.ok()) << backend.status();
-  ASSERT_TRUE((*backend)->Load().ok()) << (*backend)->Load();
-  absl::StatusOr<Audio> decoded = (*backend)->Decode(fixture_.expected_codes, {});
-  ASSERT_TRUE(decoded.ok());
-  EXPECT_LE(testing::MaxAbsDiff(*decoded, fixture_.expected_decode), 1e-4);
+    absl::StatusOr<std::shared_ptr<CodecBackend>> backend =
+        CreateBackend({.model = "encodec", .weights = dir.string()});
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    const absl::Status loaded = (*backend)->Load();
+    ASSERT_TRUE(loaded.ok()) << loaded;
+    absl::StatusOr<Audio> decoded = (*backend)->Decode(fixture_.expected_codes, {});
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_LE(testing::MaxAbsDiff(*decoded, fixture_.expected_decode), 1e-4);
+  }
 }
 
 TEST(CodecFactoryTest, UnknownModelListsKnownOnes) {
