@@ -1,0 +1,159 @@
+#include "server/model_registry.h"
+
+#include <filesystem>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace codec::server {
+
+struct ModelLease::Entry {
+  ModelInfo info;
+  std::shared_ptr<CodecBackend> backend;
+  std::unique_ptr<DynCodecProvider> provider;
+  int leases = 0;
+};
+
+const char* ModelStateName(ModelState state) {
+  switch (state) {
+    case ModelState::kLoading:
+      return "LOADING";
+    case ModelState::kReady:
+      return "READY";
+    case ModelState::kUnloading:
+      return "UNLOADING";
+    case ModelState::kFailed:
+      return "FAILED";
+  }
+  return "UNKNOWN";
+}
+
+ModelLease::ModelLease(ModelRegistry* registry, std::shared_ptr<Entry> entry)
+    : registry_(registry), entry_(std::move(entry)), provider_(entry_->provider.get()) {}
+
+ModelLease::ModelLease(ModelLease&& other) noexcept
+    : registry_(other.registry_), entry_(std::move(other.entry_)), provider_(other.provider_) {}
+
+ModelLease::~ModelLease() {
+  if (entry_) registry_->Release(*entry_);
+}
+
+ModelRegistry::ModelRegistry(std::string model_repository, BackendFactory factory)
+    : model_repository_(std::move(model_repository)), factory_(std::move(factory)) {}
+
+ModelRegistry::~ModelRegistry() = default;
+
+absl::StatusOr<std::string> ModelRegistry::ResolveWeights(const std::string& weights) const {
+  if (weights.empty()) return std::string();
+  namespace fs = std::filesystem;
+  const fs::path relative = fs::path(weights).lexically_normal();
+  if (model_repository_.empty() || relative.is_absolute() ||
+      absl::StartsWith(relative.string(), "..")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "weights '", weights, "' must be a relative path inside the model repository"));
+  }
+  return (fs::path(model_repository_) / relative).string();
+}
+
+absl::Status ModelRegistry::Load(BackendSpec spec) {
+  if (spec.id.empty()) spec.id = spec.model;
+  if (spec.id.empty()) return absl::InvalidArgumentError("Load needs a model id or preset");
+  absl::StatusOr<std::string> weights = ResolveWeights(spec.weights);
+  if (!weights.ok()) return weights.status();
+  spec.weights = *weights;
+
+  std::shared_ptr<Entry> entry;
+  {
+    absl::MutexLock lock(&mutex_);
+    auto it = entries_.find(spec.id);
+    if (it != entries_.end()) {
+      entry = it->second;
+      auto settled = [&entry]() { return entry->info.state != ModelState::kLoading; };
+      mutex_.Await(absl::Condition(&settled));
+      if (entry->info.state == ModelState::kReady) return absl::OkStatus();
+      if (entry->info.state == ModelState::kUnloading) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("model '", spec.id, "' is unloading; load it again afterwards"));
+      }
+    } else {
+      entry = std::make_shared<Entry>();
+      entries_[spec.id] = entry;
+    }
+    entry->info.id = spec.id;
+    entry->info.spec = spec;
+    entry->info.state = ModelState::kLoading;
+    entry->info.error = absl::OkStatus();
+  }
+
+  absl::StatusOr<std::shared_ptr<CodecBackend>> backend = factory_(spec);
+  absl::Status status = backend.status();
+  if (status.ok()) status = (*backend)->Load();
+
+  absl::MutexLock lock(&mutex_);
+  if (status.ok()) {
+    entry->backend = *backend;
+    entry->provider = std::make_unique<DynCodecProvider>(entry->backend);
+    entry->info.description = entry->backend->description();
+    entry->info.state = ModelState::kReady;
+  } else {
+    entry->info.state = ModelState::kFailed;
+    entry->info.error = status;
+  }
+  return status;
+}
+
+absl::Status ModelRegistry::Unload(const std::string& id) {
+  std::shared_ptr<Entry> entry;
+  {
+    absl::MutexLock lock(&mutex_);
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return absl::NotFoundError(absl::StrCat("no model '", id, "'"));
+    entry = it->second;
+    auto settled = [&entry]() { return entry->info.state != ModelState::kLoading; };
+    mutex_.Await(absl::Condition(&settled));
+    if (entry->info.state == ModelState::kUnloading) {
+      return absl::FailedPreconditionError(absl::StrCat("model '", id, "' is already unloading"));
+    }
+    entry->info.state = ModelState::kUnloading;
+    auto drained = [&entry]() { return entry->leases == 0; };
+    mutex_.Await(absl::Condition(&drained));
+    entries_.erase(id);
+  }
+  // No lease remains and the id is gone: free the weights outside the lock.
+  return entry->backend ? entry->backend->Unload() : absl::OkStatus();
+}
+
+absl::StatusOr<ModelLease> ModelRegistry::Acquire(const std::string& id) {
+  absl::MutexLock lock(&mutex_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return absl::NotFoundError(absl::StrCat("no model '", id, "'"));
+  const std::shared_ptr<Entry>& entry = it->second;
+  if (entry->info.state != ModelState::kReady) {
+    std::string message = absl::StrCat("model '", id, "' is ", ModelStateName(entry->info.state));
+    if (!entry->info.error.ok()) absl::StrAppend(&message, ": ", entry->info.error.ToString());
+    return absl::FailedPreconditionError(message);
+  }
+  ++entry->leases;
+  return ModelLease(this, entry);
+}
+
+void ModelRegistry::Release(Entry& entry) {
+  absl::MutexLock lock(&mutex_);
+  --entry.leases;
+}
+
+std::vector<ModelInfo> ModelRegistry::List() const {
+  absl::MutexLock lock(&mutex_);
+  std::vector<ModelInfo> models;
+  for (const auto& [id, entry] : entries_) models.push_back(entry->info);
+  return models;
+}
+
+absl::StatusOr<ModelInfo> ModelRegistry::Get(const std::string& id) const {
+  absl::MutexLock lock(&mutex_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return absl::NotFoundError(absl::StrCat("no model '", id, "'"));
+  return it->second->info;
+}
+
+}  // namespace codec::server

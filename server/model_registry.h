@@ -1,0 +1,100 @@
+#ifndef SERVER_MODEL_REGISTRY_H_
+#define SERVER_MODEL_REGISTRY_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "backends/codec_factory.h"
+#include "backends/core/dyn_codec_provider.h"
+
+namespace codec::server {
+
+enum class ModelState { kLoading, kReady, kUnloading, kFailed };
+
+const char* ModelStateName(ModelState state);
+
+// What the registry knows about one model.
+struct ModelInfo {
+  std::string id;
+  ModelState state = ModelState::kLoading;
+  absl::Status error;  // Why it FAILED.
+  BackendSpec spec;    // Weights resolved under the model repository.
+  CodecDescription description;
+};
+
+class ModelRegistry;
+
+// Keeps one READY model in use: Unload waits until every lease on the model
+// is gone, so a request holding a lease is never cut off. A lease must not
+// outlive its registry.
+class ModelLease {
+ public:
+  ModelLease(ModelLease&& other) noexcept;
+  ModelLease& operator=(ModelLease&&) = delete;
+  ~ModelLease();
+
+  const DynCodecProvider& provider() const { return *provider_; }
+
+ private:
+  friend class ModelRegistry;
+  struct Entry;
+  ModelLease(ModelRegistry* registry, std::shared_ptr<Entry> entry);
+
+  ModelRegistry* registry_;
+  std::shared_ptr<Entry> entry_;
+  const DynCodecProvider* provider_;
+};
+
+// The registry of DynCodecProviders a server hosts, with their lifecycle.
+//
+// Thread-safe. Load of an id already loading waits for that load and shares
+// its result (one load); Load of a READY id is a no-op; Load of a FAILED id
+// retries. Unload stops new leases at once, waits for the leases in flight,
+// then frees the weights and forgets the id.
+class ModelRegistry {
+ public:
+  using BackendFactory =
+      std::function<absl::StatusOr<std::shared_ptr<CodecBackend>>(const BackendSpec&)>;
+
+  // Weights paths in Load specs are relative to `model_repository` (an
+  // empty repository allows no weights). `factory` builds backends
+  // (CreateBackend by default; tests inject their own).
+  explicit ModelRegistry(std::string model_repository, BackendFactory factory = CreateBackend);
+  ~ModelRegistry();
+
+  // Registers `spec.id` and loads it, blocking until loaded or failed.
+  // INVALID_ARGUMENT for an empty id or a weights path outside the
+  // repository; the backend's own error when loading fails.
+  absl::Status Load(BackendSpec spec);
+  // NOT_FOUND for an unknown id.
+  absl::Status Unload(const std::string& id);
+
+  // A lease on a READY model: NOT_FOUND for an unknown id,
+  // FAILED_PRECONDITION (naming the state and any load error) otherwise.
+  absl::StatusOr<ModelLease> Acquire(const std::string& id);
+
+  std::vector<ModelInfo> List() const;
+  absl::StatusOr<ModelInfo> Get(const std::string& id) const;
+
+ private:
+  friend class ModelLease;
+  using Entry = ModelLease::Entry;
+
+  absl::StatusOr<std::string> ResolveWeights(const std::string& weights) const;
+  void Release(Entry& entry);
+
+  const std::string model_repository_;
+  const BackendFactory factory_;
+  mutable absl::Mutex mutex_;
+  std::map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace codec::server
+
+#endif  // SERVER_MODEL_REGISTRY_H_
