@@ -15,7 +15,15 @@ namespace {
 
 using Kind = PyValue::Kind;
 
-absl::StatusOr<nlohmann::json> ToJson(const PyValue& v) {
+// Checkpoint configs are shallow; the bound keeps a hostile one from
+// exhausting the stack.
+constexpr int kMaxConfigDepth = 32;
+
+absl::StatusOr<nlohmann::json> ToJson(const PyValue& v, int depth = 0) {
+  if (depth > kMaxConfigDepth) {
+    return absl::UnimplementedError(
+        absl::StrCat("checkpoint metadata nests deeper than ", kMaxConfigDepth, " levels"));
+  }
   switch (v.kind) {
     case Kind::kNone:
       return nlohmann::json();
@@ -31,7 +39,7 @@ absl::StatusOr<nlohmann::json> ToJson(const PyValue& v) {
     case Kind::kTuple: {
       nlohmann::json array = nlohmann::json::array();
       for (const PyValuePtr& item : v.items) {
-        ASSIGN_OR_RETURN(nlohmann::json j, ToJson(*item));
+        ASSIGN_OR_RETURN(nlohmann::json j, ToJson(*item, depth + 1));
         array.push_back(std::move(j));
       }
       return array;
@@ -42,7 +50,7 @@ absl::StatusOr<nlohmann::json> ToJson(const PyValue& v) {
         if (key->kind != Kind::kString) {
           return absl::UnimplementedError("checkpoint metadata has a non-string key");
         }
-        ASSIGN_OR_RETURN(object[key->string_value], ToJson(*value));
+        ASSIGN_OR_RETURN(object[key->string_value], ToJson(*value, depth + 1));
       }
       return object;
     }

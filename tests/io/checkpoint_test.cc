@@ -12,6 +12,7 @@
 #include "backends/io/pickle_reader.h"
 #include "backends/io/safetensors.h"
 #include "backends/io/zip_reader.h"
+#include "backends/io/zip_writer.h"
 #include "backends/nn/weight_norm.h"
 
 namespace codec::io {
@@ -155,6 +156,22 @@ TEST(CheckpointTest, LegacyAndUnknownFormatsAreNamed) {
   EXPECT_NE(status.message().find("legacy"), std::string::npos) << status;
   EXPECT_EQ(LoadCheckpoint(WriteTemp("text.th", "hello, not a checkpoint")).status().code(),
             absl::StatusCode::kDataLoss);
+}
+
+TEST(CheckpointTest, DeeplyNestedMetadataIsRefused) {
+  auto text = [](const std::string& s) {
+    return std::string("X") + static_cast<char>(s.size()) + std::string(3, '\0') + s;
+  };
+  std::string pickle = "\x80\x02}(" + text("state_dict") + "}" + text("metadata") + "}(" +
+                       text("kwargs") + std::string(40, ']') + std::string(39, 'a') + "uu.";
+  ZipWriter zip;
+  zip.Add("ckpt/data.pkl", pickle);
+  absl::StatusOr<std::string> bytes = std::move(zip).Finish();
+  ASSERT_TRUE(bytes.ok());
+  const std::string path = WriteTemp("deep.pth", *bytes);
+  const absl::Status status = LoadCheckpointConfig(path).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented) << status;
+  EXPECT_NE(status.message().find("nests deeper"), std::string::npos) << status;
 }
 
 TEST(CheckpointTest, SafetensorsStrictness) {
