@@ -1,0 +1,217 @@
+#include "server/codec_service.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/pcm_format.h"
+
+namespace codec::server {
+namespace {
+
+constexpr int64_t kResponseFrames = 24000;  // PCM frames per DecodeResponse.
+
+grpc::Status Invalid(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+}
+
+// One line per request: what, on which model, how big, how long, how it ended.
+void LogRequest(const char* rpc, const std::string& model, int64_t samples, absl::Time start,
+                const grpc::Status& status) {
+  fprintf(stderr, "codec_server: %s model=%s samples=%lld ms=%.1f status=%d %s\n", rpc,
+          model.c_str(), static_cast<long long>(samples),
+          absl::ToDoubleMilliseconds(absl::Now() - start), status.error_code(),
+          status.error_message().c_str());
+}
+
+// Appends a token chunk to `codes`, level by level, checking it fits.
+absl::Status AppendTokens(const v1::TokenChunk& chunk, Codes& codes) {
+  if (codes.levels.empty()) codes.levels.resize(chunk.levels_size());
+  if (static_cast<size_t>(chunk.levels_size()) != codes.levels.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("token chunk has ", chunk.levels_size(),
+                                                   " levels, earlier chunks had ",
+                                                   codes.levels.size()));
+  }
+  for (int l = 0; l < chunk.levels_size(); ++l) {
+    const v1::TokenLevel& in = chunk.levels(l);
+    CodeLevel& level = codes.levels[l];
+    if (in.num_codebooks() == 0 ||
+        static_cast<uint64_t>(in.values_size()) != in.num_codebooks() * in.frames()) {
+      return absl::InvalidArgumentError(absl::StrCat("token level ", l, " holds ", in.values_size(),
+                                                     " values for ", in.num_codebooks(),
+                                                     " codebooks x ", in.frames(), " frames"));
+    }
+    if (level.num_codebooks != 0 && level.num_codebooks != static_cast<int>(in.num_codebooks())) {
+      return absl::InvalidArgumentError(absl::StrCat("token level ", l, " changes from ",
+                                                     level.num_codebooks, " to ",
+                                                     in.num_codebooks(), " codebooks"));
+    }
+    // Codebook-major: splice each codebook's new frames after its old ones.
+    std::vector<uint32_t> merged;
+    merged.reserve(level.values.size() + in.values_size());
+    for (uint32_t k = 0; k < in.num_codebooks(); ++k) {
+      if (level.frames > 0) {
+        merged.insert(merged.end(), level.values.begin() + k * level.frames,
+                      level.values.begin() + (k + 1) * level.frames);
+      }
+      merged.insert(merged.end(), in.values().begin() + k * in.frames(),
+                    in.values().begin() + (k + 1) * in.frames());
+    }
+    level.num_codebooks = static_cast<int>(in.num_codebooks());
+    level.frames += static_cast<int64_t>(in.frames());
+    level.values = std::move(merged);
+  }
+  codes.scales.insert(codes.scales.end(), chunk.scales().begin(), chunk.scales().end());
+  return absl::OkStatus();
+}
+
+v1::TokenChunk ChunkFromCodes(const Codes& codes) {
+  v1::TokenChunk chunk;
+  for (const CodeLevel& level : codes.levels) {
+    v1::TokenLevel* out = chunk.add_levels();
+    out->set_num_codebooks(level.num_codebooks);
+    out->set_frames(level.frames);
+    out->mutable_values()->Add(level.values.begin(), level.values.end());
+  }
+  chunk.mutable_scales()->Add(codes.scales.begin(), codes.scales.end());
+  return chunk;
+}
+
+}  // namespace
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+grpc::Status CodecServiceImpl::Encode(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::EncodeResponse, v1::EncodeRequest>* stream) {
+  const absl::Time start = absl::Now();
+  v1::EncodeRequest request;
+  std::string model_id;
+  int64_t samples = 0;
+  auto finish = [&](grpc::Status status) {
+    LogRequest("Encode", model_id, samples, start, status);
+    return status;
+  };
+  if (!stream->Read(&request) || !request.has_config()) {
+    return finish(Invalid("the first EncodeRequest must carry the config"));
+  }
+  const v1::EncodeConfig config = request.config();
+  model_id = config.model_id();
+  absl::StatusOr<ModelLease> lease = registry_.Acquire(model_id);
+  if (!lease.ok()) return finish(ToGrpc(lease.status()));
+  const CodecDescription& desc = lease->provider().description();
+  if (config.sample_rate() != static_cast<uint32_t>(desc.sample_rate) ||
+      config.channels() != static_cast<uint32_t>(desc.channels)) {
+    return finish(Invalid(absl::StrCat("model '", model_id, "' takes ", desc.sample_rate, " Hz, ",
+                                       desc.channels, " channel(s); the config says ",
+                                       config.sample_rate(), " Hz, ", config.channels())));
+  }
+  absl::StatusOr<int> width = BytesPerSample(config.format());
+  if (!width.ok()) return finish(ToGrpc(width.status()));
+  const uint64_t max_bytes =
+      static_cast<uint64_t>(limits_.max_stream_seconds * desc.sample_rate) * desc.channels * *width;
+  std::string pcm;
+  while (stream->Read(&request)) {
+    if (context->IsCancelled())
+      return finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+    if (request.has_config()) return finish(Invalid("the config may only be sent once"));
+    if (pcm.size() + request.pcm().size() > max_bytes) {
+      return finish(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("stream exceeds the ", limits_.max_stream_seconds, " s limit")));
+    }
+    pcm += request.pcm();
+  }
+  absl::StatusOr<Audio> audio = AudioFromPcm(pcm, config.format(), desc.sample_rate, desc.channels);
+  if (!audio.ok()) return finish(ToGrpc(audio.status()));
+  samples = audio->num_frames();
+  EncodeOptions options;
+  if (config.quantizers_case() == v1::EncodeConfig::kBandwidthKbps) {
+    options.bandwidth_kbps = config.bandwidth_kbps();
+  } else if (config.quantizers_case() == v1::EncodeConfig::kNQ) {
+    options.n_q = static_cast<int>(config.n_q());
+  }
+  absl::StatusOr<Codes> codes = lease->provider().Encode(*audio, options);
+  if (!codes.ok()) return finish(ToGrpc(codes.status()));
+  if (context->IsCancelled()) return finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+  v1::EncodeResponse response;
+  *response.mutable_tokens() = ChunkFromCodes(*codes);
+  stream->Write(response);
+  response.Clear();
+  const CodeLevel& finest = codes->levels.back();
+  response.mutable_summary()->set_frames(finest.frames);
+  response.mutable_summary()->set_num_samples(codes->num_samples);
+  stream->Write(response);
+  return finish(grpc::Status::OK);
+}
+
+grpc::Status CodecServiceImpl::Decode(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::DecodeResponse, v1::DecodeRequest>* stream) {
+  const absl::Time start = absl::Now();
+  v1::DecodeRequest request;
+  std::string model_id;
+  int64_t samples = 0;
+  auto finish = [&](grpc::Status status) {
+    LogRequest("Decode", model_id, samples, start, status);
+    return status;
+  };
+  if (!stream->Read(&request) || !request.has_config()) {
+    return finish(Invalid("the first DecodeRequest must carry the config"));
+  }
+  const v1::DecodeConfig config = request.config();
+  model_id = config.model_id();
+  absl::StatusOr<ModelLease> lease = registry_.Acquire(model_id);
+  if (!lease.ok()) return finish(ToGrpc(lease.status()));
+  absl::StatusOr<int> width = BytesPerSample(config.format());
+  if (!width.ok()) return finish(ToGrpc(width.status()));
+  const CodecDescription& desc = lease->provider().description();
+  const int64_t max_frames =
+      static_cast<int64_t>(limits_.max_stream_seconds * desc.sample_rate / desc.hop_length) + 1;
+  Codes codes;
+  codes.num_samples = static_cast<int64_t>(config.num_samples());
+  while (stream->Read(&request)) {
+    if (context->IsCancelled())
+      return finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+    if (request.has_config()) return finish(Invalid("the config may only be sent once"));
+    absl::Status appended = AppendTokens(request.tokens(), codes);
+    if (!appended.ok()) return finish(ToGrpc(appended));
+    if (codes.levels.back().frames > max_frames) {
+      return finish(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("stream exceeds the ", limits_.max_stream_seconds, " s limit")));
+    }
+  }
+  if (codes.levels.empty()) return finish(Invalid("the stream carried no tokens"));
+  DecodeOptions options;
+  switch (config.noise()) {
+    case v1::NOISE_MODE_OFF:
+      options.noise = NoiseMode::kOff;
+      break;
+    case v1::NOISE_MODE_SEEDED:
+      options.noise = NoiseMode::kSeeded;
+      options.seed = config.seed();
+      break;
+    default:
+      options.noise = NoiseMode::kRandom;
+      break;
+  }
+  absl::StatusOr<Audio> audio = lease->provider().Decode(codes, options);
+  if (!audio.ok()) return finish(ToGrpc(audio.status()));
+  samples = audio->num_frames();
+  v1::DecodeResponse response;
+  response.set_sample_rate(audio->sample_rate);
+  response.set_channels(audio->channels);
+  for (int64_t first = 0; first < samples; first += kResponseFrames) {
+    if (context->IsCancelled())
+      return finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+    response.set_pcm(
+        PcmFromAudio(*audio, config.format(), first, std::min(samples, first + kResponseFrames)));
+    stream->Write(response);
+  }
+  return finish(grpc::Status::OK);
+}
+
+}  // namespace codec::server

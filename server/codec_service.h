@@ -1,0 +1,40 @@
+#ifndef SERVER_CODEC_SERVICE_H_
+#define SERVER_CODEC_SERVICE_H_
+
+#include "codec/v1/codec.grpc.pb.h"
+#include "server/model_registry.h"
+
+namespace codec::server {
+
+struct StreamLimits {
+  // Longest audio one stream may carry; longer is RESOURCE_EXHAUSTED.
+  double max_stream_seconds = 600;
+};
+
+// codec.v1.CodecService over a ModelRegistry. Each stream holds a lease on
+// its model for its whole life, so Unload never cuts it off. Streams are
+// buffered to their end, then encoded/decoded in one call (equal to the
+// offline result); responses are chunked.
+class CodecServiceImpl final : public v1::CodecService::Service {
+ public:
+  CodecServiceImpl(ModelRegistry& registry, StreamLimits limits)
+      : registry_(registry), limits_(limits) {}
+
+  grpc::Status Encode(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::EncodeResponse, v1::EncodeRequest>* stream) override;
+  grpc::Status Decode(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::DecodeResponse, v1::DecodeRequest>* stream) override;
+
+ private:
+  ModelRegistry& registry_;
+  const StreamLimits limits_;
+};
+
+// absl::Status -> grpc::Status with the same code and message.
+grpc::Status ToGrpc(const absl::Status& status);
+
+}  // namespace codec::server
+
+#endif  // SERVER_CODEC_SERVICE_H_
