@@ -1,0 +1,87 @@
+#include "server/model_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/codec_service.h"
+
+namespace codec::server {
+namespace {
+
+v1::ModelState StateToProto(ModelState state) {
+  switch (state) {
+    case ModelState::kLoading:
+      return v1::MODEL_STATE_LOADING;
+    case ModelState::kReady:
+      return v1::MODEL_STATE_READY;
+    case ModelState::kUnloading:
+      return v1::MODEL_STATE_UNLOADING;
+    case ModelState::kFailed:
+      return v1::MODEL_STATE_FAILED;
+  }
+  return v1::MODEL_STATE_UNSPECIFIED;
+}
+
+}  // namespace
+
+v1::ModelInfo ToProto(const ModelInfo& info) {
+  v1::ModelInfo out;
+  out.set_model_id(info.id);
+  out.set_state(StateToProto(info.state));
+  if (!info.error.ok()) out.set_error(info.error.ToString());
+  out.set_device("cpu");
+  const CodecDescription& d = info.description;
+  v1::ModelDescription* desc = out.mutable_description();
+  desc->set_family(d.family);
+  desc->set_sample_rate(d.sample_rate);
+  desc->set_channels(d.channels);
+  desc->set_hop_length(d.hop_length);
+  desc->set_codebook_size(static_cast<uint32_t>(d.codebook_size));
+  desc->mutable_codebooks_per_level()->Add(d.codebooks_per_level.begin(),
+                                           d.codebooks_per_level.end());
+  desc->mutable_frame_rates()->Add(d.frame_rates.begin(), d.frame_rates.end());
+  desc->mutable_level_strides()->Add(d.level_strides.begin(), d.level_strides.end());
+  desc->mutable_bandwidths_kbps()->Add(d.bandwidths_kbps.begin(), d.bandwidths_kbps.end());
+  desc->set_has_noise(d.has_noise);
+  desc->set_segment_length(d.segment_length);
+  return out;
+}
+
+grpc::Status ModelServiceImpl::Load(grpc::ServerContext*, const v1::LoadRequest* request,
+                                    v1::LoadResponse* response) {
+  if (!request->device().empty() && request->device() != "cpu") {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("device '", request->device(),
+                                     "' is not available; this server runs models on cpu"));
+  }
+  BackendSpec spec{
+      .id = request->model_id(), .model = request->preset(), .weights = request->weights()};
+  const absl::Status loaded = registry_.Load(spec);
+  absl::StatusOr<ModelInfo> info = registry_.Get(spec.id.empty() ? spec.model : spec.id);
+  if (info.ok()) *response->mutable_model() = ToProto(*info);
+  fprintf(stderr, "codec_server: Load model=%s preset=%s weights=%s status=%s\n", spec.id.c_str(),
+          spec.model.c_str(), spec.weights.c_str(), loaded.ToString().c_str());
+  return ToGrpc(loaded);
+}
+
+grpc::Status ModelServiceImpl::Unload(grpc::ServerContext*, const v1::UnloadRequest* request,
+                                      v1::UnloadResponse*) {
+  const absl::Status status = registry_.Unload(request->model_id());
+  fprintf(stderr, "codec_server: Unload model=%s status=%s\n", request->model_id().c_str(),
+          status.ToString().c_str());
+  return ToGrpc(status);
+}
+
+grpc::Status ModelServiceImpl::ListModels(grpc::ServerContext*, const v1::ListModelsRequest*,
+                                          v1::ListModelsResponse* response) {
+  for (const ModelInfo& info : registry_.List()) *response->add_models() = ToProto(info);
+  return grpc::Status::OK;
+}
+
+grpc::Status ModelServiceImpl::GetModel(grpc::ServerContext*, const v1::GetModelRequest* request,
+                                        v1::ModelInfo* response) {
+  absl::StatusOr<ModelInfo> info = registry_.Get(request->model_id());
+  if (!info.ok()) return ToGrpc(info.status());
+  *response = ToProto(*info);
+  return grpc::Status::OK;
+}
+
+}  // namespace codec::server

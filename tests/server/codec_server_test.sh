@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The real codec_server binary on loopback: it loads a model at start,
+# answers the gRPC health check and server reflection (what grpcurl uses),
+# and drains and exits cleanly on SIGTERM.
+set -euo pipefail
+
+server=server/codec_server
+out="${TEST_TMPDIR:-$(mktemp -d)}"
+log="$out/server.log"
+
+"$server" --listen=127.0.0.1:0 --model_repository=tests/fixtures \
+  --models=tiny=encodec:encodec24_tiny_bw6 2>"$log" &
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true' EXIT
+
+port=""
+for _ in $(seq 1 200); do
+  port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$log")
+  [ -n "$port" ] && break
+  kill -0 "$pid" || { cat "$log"; exit 1; }
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "server did not start"; cat "$log"; exit 1; }
+grep -q "startup Load tiny=encodec:encodec24_tiny_bw6: OK" "$log"
+
+/usr/bin/python3 - "$port" <<'PY'
+import sys, grpc
+channel = grpc.insecure_channel(f"127.0.0.1:{sys.argv[1]}")
+grpc.channel_ready_future(channel).result(timeout=10)
+identity = lambda b: b
+# grpc.health.v1.Health/Check with an empty request: status 1 = SERVING.
+check = channel.unary_unary("/grpc.health.v1.Health/Check",
+                            request_serializer=identity, response_deserializer=identity)
+assert check(b"", timeout=10) == b"\x08\x01", "health check is not SERVING"
+# Server reflection: list_services (field 7, empty string).
+reflect = channel.stream_stream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                                request_serializer=identity, response_deserializer=identity)
+reply = b"".join(reflect(iter([b"\x3a\x00"]), timeout=10))
+for service in (b"codec.v1.CodecService", b"codec.v1.ModelService", b"grpc.health.v1.Health"):
+    assert service in reply, f"reflection does not list {service}"
+# ModelService/GetModel for the startup model: model_id field 1.
+get = channel.unary_unary("/codec.v1.ModelService/GetModel",
+                          request_serializer=identity, response_deserializer=identity)
+info = get(b"\x0a\x04tiny", timeout=10)
+assert b"tiny" in info and b"encodec" in info, info
+try:
+    get(b"\x0a\x04nope", timeout=10)
+    raise AssertionError("unknown model did not fail")
+except grpc.RpcError as error:
+    assert error.code() == grpc.StatusCode.NOT_FOUND, error
+def text(field, value):  # A length-delimited string field.
+    data = value.encode()
+    return bytes([field << 3 | 2, len(data)]) + data
+call = lambda method: channel.unary_unary(f"/codec.v1.ModelService/{method}",
+                                          request_serializer=identity,
+                                          response_deserializer=identity)
+def status_of(method, request):
+    try:
+        call(method)(request, timeout=30)
+        return grpc.StatusCode.OK
+    except grpc.RpcError as error:
+        return error.code()
+load = text(1, "second") + text(2, "snac") + text(3, "snac24_tiny")
+assert status_of("Load", load) == grpc.StatusCode.OK
+assert b"second" in call("ListModels")(b"", timeout=10)
+assert status_of("Load", text(1, "x") + text(2, "snac") + text(3, "../x")) == \
+    grpc.StatusCode.INVALID_ARGUMENT
+assert status_of("Load", load + text(4, "cuda:0")) == grpc.StatusCode.INVALID_ARGUMENT
+assert status_of("Unload", text(1, "second")) == grpc.StatusCode.OK
+assert status_of("GetModel", text(1, "second")) == grpc.StatusCode.NOT_FOUND
+assert status_of("Unload", text(1, "second")) == grpc.StatusCode.NOT_FOUND
+print("health, reflection and ModelService answer")
+PY
+
+kill -TERM "$pid"
+wait "$pid"
+grep -q "codec_server: stopped" "$log"
+trap - EXIT
+echo "codec_server: all checks passed"
