@@ -77,6 +77,9 @@ int Run() {
     fprintf(stderr, "codec_server: cannot listen on %s\n", absl::GetFlag(FLAGS_listen).c_str());
     return 1;
   }
+  for (const char* service : {"codec.v1.CodecService", "codec.v1.ModelService"}) {
+    server->GetHealthCheckService()->SetServingStatus(service, true);
+  }
   fprintf(stderr, "codec_server: listening on port %d\n", port);
 
   std::thread waiter([&] {

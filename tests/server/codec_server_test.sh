@@ -32,6 +32,9 @@ identity = lambda b: b
 check = channel.unary_unary("/grpc.health.v1.Health/Check",
                             request_serializer=identity, response_deserializer=identity)
 assert check(b"", timeout=10) == b"\x08\x01", "health check is not SERVING"
+for name in (b"codec.v1.CodecService", b"codec.v1.ModelService"):
+    request = bytes([0x0a, len(name)]) + name  # HealthCheckRequest.service
+    assert check(request, timeout=10) == b"\x08\x01", f"{name} is not SERVING"
 # Server reflection: list_services (field 7, empty string).
 reflect = channel.stream_stream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
                                 request_serializer=identity, response_deserializer=identity)
