@@ -1,0 +1,183 @@
+#include "client/codec_client.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace codec::client {
+namespace {
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+// Interleaved float32 little-endian PCM of frames [first, last).
+std::string F32Pcm(const Audio& audio, int64_t first, int64_t last) {
+  const int64_t frames = audio.num_frames();
+  std::string pcm((last - first) * audio.channels * sizeof(float), '\0');
+  char* out = pcm.data();
+  for (int64_t t = first; t < last; ++t) {
+    for (int c = 0; c < audio.channels; ++c, out += sizeof(float)) {
+      std::memcpy(out, &audio.samples[c * frames + t], sizeof(float));
+    }
+  }
+  return pcm;
+}
+
+// Frames [first, last) of the finest level, with the matching frames of the
+// coarser levels (level i holds one frame per `finest / frames_i`).
+v1::TokenChunk Slice(const Codes& codes, int64_t first, int64_t last) {
+  const int64_t finest = codes.levels.back().frames;
+  v1::TokenChunk chunk;
+  chunk.set_start_frame(first);
+  for (const CodeLevel& level : codes.levels) {
+    const int64_t stride = finest / level.frames;
+    const int64_t begin = first / stride, end = std::min(level.frames, last / stride);
+    v1::TokenLevel* out = chunk.add_levels();
+    out->set_num_codebooks(level.num_codebooks);
+    out->set_frames(end - begin);
+    for (int k = 0; k < level.num_codebooks; ++k) {
+      out->mutable_values()->Add(level.values.begin() + k * level.frames + begin,
+                                 level.values.begin() + k * level.frames + end);
+    }
+  }
+  return chunk;
+}
+
+}  // namespace
+
+CodecClient::CodecClient(std::shared_ptr<grpc::Channel> channel)
+    : codec_(v1::CodecService::NewStub(channel)), models_(v1::ModelService::NewStub(channel)) {}
+
+absl::StatusOr<Codes> CodecClient::Encode(const std::string& model, const Audio& audio,
+                                          const EncodeOptions& options, int64_t chunk_frames,
+                                          const Progress& progress) {
+  grpc::ClientContext context;
+  auto stream = codec_->Encode(&context);
+  v1::EncodeRequest request;
+  v1::EncodeConfig* config = request.mutable_config();
+  config->set_model_id(model);
+  config->set_sample_rate(audio.sample_rate);
+  config->set_channels(audio.channels);
+  config->set_format(v1::SAMPLE_FORMAT_F32LE);
+  if (options.bandwidth_kbps) config->set_bandwidth_kbps(*options.bandwidth_kbps);
+  if (options.n_q) config->set_n_q(*options.n_q);
+  bool open = stream->Write(request);
+  const int64_t frames = audio.num_frames();
+  for (int64_t first = 0; open && first < frames; first += chunk_frames) {
+    const int64_t last = std::min(frames, first + chunk_frames);
+    request.set_pcm(F32Pcm(audio, first, last));
+    open = stream->Write(request);
+    if (progress) progress(static_cast<double>(last) / frames);
+  }
+  stream->WritesDone();
+  Codes codes;
+  v1::EncodeResponse response;
+  while (stream->Read(&response)) {
+    if (response.has_summary()) {
+      codes.num_samples = static_cast<int64_t>(response.summary().num_samples());
+      continue;
+    }
+    for (const v1::TokenLevel& level : response.tokens().levels()) {
+      codes.levels.push_back({static_cast<int>(level.num_codebooks()),
+                              static_cast<int64_t>(level.frames()),
+                              {level.values().begin(), level.values().end()}});
+    }
+    codes.scales.assign(response.tokens().scales().begin(), response.tokens().scales().end());
+  }
+  const grpc::Status status = stream->Finish();
+  if (!status.ok()) return FromGrpc(status);
+  return codes;
+}
+
+absl::StatusOr<Audio> CodecClient::Decode(const std::string& model, const Codes& codes,
+                                          const DecodeOptions& options, int64_t chunk_frames,
+                                          const Progress& progress) {
+  if (codes.levels.empty()) return absl::InvalidArgumentError("no codes to decode");
+  grpc::ClientContext context;
+  auto stream = codec_->Decode(&context);
+  v1::DecodeRequest request;
+  v1::DecodeConfig* config = request.mutable_config();
+  config->set_model_id(model);
+  config->set_format(v1::SAMPLE_FORMAT_F32LE);
+  config->set_num_samples(codes.num_samples);
+  config->set_noise(options.noise == NoiseMode::kOff      ? v1::NOISE_MODE_OFF
+                    : options.noise == NoiseMode::kSeeded ? v1::NOISE_MODE_SEEDED
+                                                          : v1::NOISE_MODE_RANDOM);
+  config->set_seed(options.seed);
+  bool open = stream->Write(request);
+  // Chunks span whole frames of the coarsest level.
+  const int64_t finest = codes.levels.back().frames;
+  const int64_t coarsest_stride = finest / codes.levels.front().frames;
+  const int64_t step = std::max<int64_t>(1, chunk_frames / coarsest_stride) * coarsest_stride;
+  for (int64_t first = 0; open && first < finest; first += step) {
+    const int64_t last = std::min(finest, first + step);
+    *request.mutable_tokens() = Slice(codes, first, last);
+    if (first == 0)
+      request.mutable_tokens()->mutable_scales()->Add(codes.scales.begin(), codes.scales.end());
+    open = stream->Write(request);
+    if (progress) progress(static_cast<double>(last) / finest);
+  }
+  stream->WritesDone();
+  std::string pcm;
+  Audio audio;
+  v1::DecodeResponse response;
+  while (stream->Read(&response)) {
+    pcm += response.pcm();
+    audio.sample_rate = static_cast<int>(response.sample_rate());
+    audio.channels = static_cast<int>(response.channels());
+  }
+  const grpc::Status status = stream->Finish();
+  if (!status.ok()) return FromGrpc(status);
+  const int64_t frames = static_cast<int64_t>(pcm.size() / sizeof(float)) / audio.channels;
+  audio.samples.resize(pcm.size() / sizeof(float));
+  for (int64_t t = 0; t < frames; ++t) {
+    for (int c = 0; c < audio.channels; ++c) {
+      std::memcpy(&audio.samples[c * frames + t],
+                  pcm.data() + (t * audio.channels + c) * sizeof(float), sizeof(float));
+    }
+  }
+  return audio;
+}
+
+absl::StatusOr<v1::ModelInfo> CodecClient::Load(const std::string& id, const std::string& preset,
+                                                const std::string& weights) {
+  grpc::ClientContext context;
+  v1::LoadRequest request;
+  request.set_model_id(id);
+  request.set_preset(preset);
+  request.set_weights(weights);
+  v1::LoadResponse response;
+  const grpc::Status status = models_->Load(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  return response.model();
+}
+
+absl::Status CodecClient::Unload(const std::string& id) {
+  grpc::ClientContext context;
+  v1::UnloadRequest request;
+  request.set_model_id(id);
+  v1::UnloadResponse response;
+  return FromGrpc(models_->Unload(&context, request, &response));
+}
+
+absl::StatusOr<std::vector<v1::ModelInfo>> CodecClient::List() {
+  grpc::ClientContext context;
+  v1::ListModelsResponse response;
+  const grpc::Status status = models_->ListModels(&context, v1::ListModelsRequest(), &response);
+  if (!status.ok()) return FromGrpc(status);
+  return std::vector<v1::ModelInfo>(response.models().begin(), response.models().end());
+}
+
+absl::StatusOr<v1::ModelInfo> CodecClient::Get(const std::string& id) {
+  grpc::ClientContext context;
+  v1::GetModelRequest request;
+  request.set_model_id(id);
+  v1::ModelInfo response;
+  const grpc::Status status = models_->GetModel(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  return response;
+}
+
+}  // namespace codec::client

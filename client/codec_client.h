@@ -1,0 +1,50 @@
+#ifndef CLIENT_CODEC_CLIENT_H_
+#define CLIENT_CODEC_CLIENT_H_
+
+#include <grpcpp/channel.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "backends/core/audio.h"
+#include "backends/core/codec_options.h"
+#include "backends/core/codes.h"
+#include "codec/v1/codec.grpc.pb.h"
+
+namespace codec::client {
+
+// Called with the share of the stream sent so far, in [0, 1].
+using Progress = std::function<void(double)>;
+
+// A C++ client of codec_server: streams audio and tokens in chunks and
+// returns results as the backend API types. Errors are the server's status
+// (code and message) as absl::Status.
+class CodecClient {
+ public:
+  explicit CodecClient(std::shared_ptr<grpc::Channel> channel);
+
+  // `audio` must already be at the model's rate and channel count.
+  absl::StatusOr<Codes> Encode(const std::string& model, const Audio& audio,
+                               const EncodeOptions& options, int64_t chunk_frames = 24000,
+                               const Progress& progress = nullptr);
+  absl::StatusOr<Audio> Decode(const std::string& model, const Codes& codes,
+                               const DecodeOptions& options, int64_t chunk_frames = 150,
+                               const Progress& progress = nullptr);
+
+  absl::StatusOr<v1::ModelInfo> Load(const std::string& id, const std::string& preset,
+                                     const std::string& weights);
+  absl::Status Unload(const std::string& id);
+  absl::StatusOr<std::vector<v1::ModelInfo>> List();
+  absl::StatusOr<v1::ModelInfo> Get(const std::string& id);
+
+ private:
+  std::unique_ptr<v1::CodecService::Stub> codec_;
+  std::unique_ptr<v1::ModelService::Stub> models_;
+};
+
+}  // namespace codec::client
+
+#endif  // CLIENT_CODEC_CLIENT_H_
