@@ -75,6 +75,31 @@ assert status_of("Unload", text(1, "second")) == grpc.StatusCode.NOT_FOUND
 print("health, reflection and ModelService answer")
 PY
 
+# codec_client against the same server, on a real recording.
+client=client/codec_client
+"$client" --server=127.0.0.1:$port list | grep -q "^tiny	MODEL_STATE_READY	encodec	24000 Hz"
+"$client" --server=127.0.0.1:$port info --model=tiny | grep -q '"sampleRate": 24000'
+"$client" --server=127.0.0.1:$port roundtrip --model=tiny --input=tests/fixtures/audio/jfk.wav \
+  --output="$out/jfk_rt.wav" --codes="$out/jfk.npz" >"$out/report" 2>"$out/client.err"
+grep -q "resampled 16000 Hz -> 24000 Hz" "$out/client.err"
+grep -Eq "^duration 11 s, [0-9]+ tokens, SNR -?[0-9.]+ dB$" "$out/report" || { cat "$out/report"; exit 1; }
+cat "$out/report"
+"$client" --server=127.0.0.1:$port encode --model=tiny --n_q=4 \
+  --input=tests/fixtures/encodec24_tiny_bw6/input.wav --output="$out/c.npz"
+"$client" --server=127.0.0.1:$port decode --model=tiny --input="$out/c.npz" --output="$out/d.wav"
+/usr/bin/python3 - "$out" <<'PY'
+import sys, wave, numpy as np
+codes = np.load(sys.argv[1] + "/c.npz")
+assert codes["codes"].shape == (4, 195) and int(codes["num_samples"]) == 62400, codes["codes"].shape
+rt = np.load(sys.argv[1] + "/jfk.npz")
+assert rt["codes"].shape[0] == 16 and int(rt["sample_rate"]) == 24000
+PY
+"$client" --server=127.0.0.1:$port load --model=snac --preset=snac --weights=snac24_tiny \
+  | grep -q MODEL_STATE_READY
+"$client" --server=127.0.0.1:$port unload --model=snac
+if "$client" --server=127.0.0.1:$port info --model=snac 2>"$out/err"; then exit 1; fi
+grep -q "NOT_FOUND" "$out/err"
+
 kill -TERM "$pid"
 wait "$pid"
 grep -q "codec_server: stopped" "$log"

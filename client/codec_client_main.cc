@@ -1,0 +1,180 @@
+// codec_client: calls a codec_server.
+//
+//   codec_client encode    --server=H:P --model=ID [--bandwidth=K | --n_q=N] --input=IN.wav
+//   --output=OUT.npz codec_client decode    --server=H:P --model=ID [--noise=on|off] [--seed=N]
+//   --input=IN.npz --output=OUT.wav codec_client roundtrip --server=H:P --model=ID --input=IN.wav
+//   --output=OUT.wav [--codes=OUT.npz] codec_client load      --server=H:P --model=ID --preset=P
+//   [--weights=PATH] codec_client unload|info --server=H:P --model=ID codec_client list
+//   --server=H:P
+
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "backends/core/status_macros.h"
+#include "backends/io/audio_convert.h"
+#include "backends/io/codes_npz.h"
+#include "backends/io/wav.h"
+#include "client/codec_client.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:50051", "codec_server address.");
+ABSL_FLAG(std::string, model, "", "Model id on the server.");
+ABSL_FLAG(std::string, preset, "", "load: preset or family.");
+ABSL_FLAG(std::string, weights, "", "load: weights path inside the server's model repository.");
+ABSL_FLAG(std::optional<double>, bandwidth, std::nullopt, "encode: bandwidth in kbps.");
+ABSL_FLAG(std::optional<int>, n_q, std::nullopt, "encode: number of quantisers.");
+ABSL_FLAG(std::string, noise, "on", "decode: decoder noise (SNAC), on or off.");
+ABSL_FLAG(std::optional<uint64_t>, seed, std::nullopt, "decode: seed for reproducible noise.");
+ABSL_FLAG(std::string, input, "", "Input file.");
+ABSL_FLAG(std::string, output, "", "Output file.");
+ABSL_FLAG(std::string, codes, "", "roundtrip: also write the codes here (.npz).");
+
+namespace codec::client {
+namespace {
+
+// A one-line progress bar on stderr, drawn only for terminals.
+Progress ProgressBar(const char* what) {
+  if (!isatty(STDERR_FILENO)) return nullptr;
+  return [what](double done) {
+    const int filled = static_cast<int>(done * 30);
+    std::cerr << "\r" << what << " [" << std::string(filled, '#') << std::string(30 - filled, ' ')
+              << "] " << static_cast<int>(done * 100) << "%" << (done >= 1 ? "\n" : "")
+              << std::flush;
+  };
+}
+
+absl::StatusOr<CodecDescription> Describe(CodecClient& client, const std::string& model) {
+  ASSIGN_OR_RETURN(v1::ModelInfo info, client.Get(model));
+  const v1::ModelDescription& d = info.description();
+  CodecDescription out;
+  out.family = d.family();
+  out.sample_rate = static_cast<int>(d.sample_rate());
+  out.channels = static_cast<int>(d.channels());
+  return out;
+}
+
+absl::StatusOr<Audio> ReadForModel(const CodecDescription& desc) {
+  ASSIGN_OR_RETURN(Audio input, io::ReadWav(absl::GetFlag(FLAGS_input)));
+  std::string report;
+  ASSIGN_OR_RETURN(Audio audio, io::ConvertAudio(input, desc.sample_rate, desc.channels, &report));
+  if (!report.empty()) std::cerr << "codec_client: input " << report << "\n";
+  return audio;
+}
+
+absl::StatusOr<Codes> EncodeInput(CodecClient& client, const CodecDescription& desc,
+                                  const Audio& audio) {
+  EncodeOptions options;
+  options.bandwidth_kbps = absl::GetFlag(FLAGS_bandwidth);
+  options.n_q = absl::GetFlag(FLAGS_n_q);
+  return client.Encode(absl::GetFlag(FLAGS_model), audio, options, desc.sample_rate / 4,
+                       ProgressBar("encode"));
+}
+
+absl::StatusOr<Audio> DecodeCodes(CodecClient& client, const Codes& codes) {
+  DecodeOptions options;
+  const std::optional<uint64_t> seed = absl::GetFlag(FLAGS_seed);
+  if (absl::GetFlag(FLAGS_noise) == "off") {
+    options.noise = NoiseMode::kOff;
+  } else if (absl::GetFlag(FLAGS_noise) != "on") {
+    return absl::InvalidArgumentError("--noise must be on or off");
+  } else if (seed) {
+    options.noise = NoiseMode::kSeeded;
+    options.seed = *seed;
+  }
+  return client.Decode(absl::GetFlag(FLAGS_model), codes, options, 150, ProgressBar("decode"));
+}
+
+// Signal-to-noise ratio of `decoded` against `reference`, over their common length.
+double SnrDb(const Audio& reference, const Audio& decoded) {
+  const int64_t frames = std::min(reference.num_frames(), decoded.num_frames());
+  double signal = 0, noise = 0;
+  for (int c = 0; c < reference.channels; ++c) {
+    for (int64_t t = 0; t < frames; ++t) {
+      const double r = reference.samples[c * reference.num_frames() + t];
+      const double d = decoded.samples[c * decoded.num_frames() + t];
+      signal += r * r;
+      noise += (r - d) * (r - d);
+    }
+  }
+  return 10 * std::log10(signal / std::max(noise, 1e-20));
+}
+
+absl::Status Run(const std::string& command) {
+  CodecClient client(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+  const std::string model = absl::GetFlag(FLAGS_model);
+  if (command == "list") {
+    ASSIGN_OR_RETURN(std::vector<v1::ModelInfo> models, client.List());
+    for (const v1::ModelInfo& info : models) {
+      std::cout << info.model_id() << "\t" << v1::ModelState_Name(info.state()) << "\t"
+                << info.description().family() << "\t" << info.description().sample_rate()
+                << " Hz\n";
+    }
+    return absl::OkStatus();
+  }
+  if (model.empty()) return absl::InvalidArgumentError("--model is required");
+  if (command == "info" || command == "load") {
+    v1::ModelInfo info;
+    if (command == "load") {
+      ASSIGN_OR_RETURN(
+          info, client.Load(model, absl::GetFlag(FLAGS_preset), absl::GetFlag(FLAGS_weights)));
+    } else {
+      ASSIGN_OR_RETURN(info, client.Get(model));
+    }
+    std::string json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.add_whitespace = true;
+    (void)google::protobuf::util::MessageToJsonString(info, &json, options);
+    std::cout << json;
+    return absl::OkStatus();
+  }
+  if (command == "unload") return client.Unload(model);
+  ASSIGN_OR_RETURN(CodecDescription desc, Describe(client, model));
+  if (command == "encode") {
+    ASSIGN_OR_RETURN(Audio audio, ReadForModel(desc));
+    ASSIGN_OR_RETURN(Codes codes, EncodeInput(client, desc, audio));
+    return io::WriteCodesNpz(absl::GetFlag(FLAGS_output), codes, desc);
+  }
+  if (command == "decode") {
+    ASSIGN_OR_RETURN(Codes codes, io::ReadCodesNpz(absl::GetFlag(FLAGS_input), desc));
+    ASSIGN_OR_RETURN(Audio audio, DecodeCodes(client, codes));
+    return io::WriteWavFloat32(absl::GetFlag(FLAGS_output), audio);
+  }
+  if (command == "roundtrip") {
+    ASSIGN_OR_RETURN(Audio audio, ReadForModel(desc));
+    ASSIGN_OR_RETURN(Codes codes, EncodeInput(client, desc, audio));
+    if (!absl::GetFlag(FLAGS_codes).empty()) {
+      RETURN_IF_ERROR(io::WriteCodesNpz(absl::GetFlag(FLAGS_codes), codes, desc));
+    }
+    ASSIGN_OR_RETURN(Audio decoded, DecodeCodes(client, codes));
+    RETURN_IF_ERROR(io::WriteWavFloat32(absl::GetFlag(FLAGS_output), decoded));
+    std::cout << "duration " << static_cast<double>(audio.num_frames()) / desc.sample_rate << " s, "
+              << codes.Flatten().size() << " tokens, SNR " << SnrDb(audio, decoded) << " dB\n";
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown command '", command, "'"));
+}
+
+}  // namespace
+}  // namespace codec::client
+
+int main(int argc, char** argv) {
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() != 2) {
+    std::cerr << "usage: codec_client encode|decode|roundtrip|load|unload|list|info --server=H:P "
+                 "--model=ID ...\n";
+    return 2;
+  }
+  const absl::Status status = codec::client::Run(args[1]);
+  if (!status.ok()) {
+    std::cerr << "codec_client: " << args[1] << " failed: " << status << "\n";
+    return 1;
+  }
+  return 0;
+}
