@@ -4,25 +4,13 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "proto/pcm_format.h"
 
 namespace codec::client {
 namespace {
 
 absl::Status FromGrpc(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-}
-
-// Interleaved float32 little-endian PCM of frames [first, last).
-std::string F32Pcm(const Audio& audio, int64_t first, int64_t last) {
-  const int64_t frames = audio.num_frames();
-  std::string pcm((last - first) * audio.channels * sizeof(float), '\0');
-  char* out = pcm.data();
-  for (int64_t t = first; t < last; ++t) {
-    for (int c = 0; c < audio.channels; ++c, out += sizeof(float)) {
-      std::memcpy(out, &audio.samples[c * frames + t], sizeof(float));
-    }
-  }
-  return pcm;
 }
 
 // Frames [first, last) of the finest level, with the matching frames of the
@@ -67,7 +55,7 @@ absl::StatusOr<Codes> CodecClient::Encode(const std::string& model, const Audio&
   const int64_t frames = audio.num_frames();
   for (int64_t first = 0; open && first < frames; first += chunk_frames) {
     const int64_t last = std::min(frames, first + chunk_frames);
-    request.set_pcm(F32Pcm(audio, first, last));
+    request.set_pcm(v1::PcmFromAudio(audio, v1::SAMPLE_FORMAT_F32LE, first, last));
     open = stream->Write(request);
     if (progress) progress(static_cast<double>(last) / frames);
   }
@@ -121,24 +109,16 @@ absl::StatusOr<Audio> CodecClient::Decode(const std::string& model, const Codes&
   }
   stream->WritesDone();
   std::string pcm;
-  Audio audio;
+  int sample_rate = 0, channels = 0;
   v1::DecodeResponse response;
   while (stream->Read(&response)) {
     pcm += response.pcm();
-    audio.sample_rate = static_cast<int>(response.sample_rate());
-    audio.channels = static_cast<int>(response.channels());
+    sample_rate = static_cast<int>(response.sample_rate());
+    channels = static_cast<int>(response.channels());
   }
   const grpc::Status status = stream->Finish();
   if (!status.ok()) return FromGrpc(status);
-  const int64_t frames = static_cast<int64_t>(pcm.size() / sizeof(float)) / audio.channels;
-  audio.samples.resize(pcm.size() / sizeof(float));
-  for (int64_t t = 0; t < frames; ++t) {
-    for (int c = 0; c < audio.channels; ++c) {
-      std::memcpy(&audio.samples[c * frames + t],
-                  pcm.data() + (t * audio.channels + c) * sizeof(float), sizeof(float));
-    }
-  }
-  return audio;
+  return v1::AudioFromPcm(pcm, v1::SAMPLE_FORMAT_F32LE, sample_rate, channels);
 }
 
 absl::StatusOr<v1::ModelInfo> CodecClient::Load(const std::string& id, const std::string& preset,

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "server/pcm_format.h"
+#include "proto/pcm_format.h"
 
 namespace codec::server {
 namespace {
@@ -108,7 +108,7 @@ grpc::Status CodecServiceImpl::Encode(
                                        desc.channels, " channel(s); the config says ",
                                        config.sample_rate(), " Hz, ", config.channels())));
   }
-  absl::StatusOr<int> width = BytesPerSample(config.format());
+  absl::StatusOr<int> width = v1::BytesPerSample(config.format());
   if (!width.ok()) return finish(ToGrpc(width.status()));
   const uint64_t max_bytes =
       static_cast<uint64_t>(limits_.max_stream_seconds * desc.sample_rate) * desc.channels * *width;
@@ -124,7 +124,8 @@ grpc::Status CodecServiceImpl::Encode(
     }
     pcm += request.pcm();
   }
-  absl::StatusOr<Audio> audio = AudioFromPcm(pcm, config.format(), desc.sample_rate, desc.channels);
+  absl::StatusOr<Audio> audio =
+      v1::AudioFromPcm(pcm, config.format(), desc.sample_rate, desc.channels);
   if (!audio.ok()) return finish(ToGrpc(audio.status()));
   samples = audio->num_frames();
   EncodeOptions options;
@@ -165,7 +166,7 @@ grpc::Status CodecServiceImpl::Decode(
   model_id = config.model_id();
   absl::StatusOr<ModelLease> lease = registry_.Acquire(model_id);
   if (!lease.ok()) return finish(ToGrpc(lease.status()));
-  absl::StatusOr<int> width = BytesPerSample(config.format());
+  absl::StatusOr<int> width = v1::BytesPerSample(config.format());
   if (!width.ok()) return finish(ToGrpc(width.status()));
   const CodecDescription& desc = lease->provider().description();
   const int64_t max_frames =
@@ -207,8 +208,8 @@ grpc::Status CodecServiceImpl::Decode(
   for (int64_t first = 0; first < samples; first += kResponseFrames) {
     if (context->IsCancelled())
       return finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
-    response.set_pcm(
-        PcmFromAudio(*audio, config.format(), first, std::min(samples, first + kResponseFrames)));
+    response.set_pcm(v1::PcmFromAudio(*audio, config.format(), first,
+                                      std::min(samples, first + kResponseFrames)));
     stream->Write(response);
   }
   return finish(grpc::Status::OK);

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "client/codec_client.h"
-#include "server/pcm_format.h"
+#include "proto/pcm_format.h"
 #include "tests/testing/fixture.h"
 
 namespace codec::server {
@@ -56,7 +56,7 @@ class CodecServiceTest : public ::testing::Test {
     stream->Write(request);
     for (int64_t first = 0; first < audio.num_frames(); first += 24000) {
       request.set_pcm(
-          PcmFromAudio(audio, format, first, std::min(audio.num_frames(), first + 24000)));
+          v1::PcmFromAudio(audio, format, first, std::min(audio.num_frames(), first + 24000)));
       stream->Write(request);
     }
     stream->WritesDone();

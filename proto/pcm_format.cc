@@ -1,4 +1,4 @@
-#include "server/pcm_format.h"
+#include "proto/pcm_format.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,13 +6,13 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace codec::server {
+namespace codec::v1 {
 
-absl::StatusOr<int> BytesPerSample(v1::SampleFormat format) {
+absl::StatusOr<int> BytesPerSample(SampleFormat format) {
   switch (format) {
-    case v1::SAMPLE_FORMAT_F32LE:
+    case SAMPLE_FORMAT_F32LE:
       return 4;
-    case v1::SAMPLE_FORMAT_S16LE:
+    case SAMPLE_FORMAT_S16LE:
       return 2;
     default:
       return absl::InvalidArgumentError(
@@ -21,7 +21,7 @@ absl::StatusOr<int> BytesPerSample(v1::SampleFormat format) {
   }
 }
 
-absl::StatusOr<Audio> AudioFromPcm(const std::string& pcm, v1::SampleFormat format, int sample_rate,
+absl::StatusOr<Audio> AudioFromPcm(const std::string& pcm, SampleFormat format, int sample_rate,
                                    int channels) {
   absl::StatusOr<int> width = BytesPerSample(format);
   if (!width.ok()) return width.status();
@@ -50,8 +50,8 @@ absl::StatusOr<Audio> AudioFromPcm(const std::string& pcm, v1::SampleFormat form
   return audio;
 }
 
-std::string PcmFromAudio(const Audio& audio, v1::SampleFormat format, int64_t first, int64_t last) {
-  const int width = format == v1::SAMPLE_FORMAT_S16LE ? 2 : 4;
+std::string PcmFromAudio(const Audio& audio, SampleFormat format, int64_t first, int64_t last) {
+  const int width = format == SAMPLE_FORMAT_S16LE ? 2 : 4;
   const int64_t frames = audio.num_frames();
   std::string pcm((last - first) * audio.channels * width, '\0');
   char* out = pcm.data();
@@ -70,4 +70,4 @@ std::string PcmFromAudio(const Audio& audio, v1::SampleFormat format, int64_t fi
   return pcm;
 }
 
-}  // namespace codec::server
+}  // namespace codec::v1
