@@ -72,21 +72,6 @@ absl::Status Encode() {
   return io::WriteCodesNpz(absl::GetFlag(FLAGS_output), codes, desc);
 }
 
-absl::StatusOr<DecodeOptions> DecodeOptionsFromFlags() {
-  DecodeOptions options;
-  const std::string noise = absl::GetFlag(FLAGS_noise);
-  const std::optional<uint64_t> seed = absl::GetFlag(FLAGS_seed);
-  if (noise == "off") {
-    options.noise = NoiseMode::kOff;
-  } else if (noise == "on") {
-    options.noise = seed ? NoiseMode::kSeeded : NoiseMode::kRandom;
-    options.seed = seed.value_or(0);
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat("--noise must be on or off, got '", noise, "'"));
-  }
-  return options;
-}
-
 absl::Status Decode() {
   RETURN_IF_ERROR(RequireFlag(absl::GetFlag(FLAGS_input), "input"));
   const std::string output = absl::GetFlag(FLAGS_output);
@@ -95,7 +80,8 @@ absl::Status Decode() {
     return absl::InvalidArgumentError(
         absl::StrCat("--output must end in .wav or .npy, got '", output, "'"));
   }
-  ASSIGN_OR_RETURN(DecodeOptions options, DecodeOptionsFromFlags());
+  ASSIGN_OR_RETURN(DecodeOptions options,
+                   ParseDecodeOptions(absl::GetFlag(FLAGS_noise), absl::GetFlag(FLAGS_seed)));
   ASSIGN_OR_RETURN(std::shared_ptr<CodecBackend> backend, LoadedBackend());
   ASSIGN_OR_RETURN(Codes codes,
                    io::ReadCodesNpz(absl::GetFlag(FLAGS_input), backend->description()));

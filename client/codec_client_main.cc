@@ -77,16 +77,8 @@ absl::StatusOr<Codes> EncodeInput(CodecClient& client, const CodecDescription& d
 }
 
 absl::StatusOr<Audio> DecodeCodes(CodecClient& client, const Codes& codes) {
-  DecodeOptions options;
-  const std::optional<uint64_t> seed = absl::GetFlag(FLAGS_seed);
-  if (absl::GetFlag(FLAGS_noise) == "off") {
-    options.noise = NoiseMode::kOff;
-  } else if (absl::GetFlag(FLAGS_noise) != "on") {
-    return absl::InvalidArgumentError("--noise must be on or off");
-  } else if (seed) {
-    options.noise = NoiseMode::kSeeded;
-    options.seed = *seed;
-  }
+  ASSIGN_OR_RETURN(DecodeOptions options,
+                   ParseDecodeOptions(absl::GetFlag(FLAGS_noise), absl::GetFlag(FLAGS_seed)));
   return client.Decode(absl::GetFlag(FLAGS_model), codes, options, 150, ProgressBar("decode"));
 }
 

@@ -3,6 +3,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
 
 namespace codec {
 
@@ -22,6 +25,11 @@ struct DecodeOptions {
   NoiseMode noise = NoiseMode::kRandom;
   uint64_t seed = 0;
 };
+
+// The command-line form the tools share: `noise` is "on" (random, or seeded
+// when `seed` is given) or "off"; anything else is INVALID_ARGUMENT.
+absl::StatusOr<DecodeOptions> ParseDecodeOptions(const std::string& noise,
+                                                 std::optional<uint64_t> seed);
 
 }  // namespace codec
 
