@@ -1,7 +1,6 @@
 #include "client/codec_client.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "proto/pcm_format.h"

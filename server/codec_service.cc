@@ -1,6 +1,5 @@
 #include "server/codec_service.h"
 
-#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
