@@ -13,6 +13,7 @@
 #include "backends/core/loaded_model.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/checkpoint.h"
+#include "backends/nn/parameter_loading.h"
 
 namespace codec {
 
@@ -29,6 +30,10 @@ class CheckpointBackend : public CodecBackend {
   const std::string& id() const override { return id_; }
   const CodecDescription& description() const override { return description_; }
   bool IsLoaded() const override { return model_.Get() != nullptr; }
+  int64_t MemoryBytes() const override {
+    std::shared_ptr<const Model> model = model_.Get();
+    return model ? nn::ParameterBytes(*model) : 0;
+  }
 
   absl::Status Load() override {
     return model_.Load([this]() -> absl::StatusOr<std::shared_ptr<const Model>> {

@@ -24,6 +24,8 @@ const char* ModelStateName(ModelState state) {
       return "UNLOADING";
     case ModelState::kFailed:
       return "FAILED";
+    case ModelState::kUnloaded:
+      return "UNLOADED";
   }
   return "UNKNOWN";
 }
@@ -104,6 +106,7 @@ absl::Status ModelRegistry::Load(BackendSpec spec) {
 
 absl::Status ModelRegistry::Unload(const std::string& id) {
   std::shared_ptr<Entry> entry;
+  std::shared_ptr<CodecBackend> backend;
   {
     absl::MutexLock lock(&mutex_);
     auto it = entries_.find(id);
@@ -114,13 +117,20 @@ absl::Status ModelRegistry::Unload(const std::string& id) {
     if (entry->info.state == ModelState::kUnloading) {
       return absl::FailedPreconditionError(absl::StrCat("model '", id, "' is already unloading"));
     }
+    if (entry->info.state == ModelState::kUnloaded) return absl::OkStatus();
     entry->info.state = ModelState::kUnloading;
     auto drained = [&entry]() { return entry->leases == 0; };
     mutex_.Await(absl::Condition(&drained));
-    entries_.erase(id);
+    backend = std::move(entry->backend);
+    entry->provider.reset();
   }
-  // No lease remains and the id is gone: free the weights outside the lock.
-  return entry->backend ? entry->backend->Unload() : absl::OkStatus();
+  // No lease remains: free the weights outside the lock, then say so.
+  const absl::Status status = backend ? backend->Unload() : absl::OkStatus();
+  backend.reset();
+  absl::MutexLock lock(&mutex_);
+  entry->info.state = ModelState::kUnloaded;
+  entry->info.error = absl::OkStatus();
+  return status;
 }
 
 absl::StatusOr<ModelLease> ModelRegistry::Acquire(const std::string& id) {
@@ -145,7 +155,7 @@ void ModelRegistry::Release(Entry& entry) {
 std::vector<ModelInfo> ModelRegistry::List() const {
   absl::MutexLock lock(&mutex_);
   std::vector<ModelInfo> models;
-  for (const auto& [id, entry] : entries_) models.push_back(entry->info);
+  for (const auto& [id, entry] : entries_) models.push_back(Snapshot(*entry));
   return models;
 }
 
@@ -153,7 +163,13 @@ absl::StatusOr<ModelInfo> ModelRegistry::Get(const std::string& id) const {
   absl::MutexLock lock(&mutex_);
   auto it = entries_.find(id);
   if (it == entries_.end()) return absl::NotFoundError(absl::StrCat("no model '", id, "'"));
-  return it->second->info;
+  return Snapshot(*it->second);
+}
+
+ModelInfo ModelRegistry::Snapshot(const Entry& entry) const {
+  ModelInfo info = entry.info;
+  info.memory_bytes = entry.backend ? entry.backend->MemoryBytes() : 0;
+  return info;
 }
 
 }  // namespace codec::server

@@ -15,7 +15,7 @@
 
 namespace codec::server {
 
-enum class ModelState { kLoading, kReady, kUnloading, kFailed };
+enum class ModelState { kLoading, kReady, kUnloading, kUnloaded, kFailed };
 
 const char* ModelStateName(ModelState state);
 
@@ -26,6 +26,7 @@ struct ModelInfo {
   absl::Status error;  // Why it FAILED.
   BackendSpec spec;    // Weights resolved under the model repository.
   CodecDescription description;
+  int64_t memory_bytes = 0;  // Weights held; 0 unless READY or UNLOADING.
 };
 
 class ModelRegistry;
@@ -54,9 +55,9 @@ class ModelLease {
 // The registry of DynCodecProviders a server hosts, with their lifecycle.
 //
 // Thread-safe. Load of an id already loading waits for that load and shares
-// its result (one load); Load of a READY id is a no-op; Load of a FAILED id
-// retries. Unload stops new leases at once, waits for the leases in flight,
-// then frees the weights and forgets the id.
+// its result (one load); Load of a READY id is a no-op; Load of a FAILED or
+// UNLOADED id loads it again. Unload stops new leases at once, waits for the
+// leases in flight, then frees the weights; the id stays listed as UNLOADED.
 class ModelRegistry {
  public:
   using BackendFactory =
@@ -72,7 +73,7 @@ class ModelRegistry {
   // INVALID_ARGUMENT for an empty id or a weights path outside the
   // repository; the backend's own error when loading fails.
   absl::Status Load(BackendSpec spec);
-  // NOT_FOUND for an unknown id.
+  // NOT_FOUND for an unknown id; OK (nothing to do) for an UNLOADED one.
   absl::Status Unload(const std::string& id);
 
   // A lease on a READY model: NOT_FOUND for an unknown id,
@@ -88,6 +89,7 @@ class ModelRegistry {
 
   absl::StatusOr<std::string> ResolveWeights(const std::string& weights) const;
   void Release(Entry& entry);
+  ModelInfo Snapshot(const Entry& entry) const ABSL_SHARED_LOCKS_REQUIRED(mutex_);
 
   const std::string model_repository_;
   const BackendFactory factory_;

@@ -16,6 +16,8 @@ v1::ModelState StateToProto(ModelState state) {
       return v1::MODEL_STATE_UNLOADING;
     case ModelState::kFailed:
       return v1::MODEL_STATE_FAILED;
+    case ModelState::kUnloaded:
+      return v1::MODEL_STATE_UNLOADED;
   }
   return v1::MODEL_STATE_UNSPECIFIED;
 }
@@ -28,6 +30,7 @@ v1::ModelInfo ToProto(const ModelInfo& info) {
   out.set_state(StateToProto(info.state));
   if (!info.error.ok()) out.set_error(info.error.ToString());
   out.set_device("cpu");
+  out.set_memory_bytes(static_cast<uint64_t>(info.memory_bytes));
   const CodecDescription& d = info.description;
   v1::ModelDescription* desc = out.mutable_description();
   desc->set_family(d.family);

@@ -24,6 +24,7 @@ class BackendRef {
   absl::Status Load() const { return backend_->Load(); }
   absl::Status Unload() const { return backend_->Unload(); }
   bool IsLoaded() const { return backend_->IsLoaded(); }
+  int64_t MemoryBytes() const { return backend_->MemoryBytes(); }
   const CodecDescription& description() const { return backend_->description(); }
 
   absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options = {}) const {

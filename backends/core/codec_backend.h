@@ -42,6 +42,8 @@ class CodecBackend {
   virtual absl::Status Load() = 0;
   virtual absl::Status Unload() = 0;
   virtual bool IsLoaded() const = 0;
+  // Bytes of weights held in memory; 0 when unloaded.
+  virtual int64_t MemoryBytes() const = 0;
 
   virtual const CodecDescription& description() const = 0;
 

@@ -2,18 +2,27 @@
 #define BACKENDS_CORE_CODEC_OPTIONS_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace codec {
+
+// Lets a caller stop a long Encode or Decode: backends poll it between
+// network layers, and when it returns an error (CANCELLED,
+// DEADLINE_EXCEEDED, ...) the call stops and returns that error. Empty: run
+// to the end. Called on the thread that called Encode/Decode.
+using StopCheck = std::function<absl::Status()>;
 
 // How many quantisers an encode uses. At most one of the two may be set;
 // with neither, the model's default (its largest bandwidth / all quantisers).
 struct EncodeOptions {
   std::optional<double> bandwidth_kbps;
   std::optional<int> n_q;
+  StopCheck stop;
 };
 
 // Decoder noise for codecs that add it (SNAC). kRandom matches upstream,
@@ -24,6 +33,7 @@ enum class NoiseMode { kRandom, kOff, kSeeded };
 struct DecodeOptions {
   NoiseMode noise = NoiseMode::kRandom;
   uint64_t seed = 0;
+  StopCheck stop;
 };
 
 // The command-line form the tools share: `noise` is "on" (random, or seeded

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
+#include "backends/nn/interrupt.h"
 #include "backends/nn/tensor_convert.h"
 
 namespace codec::dac {
@@ -43,11 +44,12 @@ absl::StatusOr<Codes> DacBackend::Encode(const Audio& audio, const EncodeOptions
         absl::StrCat("n_q ", n_q, " is out of range for '", id(), "': 1 to ", config_.n_codebooks));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
-  return network->Encode(nn::AudioView(audio), n_q);
+  return nn::RunInterruptible(options.stop,
+                              [&] { return network->Encode(nn::AudioView(audio), n_q); });
 }
 
 absl::StatusOr<Audio> DacBackend::Decode(const Codes& codes,
-                                         const DecodeOptions& /*options*/) const {
+                                         const DecodeOptions& options) const {
   if (codes.levels.size() != 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("DAC codes have one level, got ", codes.levels.size()));
@@ -62,7 +64,9 @@ absl::StatusOr<Audio> DacBackend::Decode(const Codes& codes,
     return absl::InvalidArgumentError(absl::StrCat("'", id(), "' takes no segment scales"));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
-  return nn::AudioFromTensor(network->Decode(codes), config_.sample_rate);
+  return nn::RunInterruptible(options.stop, [&] {
+    return nn::AudioFromTensor(network->Decode(codes), config_.sample_rate);
+  });
 }
 
 }  // namespace codec::dac

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/core/status_macros.h"
+#include "backends/nn/interrupt.h"
 #include "backends/nn/tensor_convert.h"
 
 namespace codec::encodec {
@@ -57,7 +58,8 @@ absl::StatusOr<Codes> EncodecBackend::Encode(const Audio& audio,
   RETURN_IF_ERROR(ValidateAudioInput(audio, description()));
   ASSIGN_OR_RETURN(int n_q, QuantizersFor(options));
   ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> network, model());
-  return network->Encode(nn::AudioView(audio), n_q);
+  return nn::RunInterruptible(options.stop,
+                              [&] { return network->Encode(nn::AudioView(audio), n_q); });
 }
 
 absl::Status EncodecBackend::ValidateCodes(const Codes& codes) const {
@@ -86,10 +88,11 @@ absl::Status EncodecBackend::ValidateCodes(const Codes& codes) const {
 }
 
 absl::StatusOr<Audio> EncodecBackend::Decode(const Codes& codes,
-                                             const DecodeOptions& /*options*/) const {
+                                             const DecodeOptions& options) const {
   RETURN_IF_ERROR(ValidateCodes(codes));
   ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> network, model());
-  ASSIGN_OR_RETURN(at::Tensor decoded, network->Decode(codes));
+  ASSIGN_OR_RETURN(at::Tensor decoded,
+                   nn::RunInterruptible(options.stop, [&] { return network->Decode(codes); }));
   return nn::AudioFromTensor(decoded, config_.sampling_rate);
 }
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "backends/nn/interrupt.h"
+
 namespace codec::nn {
 
 NormConvImpl::NormConvImpl(torch::nn::AnyModule conv, const std::string& conv_name,
@@ -15,6 +17,7 @@ NormConvImpl::NormConvImpl(torch::nn::AnyModule conv, const std::string& conv_na
 }
 
 at::Tensor NormConvImpl::forward(const at::Tensor& x) {
+  PollInterrupt();
   at::Tensor y = conv_.forward(x);
   return norm_ ? norm_->forward(y) : y;
 }

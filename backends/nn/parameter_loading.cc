@@ -67,4 +67,11 @@ absl::Status LoadParameters(torch::nn::Module& module, const io::StateDict& dict
   return absl::OkStatus();
 }
 
+int64_t ParameterBytes(const torch::nn::Module& module) {
+  int64_t bytes = 0;
+  for (const at::Tensor& t : module.parameters()) bytes += t.nbytes();
+  for (const at::Tensor& t : module.buffers()) bytes += t.nbytes();
+  return bytes;
+}
+
 }  // namespace codec::nn

@@ -15,6 +15,9 @@ namespace codec::nn {
 // converted to each parameter's dtype. Fold weight norm first.
 absl::Status LoadParameters(torch::nn::Module& module, const io::StateDict& dict);
 
+// Bytes held by the parameters and buffers of `module` and its children.
+int64_t ParameterBytes(const torch::nn::Module& module);
+
 }  // namespace codec::nn
 
 #endif  // BACKENDS_NN_PARAMETER_LOADING_H_

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "backends/nn/interrupt.h"
 #include "backends/nn/local_attention.h"
 #include "backends/nn/snake.h"
 
@@ -39,6 +40,7 @@ ResidualUnitImpl::ResidualUnitImpl(int64_t dim, int64_t dilation, int64_t groups
 }
 
 at::Tensor ResidualUnitImpl::forward(const at::Tensor& x) {
+  PollInterrupt();
   const at::Tensor y = block_->forward(x);
   const int64_t crop = (x.size(-1) - y.size(-1)) / 2;
   return (crop > 0 ? x.slice(-1, crop, x.size(-1) - crop) : x) + y;
@@ -83,6 +85,7 @@ DecoderBlockImpl::DecoderBlockImpl(const DecoderBlockSpec& spec) {
 }
 
 at::Tensor DecoderBlockImpl::forward(const at::Tensor& x, NoiseSource& noise) {
+  PollInterrupt();
   at::Tensor y = upsample_->forward(x);
   if (noise_) y = noise_->forward(y, noise);
   return residual_units_->forward(y);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/core/status_macros.h"
+#include "backends/nn/interrupt.h"
 #include "backends/nn/tensor_convert.h"
 
 namespace codec::snac {
@@ -41,7 +42,8 @@ absl::StatusOr<Codes> SnacBackend::Encode(const Audio& audio, const EncodeOption
                                                    " is not supported"));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
-  return network->Encode(nn::AudioView(audio));
+  return nn::RunInterruptible(options.stop,
+                              [&] { return network->Encode(nn::AudioView(audio)); });
 }
 
 absl::Status SnacBackend::ValidateCodes(const Codes& codes) const {
@@ -85,7 +87,9 @@ absl::StatusOr<Audio> SnacBackend::Decode(const Codes& codes, const DecodeOption
   } else if (options.noise == NoiseMode::kRandom) {
     noise = at::make_generator<at::CPUGeneratorImpl>(std::random_device{}());
   }
-  return nn::AudioFromTensor(network->Decode(codes, std::move(noise)), config_.sampling_rate);
+  return nn::RunInterruptible(options.stop, [&] {
+    return nn::AudioFromTensor(network->Decode(codes, std::move(noise)), config_.sampling_rate);
+  });
 }
 
 }  // namespace codec::snac

@@ -67,6 +67,39 @@ TEST_P(ParityTest, DecodeOfReferenceCodesMatchesReference) {
   std::cout << GetParam() << ": decode max abs error " << max_error << "\n";
 }
 
+// The network polls the caller's StopCheck as it runs: a check that says
+// "go on" changes nothing, one that says "stop" ends the call with its error.
+TEST_P(ParityTest, StopCheckIsPolledAndStopsTheNetwork) {
+  int polls = 0;
+  EncodeOptions encode = ReferenceOptions();
+  encode.stop = [&polls] {
+    ++polls;
+    return absl::OkStatus();
+  };
+  absl::StatusOr<Codes> codes = backend_->Encode(fixture_.input, encode);
+  ASSERT_TRUE(codes.ok()) << codes.status();
+  EXPECT_EQ(codes->Flatten(), backend_->Encode(fixture_.input, ReferenceOptions())->Flatten());
+  EXPECT_GT(polls, 2) << "the encoder must poll between its layers";
+
+  auto stop_at_second_poll = [](int& count) {
+    return [&count]() -> absl::Status {
+      return ++count >= 2 ? absl::CancelledError("stop here") : absl::OkStatus();
+    };
+  };
+  int encode_polls = 0;
+  encode.stop = stop_at_second_poll(encode_polls);
+  EXPECT_EQ(backend_->Encode(fixture_.input, encode).status(), absl::CancelledError("stop here"));
+  EXPECT_EQ(encode_polls, 2) << "nothing may run after the stop";
+
+  int decode_polls = 0;
+  DecodeOptions decode;
+  decode.noise = NoiseMode::kOff;
+  decode.stop = stop_at_second_poll(decode_polls);
+  EXPECT_EQ(backend_->Decode(fixture_.expected_codes, decode).status(),
+            absl::CancelledError("stop here"));
+  EXPECT_EQ(decode_polls, 2);
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, ParityTest,
                          ::testing::Values("encodec24_tiny_bw6", "encodec24_tiny_bw12",
                                            "encodec48_tiny_stereo_bw6", "dac16_tiny", "dac44_tiny",

@@ -70,8 +70,9 @@ assert status_of("Load", text(1, "x") + text(2, "snac") + text(3, "../x")) == \
     grpc.StatusCode.INVALID_ARGUMENT
 assert status_of("Load", load + text(4, "cuda:0")) == grpc.StatusCode.INVALID_ARGUMENT
 assert status_of("Unload", text(1, "second")) == grpc.StatusCode.OK
-assert status_of("GetModel", text(1, "second")) == grpc.StatusCode.NOT_FOUND
-assert status_of("Unload", text(1, "second")) == grpc.StatusCode.NOT_FOUND
+assert status_of("GetModel", text(1, "second")) == grpc.StatusCode.OK  # Listed as UNLOADED.
+assert status_of("Unload", text(1, "second")) == grpc.StatusCode.OK  # Nothing left to do.
+assert status_of("Unload", text(1, "never-loaded")) == grpc.StatusCode.NOT_FOUND
 print("health, reflection and ModelService answer")
 PY
 

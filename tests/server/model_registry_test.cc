@@ -68,7 +68,9 @@ TEST(ModelRegistryTest, UnknownAndFailedModelsAreClearErrors) {
   EXPECT_EQ(acquire.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(acquire.message().find("FAILED"), std::string::npos) << acquire;
   EXPECT_TRUE(registry.Unload("broken").ok());
-  EXPECT_TRUE(registry.List().empty());
+  ASSERT_EQ(registry.List().size(), 1);
+  EXPECT_EQ(registry.List()[0].state, ModelState::kUnloaded);
+  EXPECT_TRUE(registry.List()[0].error.ok()) << "an unloaded model has no load error";
 }
 
 TEST(ModelRegistryTest, WeightsMustStayInsideTheRepository) {
@@ -93,6 +95,8 @@ TEST(ModelRegistryTest, UnloadWaitsForLeasesAndRefusesNewOnes) {
     lease.emplace(std::move(*acquired));
   }
   const DynCodecProvider provider = lease->provider();  // Watches the backend.
+  EXPECT_GT(registry.Get("m")->memory_bytes, 0);
+  EXPECT_EQ(registry.Get("m")->memory_bytes, provider.MemoryBytes());
 
   std::atomic<bool> unloaded{false};
   std::thread unloader([&] {
@@ -114,8 +118,18 @@ TEST(ModelRegistryTest, UnloadWaitsForLeasesAndRefusesNewOnes) {
   lease.reset();
   unloader.join();
   EXPECT_TRUE(unloaded);
-  EXPECT_EQ(registry.Get("m").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(registry.Get("m").ok());
+  EXPECT_EQ(registry.Get("m")->state, ModelState::kUnloaded);
+  EXPECT_EQ(registry.Get("m")->memory_bytes, 0);
+  EXPECT_EQ(registry.Acquire("m").status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_FALSE(provider.IsLoaded()) << "Unload must free the weights";
+  EXPECT_EQ(provider.MemoryBytes(), 0);
+  EXPECT_TRUE(registry.Unload("m").ok()) << "unloading twice is a no-op";
+
+  // Load brings an unloaded model back.
+  ASSERT_TRUE(registry.Load(TinyEncodec("m")).ok());
+  EXPECT_EQ(registry.Get("m")->state, ModelState::kReady);
+  EXPECT_TRUE(registry.Acquire("m").ok());
 }
 
 }  // namespace
