@@ -98,7 +98,8 @@ PY
 "$client" --server=127.0.0.1:$port load --model=snac --preset=snac --weights=snac24_tiny \
   | grep -q MODEL_STATE_READY
 "$client" --server=127.0.0.1:$port unload --model=snac
-if "$client" --server=127.0.0.1:$port info --model=snac 2>"$out/err"; then exit 1; fi
+"$client" --server=127.0.0.1:$port info --model=snac | grep -q MODEL_STATE_UNLOADED
+if "$client" --server=127.0.0.1:$port info --model=nope 2>"$out/err"; then exit 1; fi
 grep -q "NOT_FOUND" "$out/err"
 
 kill -TERM "$pid"
