@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "proto/pcm_format.h"
+#include "proto/token_format.h"
 
 namespace codec::client {
 namespace {
@@ -12,35 +14,24 @@ absl::Status FromGrpc(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
-// Frames [first, last) of the finest level, with the matching frames of the
-// coarser levels (level i holds one frame per `finest / frames_i`).
-v1::TokenChunk Slice(const Codes& codes, int64_t first, int64_t last) {
-  const int64_t finest = codes.levels.back().frames;
-  v1::TokenChunk chunk;
-  chunk.set_start_frame(first);
-  for (const CodeLevel& level : codes.levels) {
-    const int64_t stride = finest / level.frames;
-    const int64_t begin = first / stride, end = std::min(level.frames, last / stride);
-    v1::TokenLevel* out = chunk.add_levels();
-    out->set_num_codebooks(level.num_codebooks);
-    out->set_frames(end - begin);
-    for (int k = 0; k < level.num_codebooks; ++k) {
-      out->mutable_values()->Add(level.values.begin() + k * level.frames + begin,
-                                 level.values.begin() + k * level.frames + end);
-    }
-  }
-  return chunk;
-}
-
 }  // namespace
 
-CodecClient::CodecClient(std::shared_ptr<grpc::Channel> channel)
-    : codec_(v1::CodecService::NewStub(channel)), models_(v1::ModelService::NewStub(channel)) {}
+CodecClient::CodecClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+    : timeout_(timeout),
+      codec_(v1::CodecService::NewStub(channel)),
+      models_(v1::ModelService::NewStub(channel)) {}
+
+void CodecClient::Prepare(grpc::ClientContext& context) const {
+  if (timeout_ != absl::InfiniteDuration()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  }
+}
 
 absl::StatusOr<Codes> CodecClient::Encode(const std::string& model, const Audio& audio,
                                           const EncodeOptions& options, int64_t chunk_frames,
                                           const Progress& progress) {
   grpc::ClientContext context;
+  Prepare(context);
   auto stream = codec_->Encode(&context);
   v1::EncodeRequest request;
   v1::EncodeConfig* config = request.mutable_config();
@@ -66,12 +57,11 @@ absl::StatusOr<Codes> CodecClient::Encode(const std::string& model, const Audio&
       codes.num_samples = static_cast<int64_t>(response.summary().num_samples());
       continue;
     }
-    for (const v1::TokenLevel& level : response.tokens().levels()) {
-      codes.levels.push_back({static_cast<int>(level.num_codebooks()),
-                              static_cast<int64_t>(level.frames()),
-                              {level.values().begin(), level.values().end()}});
+    if (absl::Status appended = v1::AppendTokenChunk(response.tokens(), codes); !appended.ok()) {
+      context.TryCancel();
+      stream->Finish();
+      return absl::DataLossError(absl::StrCat("the server sent bad tokens: ", appended.message()));
     }
-    codes.scales.assign(response.tokens().scales().begin(), response.tokens().scales().end());
   }
   const grpc::Status status = stream->Finish();
   if (!status.ok()) return FromGrpc(status);
@@ -83,6 +73,7 @@ absl::StatusOr<Audio> CodecClient::Decode(const std::string& model, const Codes&
                                           const Progress& progress) {
   if (codes.levels.empty()) return absl::InvalidArgumentError("no codes to decode");
   grpc::ClientContext context;
+  Prepare(context);
   auto stream = codec_->Decode(&context);
   v1::DecodeRequest request;
   v1::DecodeConfig* config = request.mutable_config();
@@ -100,9 +91,7 @@ absl::StatusOr<Audio> CodecClient::Decode(const std::string& model, const Codes&
   const int64_t step = std::max<int64_t>(1, chunk_frames / coarsest_stride) * coarsest_stride;
   for (int64_t first = 0; open && first < finest; first += step) {
     const int64_t last = std::min(finest, first + step);
-    *request.mutable_tokens() = Slice(codes, first, last);
-    if (first == 0)
-      request.mutable_tokens()->mutable_scales()->Add(codes.scales.begin(), codes.scales.end());
+    *request.mutable_tokens() = v1::TokenChunkFromCodes(codes, first, last);
     open = stream->Write(request);
     if (progress) progress(static_cast<double>(last) / finest);
   }
@@ -123,6 +112,7 @@ absl::StatusOr<Audio> CodecClient::Decode(const std::string& model, const Codes&
 absl::StatusOr<v1::ModelInfo> CodecClient::Load(const std::string& id, const std::string& preset,
                                                 const std::string& weights) {
   grpc::ClientContext context;
+  Prepare(context);
   v1::LoadRequest request;
   request.set_model_id(id);
   request.set_preset(preset);
@@ -135,6 +125,7 @@ absl::StatusOr<v1::ModelInfo> CodecClient::Load(const std::string& id, const std
 
 absl::Status CodecClient::Unload(const std::string& id) {
   grpc::ClientContext context;
+  Prepare(context);
   v1::UnloadRequest request;
   request.set_model_id(id);
   v1::UnloadResponse response;
@@ -143,6 +134,7 @@ absl::Status CodecClient::Unload(const std::string& id) {
 
 absl::StatusOr<std::vector<v1::ModelInfo>> CodecClient::List() {
   grpc::ClientContext context;
+  Prepare(context);
   v1::ListModelsResponse response;
   const grpc::Status status = models_->ListModels(&context, v1::ListModelsRequest(), &response);
   if (!status.ok()) return FromGrpc(status);
@@ -151,6 +143,7 @@ absl::StatusOr<std::vector<v1::ModelInfo>> CodecClient::List() {
 
 absl::StatusOr<v1::ModelInfo> CodecClient::Get(const std::string& id) {
   grpc::ClientContext context;
+  Prepare(context);
   v1::GetModelRequest request;
   request.set_model_id(id);
   v1::ModelInfo response;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "backends/core/audio.h"
 #include "backends/core/codec_options.h"
 #include "backends/core/codes.h"
@@ -24,7 +25,10 @@ using Progress = std::function<void(double)>;
 // (code and message) as absl::Status.
 class CodecClient {
  public:
-  explicit CodecClient(std::shared_ptr<grpc::Channel> channel);
+  // Every call gets `timeout` as its deadline (none by default); past it
+  // the call fails with DEADLINE_EXCEEDED and the server stops its work.
+  explicit CodecClient(std::shared_ptr<grpc::Channel> channel,
+                       absl::Duration timeout = absl::InfiniteDuration());
 
   // `audio` must already be at the model's rate and channel count.
   absl::StatusOr<Codes> Encode(const std::string& model, const Audio& audio,
@@ -41,6 +45,10 @@ class CodecClient {
   absl::StatusOr<v1::ModelInfo> Get(const std::string& id);
 
  private:
+  // Sets the call's deadline from the client's timeout.
+  void Prepare(grpc::ClientContext& context) const;
+
+  const absl::Duration timeout_;
   std::unique_ptr<v1::CodecService::Stub> codec_;
   std::unique_ptr<v1::ModelService::Stub> models_;
 };

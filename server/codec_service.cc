@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "backends/core/status_macros.h"
 #include "proto/pcm_format.h"
+#include "proto/token_format.h"
 
 namespace codec::server {
 namespace {
@@ -46,10 +47,11 @@ class RequestLog {
 // Stops model work when the client cancels or the deadline passes.
 StopCheck StopFor(const grpc::ServerContext* context) {
   return [context]() -> absl::Status {
-    if (context->IsCancelled()) return absl::CancelledError("the client cancelled the call");
+    // A passed deadline also cancels the call: name the deadline first.
     if (context->deadline() <= std::chrono::system_clock::now()) {
       return absl::DeadlineExceededError("the call's deadline passed");
     }
+    if (context->IsCancelled()) return absl::CancelledError("the client cancelled the call");
     return absl::OkStatus();
   };
 }
@@ -74,59 +76,6 @@ absl::StatusOr<StreamStart<std::decay_t<decltype(std::declval<Request>().config(
   log.set_model(request.config().model_id());
   ASSIGN_OR_RETURN(ModelLease lease, registry.Acquire(request.config().model_id()));
   return StreamStart<std::decay_t<decltype(request.config())>>{request.config(), std::move(lease)};
-}
-
-// Appends a token chunk to `codes`, level by level, checking it fits.
-absl::Status AppendTokens(const v1::TokenChunk& chunk, Codes& codes) {
-  if (codes.levels.empty()) codes.levels.resize(chunk.levels_size());
-  if (static_cast<size_t>(chunk.levels_size()) != codes.levels.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("token chunk has ", chunk.levels_size(),
-                                                   " levels, earlier chunks had ",
-                                                   codes.levels.size()));
-  }
-  for (int l = 0; l < chunk.levels_size(); ++l) {
-    const v1::TokenLevel& in = chunk.levels(l);
-    CodeLevel& level = codes.levels[l];
-    if (in.num_codebooks() == 0 ||
-        static_cast<uint64_t>(in.values_size()) != in.num_codebooks() * in.frames()) {
-      return absl::InvalidArgumentError(absl::StrCat("token level ", l, " holds ", in.values_size(),
-                                                     " values for ", in.num_codebooks(),
-                                                     " codebooks x ", in.frames(), " frames"));
-    }
-    if (level.num_codebooks != 0 && level.num_codebooks != static_cast<int>(in.num_codebooks())) {
-      return absl::InvalidArgumentError(absl::StrCat("token level ", l, " changes from ",
-                                                     level.num_codebooks, " to ",
-                                                     in.num_codebooks(), " codebooks"));
-    }
-    // Codebook-major: splice each codebook's new frames after its old ones.
-    std::vector<uint32_t> merged;
-    merged.reserve(level.values.size() + in.values_size());
-    for (uint32_t k = 0; k < in.num_codebooks(); ++k) {
-      if (level.frames > 0) {
-        merged.insert(merged.end(), level.values.begin() + k * level.frames,
-                      level.values.begin() + (k + 1) * level.frames);
-      }
-      merged.insert(merged.end(), in.values().begin() + k * in.frames(),
-                    in.values().begin() + (k + 1) * in.frames());
-    }
-    level.num_codebooks = static_cast<int>(in.num_codebooks());
-    level.frames += static_cast<int64_t>(in.frames());
-    level.values = std::move(merged);
-  }
-  codes.scales.insert(codes.scales.end(), chunk.scales().begin(), chunk.scales().end());
-  return absl::OkStatus();
-}
-
-v1::TokenChunk ChunkFromCodes(const Codes& codes) {
-  v1::TokenChunk chunk;
-  for (const CodeLevel& level : codes.levels) {
-    v1::TokenLevel* out = chunk.add_levels();
-    out->set_num_codebooks(level.num_codebooks);
-    out->set_frames(level.frames);
-    out->mutable_values()->Add(level.values.begin(), level.values.end());
-  }
-  chunk.mutable_scales()->Add(codes.scales.begin(), codes.scales.end());
-  return chunk;
 }
 
 }  // namespace
@@ -182,7 +131,7 @@ grpc::Status CodecServiceImpl::Encode(
   absl::StatusOr<Codes> codes = start->lease.provider().Encode(*audio, options);
   if (!codes.ok()) return log.Finish(ToGrpc(codes.status()));
   v1::EncodeResponse response;
-  *response.mutable_tokens() = ChunkFromCodes(*codes);
+  *response.mutable_tokens() = v1::TokenChunkFromCodes(*codes, 0, codes->levels.back().frames);
   stream->Write(response);
   response.Clear();
   response.mutable_summary()->set_frames(codes->levels.back().frames);
@@ -210,7 +159,7 @@ grpc::Status CodecServiceImpl::Decode(
   v1::DecodeRequest request;
   while (stream->Read(&request)) {
     if (request.has_config()) return log.Finish(Invalid("the config may only be sent once"));
-    absl::Status appended = AppendTokens(request.tokens(), codes);
+    absl::Status appended = v1::AppendTokenChunk(request.tokens(), codes);
     if (!appended.ok()) return log.Finish(ToGrpc(appended));
     if (codes.levels.back().frames > max_frames) {
       return log.Finish(grpc::Status(

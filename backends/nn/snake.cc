@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include "backends/nn/interrupt.h"
+
 namespace codec::nn {
 
 Snake1dImpl::Snake1dImpl(int64_t channels) {
@@ -9,6 +11,7 @@ Snake1dImpl::Snake1dImpl(int64_t channels) {
 }
 
 at::Tensor Snake1dImpl::forward(const at::Tensor& x) {
+  PollInterrupt();
   // Same operation order as upstream, for bit-identical results.
   return x + (alpha_ + 1e-9).reciprocal() * at::sin(alpha_ * x).pow(2);
 }

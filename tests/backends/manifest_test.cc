@@ -10,11 +10,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/match.h"
 #include "backends/codec_factory.h"
-#include "backends/io/safetensors.h"
+#include "backends/core/status_macros.h"
 
 namespace codec {
 namespace {
@@ -32,9 +31,7 @@ class ManifestTest : public ::testing::TestWithParam<std::string> {
     const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / GetParam();
     std::filesystem::create_directories(dir);
     const std::string path = (dir / "model.safetensors").string();
-    absl::StatusOr<std::string> bytes = io::SerializeSafetensors(tensors);
-    if (!bytes.ok()) return bytes.status();
-    std::ofstream(path, std::ios::binary) << *bytes;
+    RETURN_IF_ERROR(testing::WriteSafetensorsFile(tensors, path));
     absl::StatusOr<std::shared_ptr<CodecBackend>> backend =
         CreateBackend({.model = GetParam(), .weights = path});
     if (!backend.ok()) return backend.status();

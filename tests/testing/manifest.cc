@@ -2,11 +2,14 @@
 
 #include <ATen/ATen.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "backends/core/status_macros.h"
+#include "backends/io/safetensors.h"
 
 namespace codec::testing {
 
@@ -35,6 +38,24 @@ absl::StatusOr<io::StateDict> StateDictFromManifest(const std::string& preset) {
         dtype == at::kLong ? at::zeros(shape, dtype) : at::randn(shape, dtype).abs() * 0.1 + 0.01;
   }
   return dict;
+}
+
+absl::Status WriteSafetensorsFile(const io::StateDict& tensors, const std::string& path) {
+  ASSIGN_OR_RETURN(std::string bytes, io::SerializeSafetensors(tensors));
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> WriteManifestCheckpoint(const std::string& preset,
+                                                    const std::string& dir) {
+  ASSIGN_OR_RETURN(io::StateDict tensors, StateDictFromManifest(preset));
+  std::filesystem::create_directories(std::filesystem::path(dir) / preset);
+  const std::string relative = preset + "/model.safetensors";
+  RETURN_IF_ERROR(WriteSafetensorsFile(tensors, (std::filesystem::path(dir) / relative).string()));
+  return relative;
 }
 
 }  // namespace codec::testing

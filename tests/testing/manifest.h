@@ -13,6 +13,15 @@ namespace codec::testing {
 // with small random values (weight-norm gains with ones).
 absl::StatusOr<io::StateDict> StateDictFromManifest(const std::string& preset);
 
+// Writes `tensors` to `path` as a .safetensors checkpoint.
+absl::Status WriteSafetensorsFile(const io::StateDict& tensors, const std::string& path);
+
+// Writes StateDictFromManifest(preset) as <dir>/<preset>/model.safetensors:
+// a full-size checkpoint of random weights. Returns "<preset>/model.safetensors"
+// (relative to `dir`, as a model repository names it).
+absl::StatusOr<std::string> WriteManifestCheckpoint(const std::string& preset,
+                                                    const std::string& dir);
+
 }  // namespace codec::testing
 
 #endif  // TESTS_TESTING_MANIFEST_H_

@@ -1,0 +1,242 @@
+// The model lifecycle over the wire, with a real server on loopback and the
+// C++ client library: Load/Unload while streams are running loses or
+// corrupts nothing and frees the weights; a deadline or a cancellation stops
+// a full-size model in the middle of its work.
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "backends/io/audio_convert.h"
+#include "backends/io/wav.h"
+#include "client/codec_client.h"
+#include "proto/token_format.h"
+#include "server/codec_service.h"
+#include "server/model_service.h"
+#include "tests/testing/fixture.h"
+#include "tests/testing/manifest.h"
+
+namespace codec::server {
+namespace {
+
+// Forwards to a real backend and remembers how its Encode/Decode calls
+// ended, so a test can tell a model that was stopped from one that finished.
+class RecordingBackend final : public CodecBackend {
+ public:
+  explicit RecordingBackend(std::shared_ptr<CodecBackend> inner) : inner_(std::move(inner)) {}
+
+  const std::string& id() const override { return inner_->id(); }
+  absl::Status Load() override { return inner_->Load(); }
+  absl::Status Unload() override { return inner_->Unload(); }
+  bool IsLoaded() const override { return inner_->IsLoaded(); }
+  int64_t MemoryBytes() const override { return inner_->MemoryBytes(); }
+  const CodecDescription& description() const override { return inner_->description(); }
+
+  absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override {
+    absl::StatusOr<Codes> codes = inner_->Encode(audio, options);
+    Record(codes.status());
+    return codes;
+  }
+  absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const override {
+    absl::StatusOr<Audio> audio = inner_->Decode(codes, options);
+    Record(audio.status());
+    return audio;
+  }
+
+  std::vector<absl::Status> outcomes() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return outcomes_;
+  }
+
+ private:
+  void Record(const absl::Status& status) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    outcomes_.push_back(status);
+  }
+
+  const std::shared_ptr<CodecBackend> inner_;
+  mutable std::mutex mutex_;
+  mutable std::vector<absl::Status> outcomes_;
+};
+
+// A loopback codec_server (CodecService + ModelService) whose registry
+// builds RecordingBackends and keeps a weak reference to each.
+class ModelLifecycleTest : public ::testing::Test {
+ protected:
+  void StartServer(const std::string& repository) {
+    registry_ = std::make_unique<ModelRegistry>(
+        repository, [this](const BackendSpec& spec) -> absl::StatusOr<std::shared_ptr<CodecBackend>> {
+          absl::StatusOr<std::shared_ptr<CodecBackend>> inner = CreateBackend(spec);
+          if (!inner.ok()) return inner.status();
+          auto backend = std::make_shared<RecordingBackend>(*std::move(inner));
+          std::lock_guard<std::mutex> lock(built_mutex_);
+          built_.push_back(backend);
+          return backend;
+        });
+    codec_service_ = std::make_unique<CodecServiceImpl>(*registry_, StreamLimits{});
+    model_service_ = std::make_unique<ModelServiceImpl>(*registry_);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(codec_service_.get());
+    builder.RegisterService(model_service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                   grpc::InsecureChannelCredentials());
+    client_ = std::make_unique<client::CodecClient>(channel_);
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  std::shared_ptr<RecordingBackend> LastBuilt() {
+    std::lock_guard<std::mutex> lock(built_mutex_);
+    return built_.back().lock();
+  }
+
+  std::unique_ptr<ModelRegistry> registry_;
+  std::unique_ptr<CodecServiceImpl> codec_service_;
+  std::unique_ptr<ModelServiceImpl> model_service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<client::CodecClient> client_;
+  std::mutex built_mutex_;
+  std::vector<std::weak_ptr<RecordingBackend>> built_;
+};
+
+Audio RealSpeechAt(int sample_rate) {
+  absl::StatusOr<Audio> wav = io::ReadWav("tests/fixtures/audio/jfk.wav");
+  EXPECT_TRUE(wav.ok()) << wav.status();
+  std::string report;
+  absl::StatusOr<Audio> audio = io::ConvertAudio(*wav, sample_rate, 1, &report);
+  EXPECT_TRUE(audio.ok()) << audio.status();
+  return *audio;
+}
+
+TEST_F(ModelLifecycleTest, LoadAndUnloadUnderTrafficLoseNothingAndFreeTheWeights) {
+  testing::UseReferenceThreadCount();
+  StartServer("tests/fixtures");
+  const std::string model = "speech";
+  ASSERT_TRUE(client_->Load(model, "encodec", "encodec24_tiny_bw6").ok());
+  const Audio speech = RealSpeechAt(24000);
+  absl::StatusOr<Codes> offline = client_->Encode(model, speech, {});
+  ASSERT_TRUE(offline.ok()) << offline.status();
+  const std::vector<uint32_t> expected = offline->Flatten();
+
+  std::atomic<bool> done{false};
+  std::atomic<int> correct{0}, refused{0}, wrong{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([&, i] {
+      while (!done) {
+        absl::StatusOr<Codes> codes = client_->Encode(model, speech, {}, 4000 + 1000 * i);
+        if (codes.ok() && codes->Flatten() == expected) {
+          ++correct;
+        } else if (codes.status().code() == absl::StatusCode::kFailedPrecondition) {
+          ++refused;  // Asked while UNLOADING or UNLOADED: refused before any work.
+        } else {
+          ++wrong;
+          ADD_FAILURE() << "stream " << i << ": " << codes.status();
+        }
+      }
+    });
+  }
+  for (int cycle = 0; cycle < 4; ++cycle) {
+    while (correct < 4 * (cycle + 1)) std::this_thread::yield();
+    std::weak_ptr<RecordingBackend> backend = LastBuilt();
+    absl::StatusOr<v1::ModelInfo> loaded = client_->Get(model);
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_GT(loaded->memory_bytes(), 0u);
+
+    ASSERT_TRUE(client_->Unload(model).ok());
+    absl::StatusOr<v1::ModelInfo> unloaded = client_->Get(model);
+    ASSERT_TRUE(unloaded.ok());
+    EXPECT_EQ(unloaded->state(), v1::MODEL_STATE_UNLOADED);
+    EXPECT_EQ(unloaded->memory_bytes(), 0u);
+    EXPECT_TRUE(backend.expired()) << "Unload returned while the backend was still held";
+
+    absl::StatusOr<v1::ModelInfo> reloaded = client_->Load(model, "encodec", "encodec24_tiny_bw6");
+    ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+    EXPECT_EQ(reloaded->state(), v1::MODEL_STATE_READY);
+  }
+  done = true;
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(wrong, 0);
+  std::cout << correct << " streams correct, " << refused << " refused while unloaded\n";
+}
+
+// A full-size SNAC (random weights of the published shapes) takes seconds on
+// 30 s of audio, long enough for a deadline or a cancel to land mid-network.
+class StopMidwayTest : public ModelLifecycleTest {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::string> weights =
+        testing::WriteManifestCheckpoint("snac_24khz", ::testing::TempDir());
+    ASSERT_TRUE(weights.ok()) << weights.status();
+    StartServer(::testing::TempDir());
+    ASSERT_TRUE(client_->Load("big", "snac_24khz", *weights).ok());
+  }
+
+  // Waits for the model's in-flight call to end (Unload waits for it), then
+  // returns how the backend's calls ended.
+  std::vector<absl::Status> OutcomesAfterDrain() {
+    std::shared_ptr<RecordingBackend> backend = LastBuilt();
+    EXPECT_TRUE(client_->Unload("big").ok());
+    return backend->outcomes();
+  }
+};
+
+TEST_F(StopMidwayTest, DeadlineStopsEncodeInsideTheNetwork) {
+  Audio speech = RealSpeechAt(24000);
+  const size_t once = speech.samples.size();
+  for (int i = 0; i < 2; ++i) {
+    speech.samples.insert(speech.samples.end(), speech.samples.begin(),
+                          speech.samples.begin() + once);
+  }
+  client::CodecClient hurried(channel_, absl::Seconds(1));
+  EXPECT_EQ(hurried.Encode("big", speech, {}).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  const std::vector<absl::Status> outcomes = OutcomesAfterDrain();
+  ASSERT_EQ(outcomes.size(), 1u) << "the encode never reached the model";
+  EXPECT_EQ(outcomes[0].code(), absl::StatusCode::kDeadlineExceeded) << outcomes[0];
+}
+
+TEST_F(StopMidwayTest, CancelStopsDecodeInsideTheNetwork) {
+  // 30 s of random tokens: levels of 352, 704 and 1408 frames (strides 4, 2, 1).
+  Codes codes;
+  std::mt19937 random(7);
+  for (int64_t frames : {352, 704, 1408}) {
+    CodeLevel level{.num_codebooks = 1, .frames = frames};
+    for (int64_t t = 0; t < frames; ++t) level.values.push_back(random() % 4096);
+    codes.levels.push_back(level);
+  }
+  grpc::ClientContext context;
+  std::unique_ptr<v1::CodecService::Stub> stub = v1::CodecService::NewStub(channel_);
+  auto stream = stub->Decode(&context);
+  v1::DecodeRequest request;
+  request.mutable_config()->set_model_id("big");
+  request.mutable_config()->set_format(v1::SAMPLE_FORMAT_F32LE);
+  ASSERT_TRUE(stream->Write(request));
+  *request.mutable_tokens() = v1::TokenChunkFromCodes(codes, 0, codes.levels.back().frames);
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->WritesDone());
+  // The upload takes milliseconds and the decode many seconds: a cancel
+  // after one second lands inside the network.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  context.TryCancel();
+  v1::DecodeResponse response;
+  while (stream->Read(&response)) {
+  }
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  const std::vector<absl::Status> outcomes = OutcomesAfterDrain();
+  ASSERT_EQ(outcomes.size(), 1u) << "the decode never reached the model";
+  EXPECT_EQ(outcomes[0].code(), absl::StatusCode::kCancelled) << outcomes[0];
+}
+
+}  // namespace
+}  // namespace codec::server
