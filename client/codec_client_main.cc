@@ -34,6 +34,7 @@ ABSL_FLAG(std::optional<uint64_t>, seed, std::nullopt, "decode: seed for reprodu
 ABSL_FLAG(std::string, input, "", "Input file.");
 ABSL_FLAG(std::string, output, "", "Output file.");
 ABSL_FLAG(std::string, codes, "", "roundtrip: also write the codes here (.npz).");
+ABSL_FLAG(double, timeout_seconds, 0, "Deadline of each call; 0: none.");
 
 namespace codec::client {
 namespace {
@@ -98,8 +99,10 @@ double SnrDb(const Audio& reference, const Audio& decoded) {
 }
 
 absl::Status Run(const std::string& command) {
+  const double timeout = absl::GetFlag(FLAGS_timeout_seconds);
   CodecClient client(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()),
+      timeout > 0 ? absl::Seconds(timeout) : absl::InfiniteDuration());
   const std::string model = absl::GetFlag(FLAGS_model);
   if (command == "list") {
     ASSIGN_OR_RETURN(std::vector<v1::ModelInfo> models, client.List());

@@ -27,6 +27,9 @@ ABSL_FLAG(double, max_stream_seconds, 600, "Longest audio one stream may carry."
 ABSL_FLAG(int, max_message_mb, 64, "Largest gRPC message accepted.");
 ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
           "Intra-op threads per model call.");
+ABSL_FLAG(int, max_rpc_threads, 0,
+          "Most threads serving RPCs (each open stream holds one); calls beyond it get "
+          "RESOURCE_EXHAUSTED. 0: no limit.");
 ABSL_FLAG(double, shutdown_grace_seconds, 30, "How long SIGTERM waits for streams to finish.");
 
 namespace codec::server {
@@ -70,6 +73,11 @@ int Run() {
   const int max_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
   builder.SetMaxReceiveMessageSize(max_bytes);
   builder.SetMaxSendMessageSize(max_bytes);
+  if (const int rpc_threads = absl::GetFlag(FLAGS_max_rpc_threads); rpc_threads > 0) {
+    grpc::ResourceQuota quota("codec_server");
+    quota.SetMaxThreads(rpc_threads);
+    builder.SetResourceQuota(quota);
+  }
   builder.RegisterService(&codec_service);
   builder.RegisterService(&model_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

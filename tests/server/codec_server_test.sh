@@ -4,23 +4,9 @@
 # and drains and exits cleanly on SIGTERM.
 set -euo pipefail
 
-server=server/codec_server
 out="${TEST_TMPDIR:-$(mktemp -d)}"
-log="$out/server.log"
-
-"$server" --listen=127.0.0.1:0 --model_repository=tests/fixtures \
-  --models=tiny=encodec:encodec24_tiny_bw6 2>"$log" &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true' EXIT
-
-port=""
-for _ in $(seq 1 200); do
-  port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$log")
-  [ -n "$port" ] && break
-  kill -0 "$pid" || { cat "$log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "server did not start"; cat "$log"; exit 1; }
+source tests/testing/start_server.sh
+start_server --model_repository=tests/fixtures --models=tiny=encodec:encodec24_tiny_bw6
 grep -q "startup Load tiny=encodec:encodec24_tiny_bw6: OK" "$log"
 
 /usr/bin/python3 - "$port" <<'PY'

@@ -1,0 +1,98 @@
+"""The Python client against a real codec_server: its encodes equal the
+upstream reference's codes, its decodes the reference's audio, for a
+single-level (EnCodec) and a multi-level (SNAC) codec, in several chunk
+sizes; ModelService calls and errors come back as gRPC statuses."""
+
+import sys
+import unittest
+
+import grpc
+import numpy as np
+
+from codec_client import CodecClient
+from codec.v1 import codec_pb2
+
+FIXTURES = "tests/fixtures"
+
+
+def read_wav(path):
+    """A 16-bit PCM or 32-bit float WAV as float32 [channels, frames] and its rate."""
+    data = open(path, "rb").read()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE", path
+    chunks, pos = {}, 12
+    while pos + 8 <= len(data):
+        size = int.from_bytes(data[pos + 4:pos + 8], "little")
+        chunks[data[pos:pos + 4]] = data[pos + 8:pos + 8 + size]
+        pos += 8 + size + (size & 1)
+    fmt = chunks[b"fmt "]
+    tag, channels = int.from_bytes(fmt[0:2], "little"), int.from_bytes(fmt[2:4], "little")
+    rate, bits = int.from_bytes(fmt[4:8], "little"), int.from_bytes(fmt[14:16], "little")
+    if tag == 0xFFFE:  # WAVE_FORMAT_EXTENSIBLE: the real tag opens the subformat GUID.
+        tag = int.from_bytes(fmt[24:26], "little")
+    if tag == 3 and bits == 32:
+        samples = np.frombuffer(chunks[b"data"], "<f4")
+    elif tag == 1 and bits == 16:
+        samples = np.frombuffer(chunks[b"data"], "<i2") / 32768.0
+    else:
+        raise ValueError(f"{path}: unsupported WAV format {tag}/{bits} bits")
+    return np.ascontiguousarray(samples.reshape(-1, channels).T, np.float32), rate
+
+
+def reference(name):
+    expected = np.load(f"{FIXTURES}/{name}/expected.npz")
+    if "codes" in expected:
+        return [expected["codes"]], expected["decoded"]
+    levels = sorted(k for k in expected if k.startswith("codes_"))
+    return [expected[k][None, :] for k in levels], expected["decoded"]
+
+
+class PythonClientTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.client = CodecClient(f"127.0.0.1:{sys.argv[1]}", timeout=60)
+
+    def check_codec(self, model, n_q=None):
+        audio, rate = read_wav(f"{FIXTURES}/{model}/input.wav")
+        expected_levels, expected_audio = reference(model)
+        for chunk in (1000, 24000, 10**9):
+            result = self.client.encode(model, audio, rate, n_q=n_q, chunk_frames=chunk)
+            self.assertEqual(result.num_samples, audio.shape[1])
+            self.assertEqual(len(result.levels), len(expected_levels))
+            for got, want in zip(result.levels, expected_levels):
+                np.testing.assert_array_equal(got, want.astype(np.uint32))
+        for chunk in (4, 150, 10**9):
+            decoded = self.client.decode(model, expected_levels, num_samples=audio.shape[1],
+                                         noise="off", chunk_frames=chunk)
+            self.assertEqual(decoded.shape, expected_audio.shape)
+            self.assertLessEqual(float(np.abs(decoded - expected_audio).max()), 1e-4)
+
+    def test_encodec_equals_reference(self):
+        self.check_codec("encodec24_tiny_bw6", n_q=8)
+
+    def test_snac_equals_reference(self):
+        self.check_codec("snac24_tiny")
+
+    def test_model_service(self):
+        names = {info.model_id: info for info in self.client.list()}
+        self.assertEqual(names["encodec24_tiny_bw6"].state, codec_pb2.MODEL_STATE_READY)
+        self.assertGreater(names["encodec24_tiny_bw6"].memory_bytes, 0)
+        info = self.client.load("extra", "dac", "dac16_tiny")
+        self.assertEqual(info.description.sample_rate, 16000)
+        self.client.unload("extra")
+        self.assertEqual(self.client.get("extra").state, codec_pb2.MODEL_STATE_UNLOADED)
+
+    def test_errors_are_grpc_statuses(self):
+        audio, rate = read_wav(f"{FIXTURES}/encodec24_tiny_bw6/input.wav")
+        with self.assertRaises(grpc.RpcError) as unknown:
+            self.client.encode("nope", audio, rate)
+        self.assertEqual(unknown.exception.code(), grpc.StatusCode.NOT_FOUND)
+        with self.assertRaises(grpc.RpcError) as wrong_rate:
+            self.client.encode("encodec24_tiny_bw6", audio, 16000)
+        self.assertEqual(wrong_rate.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        with self.assertRaises(grpc.RpcError) as out_of_range:
+            self.client.decode("encodec24_tiny_bw6", [np.full((8, 10), 5000)])
+        self.assertEqual(out_of_range.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1])

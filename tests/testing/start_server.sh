@@ -1,0 +1,21 @@
+# Sourced by shell tests: start_server ARGS... runs server/codec_server on a
+# free loopback port with ARGS, waits until it listens, and sets $pid, $port
+# and $log (its stderr). Every server started is killed when the test exits.
+
+start_server() {
+  log="$(mktemp -p "${TEST_TMPDIR:-/tmp}" server.XXXXXX.log)"
+  server/codec_server --listen=127.0.0.1:0 "$@" 2>"$log" &
+  pid=$!
+  server_pids="${server_pids:-} $pid"
+  trap 'kill $server_pids 2>/dev/null || true' EXIT
+  port=""
+  for _ in $(seq 1 200); do
+    port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$log")
+    [ -n "$port" ] && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$log"; return 1; }
+    sleep 0.1
+  done
+  echo "server did not start"
+  cat "$log"
+  return 1
+}
