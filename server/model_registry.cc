@@ -1,5 +1,7 @@
 #include "server/model_registry.h"
 
+#include <malloc.h>
+
 #include <filesystem>
 
 #include "absl/strings/match.h"
@@ -127,6 +129,9 @@ absl::Status ModelRegistry::Unload(const std::string& id) {
   // No lease remains: free the weights outside the lock, then say so.
   const absl::Status status = backend ? backend->Unload() : absl::OkStatus();
   backend.reset();
+  // glibc keeps freed heap pages for reuse; hand them back so the process
+  // shrinks by the model's size, as an operator watching RSS expects.
+  malloc_trim(0);
   absl::MutexLock lock(&mutex_);
   entry->info.state = ModelState::kUnloaded;
   entry->info.error = absl::OkStatus();

@@ -6,7 +6,10 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <fstream>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -190,6 +193,27 @@ class StopMidwayTest : public ModelLifecycleTest {
     return backend->outcomes();
   }
 };
+
+// Resident set size of this process (server included), in bytes.
+int64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+TEST_F(StopMidwayTest, UnloadGivesTheWeightsMemoryBack) {
+  absl::StatusOr<v1::ModelInfo> info = client_->Get("big");
+  ASSERT_TRUE(info.ok());
+  const int64_t weights = static_cast<int64_t>(info->memory_bytes());
+  EXPECT_GT(weights, 70 << 20) << "full-size SNAC 24 kHz holds ~79 MB of weights";
+  const int64_t loaded = ResidentBytes();
+  ASSERT_TRUE(client_->Unload("big").ok());
+  const int64_t unloaded = ResidentBytes();
+  std::cout << "RSS loaded " << (loaded >> 20) << " MiB, unloaded " << (unloaded >> 20)
+            << " MiB, weights " << (weights >> 20) << " MiB\n";
+  EXPECT_LT(unloaded, loaded - weights / 2);
+}
 
 TEST_F(StopMidwayTest, DeadlineStopsEncodeInsideTheNetwork) {
   Audio speech = RealSpeechAt(24000);
