@@ -13,8 +13,10 @@ COPY . .
 RUN bazel build //backends:codec_tool && cp bazel-bin/backends/codec_tool /usr/local/bin/
 
 FROM debian:bookworm
+# OpenBLAS replaces the reference BLAS libtorch would otherwise call: 3-10x
+# faster models (docs/BENCHMARKS.md).
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
-      libtorch1.13 libabsl20220623 libsndfile1 libsoxr0 \
+      libtorch1.13 libabsl20220623 libsndfile1 libsoxr0 libopenblas0-openmp \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /usr/local/bin/codec_tool /usr/local/bin/codec_tool
 ENTRYPOINT ["codec_tool"]

@@ -2,14 +2,16 @@
 // random weights of the published checkpoints' shapes (speed does not depend
 // on their values), on real audio.
 //
-//   bazel run -c opt //bench:model_bench -- --runs=3 > table.md
+//   bazel run //bench:model_bench -- --runs=3 --reference=/path/to/upstream > table.md
 //
 // Each (preset, operation, thread count) row runs in its own child process,
 // so its peak memory is its own: the child loads the model, runs the
-// operation once to warm up, then `--runs` times (the median is reported),
-// and once more under a FlopCounter. The parent also measures this
+// operation once to warm up (under a FlopCounter), then `--runs` times (the
+// median is reported). The parent also measures this
 // machine's float32 matrix-multiply peak at each thread count, the figure
-// the achieved GFLOP/s are compared with.
+// the achieved GFLOP/s are compared with. With --reference, the upstream
+// PyTorch code times the same row right after (bench/reference/), on the
+// same audio, weights and threads.
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -20,11 +22,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -35,10 +35,13 @@
 #include "absl/strings/str_split.h"
 #include "backends/codec_factory.h"
 #include "backends/core/status_macros.h"
-#include "backends/io/audio_convert.h"
 #include "backends/io/codes_npz.h"
-#include "backends/io/wav.h"
+#include "backends/io/npy.h"
+#include "backends/io/zip_writer.h"
+#include "bench/bench_audio.h"
 #include "bench/flop_counter.h"
+#include "bench/machine.h"
+#include "bench/timing.h"
 #include "tests/testing/manifest.h"
 
 ABSL_FLAG(std::vector<std::string>, presets, codec::ListPresets(), "Presets to measure.");
@@ -49,21 +52,15 @@ ABSL_FLAG(double, seconds, 10, "Seconds of audio per run.");
 ABSL_FLAG(std::string, audio, "tests/fixtures/audio/jfk.wav", "The recording to code.");
 ABSL_FLAG(std::string, workdir, "/tmp/codec_model_bench",
           "Where the random-weight checkpoints and codes are written.");
+ABSL_FLAG(std::string, reference, "",
+          "Folder holding upstream checkouts (encodec, descript-audio-codec, snac) to time the "
+          "PyTorch reference against; empty: no reference columns.");
+ABSL_FLAG(std::string, reference_python, "/usr/bin/python3",
+          "Python with torch that runs bench/reference/reference_bench.py.");
 ABSL_FLAG(std::string, row, "", "Internal: run one row, preset:encode|decode:threads.");
 
 namespace codec::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
 
 // What one row measured.
 struct RowResult {
@@ -72,131 +69,156 @@ struct RowResult {
   double peak_rss_mb = 0;
 };
 
-// The first --seconds of the recording at the model's rate and channels.
-absl::StatusOr<Audio> BenchAudio(const CodecDescription& description) {
-  ASSIGN_OR_RETURN(Audio wav, io::ReadWav(absl::GetFlag(FLAGS_audio)));
-  std::string report;
-  ASSIGN_OR_RETURN(Audio audio, io::ConvertAudio(wav, description.sample_rate,
-                                                 description.channels, &report));
-  const int64_t frames = static_cast<int64_t>(absl::GetFlag(FLAGS_seconds) * audio.sample_rate);
-  if (audio.num_frames() < frames) {
-    return absl::InvalidArgumentError(absl::StrCat(absl::GetFlag(FLAGS_audio), " is shorter than ",
-                                                   absl::GetFlag(FLAGS_seconds), " s"));
-  }
-  Audio cut{.sample_rate = audio.sample_rate, .channels = audio.channels};
-  for (int c = 0; c < audio.channels; ++c) {
-    const auto channel = audio.samples.begin() + c * audio.num_frames();
-    cut.samples.insert(cut.samples.end(), channel, channel + frames);
-  }
-  return cut;
-}
-
-std::string CodesPath(const std::string& preset) {
-  return absl::StrCat(absl::GetFlag(FLAGS_workdir), "/", preset, "/codes.npz");
+// Files of one preset in the work folder: its weights, the bench audio as
+// float32 [channels, samples] .npy (what the reference reads) and its codes.
+std::string WorkPath(const std::string& preset, const std::string& file) {
+  return absl::StrCat(absl::GetFlag(FLAGS_workdir), "/", preset, "/", file);
 }
 
 // Runs one row in this process: load, warm up, time, count.
 absl::StatusOr<RowResult> RunRow(const std::string& preset, const std::string& op, int threads) {
   at::set_num_threads(threads);
-  const std::string workdir = absl::GetFlag(FLAGS_workdir);
   ASSIGN_OR_RETURN(std::shared_ptr<CodecBackend> backend,
-                   CreateBackend({.model = preset,
-                                  .weights = absl::StrCat(workdir, "/", preset,
-                                                          "/model.safetensors")}));
+                   CreateBackend({.model = preset, .weights = WorkPath(preset, "model.safetensors")}));
   RETURN_IF_ERROR(backend->Load());
-  ASSIGN_OR_RETURN(Audio audio, BenchAudio(backend->description()));
+  ASSIGN_OR_RETURN(Audio audio, BenchAudio(absl::GetFlag(FLAGS_audio), backend->description(),
+                                           absl::GetFlag(FLAGS_seconds)));
   std::function<absl::Status()> work;
+  RowResult result;
   if (op == "encode") {
-    // The decode rows read these codes; written once, outside the timing.
+    // The warm-up, counted. The decode rows read its codes, the reference
+    // this audio; written once, outside the timing.
+    FlopCounter counter;
     ASSIGN_OR_RETURN(Codes codes, backend->Encode(audio, {}));
-    RETURN_IF_ERROR(io::WriteCodesNpz(CodesPath(preset), codes, backend->description()));
+    result.flops = static_cast<double>(counter.flops());
+    RETURN_IF_ERROR(io::WriteCodesNpz(WorkPath(preset, "codes.npz"), codes, backend->description()));
+    RETURN_IF_ERROR(io::WriteFileBytes(
+        WorkPath(preset, "input.npy"),
+        io::SerializeNpy(io::NpyFromFloat32({audio.channels, audio.num_frames()}, audio.samples))));
     work = [&]() { return backend->Encode(audio, {}).status(); };
   } else {
-    ASSIGN_OR_RETURN(Codes codes, io::ReadCodesNpz(CodesPath(preset), backend->description()));
+    ASSIGN_OR_RETURN(Codes codes,
+                     io::ReadCodesNpz(WorkPath(preset, "codes.npz"), backend->description()));
     work = [&backend, codes]() -> absl::Status {
       DecodeOptions options;
       options.noise = NoiseMode::kSeeded;
       return backend->Decode(codes, options).status();
     };
+    FlopCounter counter;  // The warm-up, counted.
+    RETURN_IF_ERROR(work());
+    result.flops = static_cast<double>(counter.flops());
   }
-  if (op != "encode") RETURN_IF_ERROR(work());  // Warm-up (the encode above was one).
   std::vector<double> times;
   for (int i = 0; i < absl::GetFlag(FLAGS_runs); ++i) {
     const Clock::time_point start = Clock::now();
     RETURN_IF_ERROR(work());
     times.push_back(SecondsSince(start));
   }
-  RowResult result{.median_seconds = Median(times)};
-  {
-    FlopCounter counter;
-    RETURN_IF_ERROR(work());
-    result.flops = static_cast<double>(counter.flops());
-  }
+  result.median_seconds = Percentile(times, 0.5);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   result.peak_rss_mb = usage.ru_maxrss / 1024.0;
   return result;
 }
 
-// Float32 GFLOP/s of a 2048^3 matrix product at `threads` (best of 5).
-double MatmulPeakGflops(int threads) {
-  at::set_num_threads(threads);
-  const at::Tensor a = at::randn({2048, 2048}), b = at::randn({2048, 2048});
-  at::mm(a, b);
+// Float32 GFLOP/s of `product` (which does `flops`), best of 5 after a warm-up.
+double BestGflops(const std::function<void()>& product, double flops) {
+  product();
   double best = 1e30;
   for (int i = 0; i < 5; ++i) {
     const Clock::time_point start = Clock::now();
-    at::mm(a, b);
+    product();
     best = std::min(best, SecondsSince(start));
   }
-  return 2.0 * 2048 * 2048 * 2048 / best / 1e9;
+  return flops / best / 1e9;
 }
 
-// Runs a row in a child process; its stdout is one line:
-// "median_seconds flops peak_rss_mb".
-absl::StatusOr<RowResult> RunRowInChild(const std::string& preset, const std::string& op,
-                                        int threads) {
-  const std::string command = absl::StrFormat(
-      "'%s' --row=%s:%s:%d --runs=%d --seconds=%g --audio='%s' --workdir='%s'",
-      std::filesystem::read_symlink("/proc/self/exe").string(), preset, op, threads,
-      absl::GetFlag(FLAGS_runs), absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_audio),
-      absl::GetFlag(FLAGS_workdir));
+// This machine's float32 matrix-multiply speed at one thread count, by the
+// two kernels libtorch has: its BLAS (`at::mm`, 2048^3; Debian links the
+// system libblas.so.3, which may be the slow reference BLAS or OpenBLAS) and
+// oneDNN (a kernel-3 convolution, which libtorch always hands to oneDNN: a
+// 1024 x 3072 by 3072 x 4096 product). The models' larger convs run on
+// oneDNN, their 1x1 convs (on one thread), LSTMs and attention on the BLAS,
+// so the faster of the two is the peak they are held to.
+struct MatmulPeak {
+  double blas_gflops = 0;
+  double onednn_gflops = 0;
+  double best() const { return std::max(blas_gflops, onednn_gflops); }
+};
+
+MatmulPeak MeasureMatmulPeak(int threads) {
+  at::set_num_threads(threads);
+  const at::Tensor a = at::randn({2048, 2048}), b = at::randn({2048, 2048});
+  const at::Tensor signal = at::randn({1, 1024, 4096}), weight = at::randn({1024, 1024, 3});
+  return {.blas_gflops = BestGflops([&] { at::mm(a, b); }, 2.0 * 2048 * 2048 * 2048),
+          .onednn_gflops = BestGflops([&] { at::conv1d(signal, weight, {}, 1, 1); },
+                                      2.0 * 1024 * 3072 * 4096)};
+}
+
+// Runs `command`, whose stdout is `count` numbers, and reads them.
+absl::StatusOr<std::vector<double>> RunChild(const std::string& command, int count) {
   FILE* child = popen(command.c_str(), "r");
   if (child == nullptr) return absl::InternalError("cannot start " + command);
-  RowResult result;
-  const int read = fscanf(child, "%lf %lf %lf", &result.median_seconds, &result.flops,
-                          &result.peak_rss_mb);
-  if (pclose(child) != 0 || read != 3) {
-    return absl::InternalError(absl::StrCat("row ", preset, " ", op, " failed"));
+  std::vector<double> values(count);
+  int read = 0;
+  while (read < count && fscanf(child, "%lf", &values[read]) == 1) ++read;
+  if (pclose(child) != 0 || read != count) {
+    return absl::InternalError(absl::StrCat("failed: ", command));
   }
-  return result;
+  return values;
 }
 
-std::string CpuModel() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown CPU";
+// Our row in a child process (it prints "median_seconds flops peak_rss_mb").
+absl::StatusOr<RowResult> RunRowInChild(const std::string& preset, const std::string& op,
+                                        int threads) {
+  ASSIGN_OR_RETURN(
+      std::vector<double> values,
+      RunChild(absl::StrFormat("'%s' --row=%s:%s:%d --runs=%d --seconds=%g --audio='%s' "
+                               "--workdir='%s'",
+                               std::filesystem::read_symlink("/proc/self/exe").string(), preset,
+                               op, threads, absl::GetFlag(FLAGS_runs),
+                               absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_audio),
+                               absl::GetFlag(FLAGS_workdir)),
+               3));
+  return RowResult{.median_seconds = values[0], .flops = values[1], .peak_rss_mb = values[2]};
+}
+
+// The upstream reference's row (reference_bench.py prints
+// "median_seconds peak_rss_mb"); its FLOPs are not counted.
+absl::StatusOr<RowResult> RunReferenceRow(const std::string& preset, const std::string& op,
+                                          int threads) {
+  ASSIGN_OR_RETURN(
+      std::vector<double> values,
+      RunChild(absl::StrFormat("'%s' bench/reference/reference_bench.py --upstream='%s' "
+                               "--preset=%s --op=%s --threads=%d --runs=%d --weights='%s' "
+                               "--audio='%s'",
+                               absl::GetFlag(FLAGS_reference_python),
+                               absl::GetFlag(FLAGS_reference), preset, op, threads,
+                               absl::GetFlag(FLAGS_runs), WorkPath(preset, "model.safetensors"),
+                               WorkPath(preset, "input.npy")),
+               2));
+  return RowResult{.median_seconds = values[0], .peak_rss_mb = values[1]};
 }
 
 int RunTable() {
   const std::string workdir = absl::GetFlag(FLAGS_workdir);
   std::vector<int> thread_counts;
   for (const std::string& t : absl::GetFlag(FLAGS_threads)) thread_counts.push_back(std::stoi(t));
-  std::map<int, double> peak;
-  for (int threads : thread_counts) peak[threads] = MatmulPeakGflops(threads);
+  std::map<int, MatmulPeak> peak;
+  for (int threads : thread_counts) peak[threads] = MeasureMatmulPeak(threads);
+  const bool with_reference = !absl::GetFlag(FLAGS_reference).empty();
 
-  printf("Machine: %s, %u cores. Audio: %g s of %s, median of %d runs.\n\n", CpuModel().c_str(),
-         std::thread::hardware_concurrency(), absl::GetFlag(FLAGS_seconds),
+  printf("Machine: %s. Audio: %g s of %s, median of %d runs.\n\n", MachineSummary().c_str(),
+         absl::GetFlag(FLAGS_seconds),
          absl::GetFlag(FLAGS_audio).c_str(), absl::GetFlag(FLAGS_runs));
   for (int threads : thread_counts) {
-    printf("Matrix-multiply peak (float32, 2048^3), %d thread(s): %.1f GFLOP/s\n", threads,
-           peak[threads]);
+    printf("Matrix-multiply peak (float32), %d thread(s): BLAS mm %.1f GFLOP/s, oneDNN conv "
+           "%.1f GFLOP/s\n",
+           threads, peak[threads].blas_gflops, peak[threads].onednn_gflops);
   }
   printf("\n| preset | op | threads | wall s | x real time | GFLOP per audio s | GFLOP/s | "
-         "%% of matmul peak | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|\n");
+         "%% of matmul peak | peak RSS MB | reference wall s | ours / reference | reference "
+         "peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   fflush(stdout);
   int failures = 0;
   for (const std::string& preset : absl::GetFlag(FLAGS_presets)) {
@@ -216,9 +238,22 @@ int RunTable() {
         }
         const double seconds = absl::GetFlag(FLAGS_seconds);
         const double gflops = row->flops / row->median_seconds / 1e9;
-        printf("| %s | %s | %d | %.2f | %.2f | %.1f | %.1f | %.0f%% | %.0f |\n", preset.c_str(),
-               op, threads, row->median_seconds, seconds / row->median_seconds,
-               row->flops / seconds / 1e9, gflops, 100 * gflops / peak[threads], row->peak_rss_mb);
+        std::string reference_columns = "n/a | n/a | n/a";
+        if (with_reference) {
+          absl::StatusOr<RowResult> reference = RunReferenceRow(preset, op, threads);
+          if (reference.ok()) {
+            reference_columns = absl::StrFormat(
+                "%.2f | %.2f | %.0f", reference->median_seconds,
+                row->median_seconds / reference->median_seconds, reference->peak_rss_mb);
+          } else {
+            fprintf(stderr, "model_bench: reference: %s\n", reference.status().ToString().c_str());
+            ++failures;
+          }
+        }
+        printf("| %s | %s | %d | %.2f | %.2f | %.1f | %.1f | %.0f%% | %.0f | %s |\n",
+               preset.c_str(), op, threads, row->median_seconds, seconds / row->median_seconds,
+               row->flops / seconds / 1e9, gflops, 100 * gflops / peak[threads].best(),
+               row->peak_rss_mb, reference_columns.c_str());
         fflush(stdout);
       }
     }

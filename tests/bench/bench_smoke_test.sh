@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Both benchmarks run from a clean build and print complete tables: one
+# full-size preset for 1 s of audio, and the service on the tiny EnCodec for
+# 1 s per client count. Speed is never checked here (see docs/BENCHMARKS.md).
+set -euo pipefail
+
+out="${TEST_TMPDIR:-$(mktemp -d)}"
+number='[0-9]+(\.[0-9]+)?'
+
+bench/model_bench --presets=encodec_24khz --threads=1 --runs=1 --seconds=1 \
+  --workdir="$out/model" >"$out/model.md"
+cat "$out/model.md"
+for op in encode decode; do
+  # wall s, x real time, GFLOP per audio s, GFLOP/s, % of peak, RSS; no reference.
+  grep -Eq "^\| encodec_24khz \| $op \| 1 \| $number \| $number \| $number \| $number \| [0-9]+% \| [0-9]+ \| n/a \| n/a \| n/a \|$" \
+    "$out/model.md" || { echo "no $op row"; exit 1; }
+done
+
+# A reference folder without the upstream code fails the run, loudly.
+if bench/model_bench --presets=encodec_24khz --threads=1 --runs=1 --seconds=1 \
+    --workdir="$out/model" --reference="$out/missing" >"$out/ref.md" 2>"$out/ref.err"; then
+  echo "model_bench passed with a missing reference"; exit 1
+fi
+grep -q "model_bench: reference:" "$out/ref.err"
+
+bench/service_bench --model=encodec --model_repository=tests/fixtures --weights=encodec24_tiny_bw6 \
+  --clients=1,4 --duration_seconds=1 --workdir="$out/service" >"$out/service.md"
+cat "$out/service.md"
+for path in gRPC in-process; do
+  for clients in 1 4; do
+    # requests > 0, no errors, then rates and latencies.
+    grep -Eq "^\| $path \| $clients \| [1-9][0-9]* \| 0 \| $number \| $number \| $number \| $number \| $number \|$" \
+      "$out/service.md" || { echo "no clean $path row for $clients clients"; exit 1; }
+  done
+done
+grep -Eq "^\| 4 \| $number \| -?$number \|$" "$out/service.md"
