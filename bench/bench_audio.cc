@@ -11,8 +11,8 @@ absl::StatusOr<Audio> BenchAudio(const std::string& path, const CodecDescription
                                  double seconds) {
   ASSIGN_OR_RETURN(Audio wav, io::ReadWav(path));
   std::string report;
-  ASSIGN_OR_RETURN(Audio audio, io::ConvertAudio(wav, description.sample_rate,
-                                                 description.channels, &report));
+  ASSIGN_OR_RETURN(Audio audio,
+                   io::ConvertAudio(wav, description.sample_rate, description.channels, &report));
   const int64_t frames = static_cast<int64_t>(seconds * audio.sample_rate);
   if (audio.num_frames() < frames) {
     return absl::InvalidArgumentError(absl::StrCat(path, " is shorter than ", seconds, " s"));

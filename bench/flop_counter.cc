@@ -12,7 +12,9 @@ thread_local int64_t counted = 0;
 // matrix products, which must not count twice.
 thread_local int conv_depth = 0;
 
-bool Is(const at::RecordFunction& fn, const char* name) { return std::strcmp(fn.name(), name) == 0; }
+bool Is(const at::RecordFunction& fn, const char* name) {
+  return std::strcmp(fn.name(), name) == 0;
+}
 
 const at::Tensor* TensorAt(const at::RecordFunction& fn, size_t i) {
   const auto inputs = fn.inputs();

@@ -1,9 +1,9 @@
 #ifndef BENCH_FLOP_COUNTER_H_
 #define BENCH_FLOP_COUNTER_H_
 
-#include <cstdint>
-
 #include <ATen/record_function.h>
+
+#include <cstdint>
 
 namespace codec::bench {
 

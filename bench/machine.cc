@@ -26,8 +26,7 @@ std::string BlasLibrary() {
     const size_t path = line.find('/');
     if (path != std::string::npos && line.find("libblas.so") != std::string::npos) {
       std::error_code error;
-      const std::filesystem::path real =
-          std::filesystem::canonical(line.substr(path), error);
+      const std::filesystem::path real = std::filesystem::canonical(line.substr(path), error);
       return error ? line.substr(path) : real.string();
     }
   }
@@ -37,8 +36,8 @@ std::string BlasLibrary() {
 }  // namespace
 
 std::string MachineSummary() {
-  return absl::StrCat(CpuModel(), ", ", std::thread::hardware_concurrency(),
-                      " cores, BLAS ", BlasLibrary());
+  return absl::StrCat(CpuModel(), ", ", std::thread::hardware_concurrency(), " cores, BLAS ",
+                      BlasLibrary());
 }
 
 }  // namespace codec::bench

@@ -78,8 +78,9 @@ std::string WorkPath(const std::string& preset, const std::string& file) {
 // Runs one row in this process: load, warm up, time, count.
 absl::StatusOr<RowResult> RunRow(const std::string& preset, const std::string& op, int threads) {
   at::set_num_threads(threads);
-  ASSIGN_OR_RETURN(std::shared_ptr<CodecBackend> backend,
-                   CreateBackend({.model = preset, .weights = WorkPath(preset, "model.safetensors")}));
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<CodecBackend> backend,
+      CreateBackend({.model = preset, .weights = WorkPath(preset, "model.safetensors")}));
   RETURN_IF_ERROR(backend->Load());
   ASSIGN_OR_RETURN(Audio audio, BenchAudio(absl::GetFlag(FLAGS_audio), backend->description(),
                                            absl::GetFlag(FLAGS_seconds)));
@@ -91,7 +92,8 @@ absl::StatusOr<RowResult> RunRow(const std::string& preset, const std::string& o
     FlopCounter counter;
     ASSIGN_OR_RETURN(Codes codes, backend->Encode(audio, {}));
     result.flops = static_cast<double>(counter.flops());
-    RETURN_IF_ERROR(io::WriteCodesNpz(WorkPath(preset, "codes.npz"), codes, backend->description()));
+    RETURN_IF_ERROR(
+        io::WriteCodesNpz(WorkPath(preset, "codes.npz"), codes, backend->description()));
     RETURN_IF_ERROR(io::WriteFileBytes(
         WorkPath(preset, "input.npy"),
         io::SerializeNpy(io::NpyFromFloat32({audio.channels, audio.num_frames()}, audio.samples))));
@@ -151,8 +153,8 @@ MatmulPeak MeasureMatmulPeak(int threads) {
   const at::Tensor a = at::randn({2048, 2048}), b = at::randn({2048, 2048});
   const at::Tensor signal = at::randn({1, 1024, 4096}), weight = at::randn({1024, 1024, 3});
   return {.blas_gflops = BestGflops([&] { at::mm(a, b); }, 2.0 * 2048 * 2048 * 2048),
-          .onednn_gflops = BestGflops([&] { at::conv1d(signal, weight, {}, 1, 1); },
-                                      2.0 * 1024 * 3072 * 4096)};
+          .onednn_gflops =
+              BestGflops([&] { at::conv1d(signal, weight, {}, 1, 1); }, 2.0 * 1024 * 3072 * 4096)};
 }
 
 // Runs `command`, whose stdout is `count` numbers, and reads them.
@@ -175,10 +177,9 @@ absl::StatusOr<RowResult> RunRowInChild(const std::string& preset, const std::st
       std::vector<double> values,
       RunChild(absl::StrFormat("'%s' --row=%s:%s:%d --runs=%d --seconds=%g --audio='%s' "
                                "--workdir='%s'",
-                               std::filesystem::read_symlink("/proc/self/exe").string(), preset,
-                               op, threads, absl::GetFlag(FLAGS_runs),
-                               absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_audio),
-                               absl::GetFlag(FLAGS_workdir)),
+                               std::filesystem::read_symlink("/proc/self/exe").string(), preset, op,
+                               threads, absl::GetFlag(FLAGS_runs), absl::GetFlag(FLAGS_seconds),
+                               absl::GetFlag(FLAGS_audio), absl::GetFlag(FLAGS_workdir)),
                3));
   return RowResult{.median_seconds = values[0], .flops = values[1], .peak_rss_mb = values[2]};
 }
@@ -189,14 +190,14 @@ absl::StatusOr<RowResult> RunReferenceRow(const std::string& preset, const std::
                                           int threads) {
   ASSIGN_OR_RETURN(
       std::vector<double> values,
-      RunChild(absl::StrFormat("'%s' bench/reference/reference_bench.py --upstream='%s' "
-                               "--preset=%s --op=%s --threads=%d --runs=%d --weights='%s' "
-                               "--audio='%s'",
-                               absl::GetFlag(FLAGS_reference_python),
-                               absl::GetFlag(FLAGS_reference), preset, op, threads,
-                               absl::GetFlag(FLAGS_runs), WorkPath(preset, "model.safetensors"),
-                               WorkPath(preset, "input.npy")),
-               2));
+      RunChild(
+          absl::StrFormat("'%s' bench/reference/reference_bench.py --upstream='%s' "
+                          "--preset=%s --op=%s --threads=%d --runs=%d --weights='%s' "
+                          "--audio='%s'",
+                          absl::GetFlag(FLAGS_reference_python), absl::GetFlag(FLAGS_reference),
+                          preset, op, threads, absl::GetFlag(FLAGS_runs),
+                          WorkPath(preset, "model.safetensors"), WorkPath(preset, "input.npy")),
+          2));
   return RowResult{.median_seconds = values[0], .peak_rss_mb = values[1]};
 }
 
@@ -209,16 +210,18 @@ int RunTable() {
   const bool with_reference = !absl::GetFlag(FLAGS_reference).empty();
 
   printf("Machine: %s. Audio: %g s of %s, median of %d runs.\n\n", MachineSummary().c_str(),
-         absl::GetFlag(FLAGS_seconds),
-         absl::GetFlag(FLAGS_audio).c_str(), absl::GetFlag(FLAGS_runs));
+         absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_audio).c_str(),
+         absl::GetFlag(FLAGS_runs));
   for (int threads : thread_counts) {
-    printf("Matrix-multiply peak (float32), %d thread(s): BLAS mm %.1f GFLOP/s, oneDNN conv "
-           "%.1f GFLOP/s\n",
-           threads, peak[threads].blas_gflops, peak[threads].onednn_gflops);
+    printf(
+        "Matrix-multiply peak (float32), %d thread(s): BLAS mm %.1f GFLOP/s, oneDNN conv "
+        "%.1f GFLOP/s\n",
+        threads, peak[threads].blas_gflops, peak[threads].onednn_gflops);
   }
-  printf("\n| preset | op | threads | wall s | x real time | GFLOP per audio s | GFLOP/s | "
-         "%% of matmul peak | peak RSS MB | reference wall s | ours / reference | reference "
-         "peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  printf(
+      "\n| preset | op | threads | wall s | x real time | GFLOP per audio s | GFLOP/s | "
+      "%% of matmul peak | peak RSS MB | reference wall s | ours / reference | reference "
+      "peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   fflush(stdout);
   int failures = 0;
   for (const std::string& preset : absl::GetFlag(FLAGS_presets)) {
@@ -242,9 +245,9 @@ int RunTable() {
         if (with_reference) {
           absl::StatusOr<RowResult> reference = RunReferenceRow(preset, op, threads);
           if (reference.ok()) {
-            reference_columns = absl::StrFormat(
-                "%.2f | %.2f | %.0f", reference->median_seconds,
-                row->median_seconds / reference->median_seconds, reference->peak_rss_mb);
+            reference_columns = absl::StrFormat("%.2f | %.2f | %.0f", reference->median_seconds,
+                                                row->median_seconds / reference->median_seconds,
+                                                reference->peak_rss_mb);
           } else {
             fprintf(stderr, "model_bench: reference: %s\n", reference.status().ToString().c_str());
             ++failures;

@@ -12,7 +12,8 @@
 // connection); a request is one streamed Encode of --request_seconds of
 // real audio, or one streamed Decode of its codes. Requests started before
 // the end finish and count. Then the same N threads call the backend
-// directly in this process. Prints a table per path and the overhead of
+// directly in this process, taking turns in the same ComputeSlots bound as
+// the server's model calls. Prints a table per path and the overhead of
 // the gRPC path.
 
 #include <ATen/Parallel.h>
@@ -44,6 +45,7 @@
 #include "bench/machine.h"
 #include "bench/timing.h"
 #include "client/codec_client.h"
+#include "server/compute_slots.h"
 #include "tests/testing/manifest.h"
 
 ABSL_FLAG(std::string, model, "encodec_24khz", "Preset or family the server loads.");
@@ -58,6 +60,9 @@ ABSL_FLAG(std::vector<std::string>, clients, std::vector<std::string>({"1", "4",
 ABSL_FLAG(double, duration_seconds, 10, "How long each client count sends requests.");
 ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
           "Intra-op threads per model call, in the server and in-process alike.");
+ABSL_FLAG(int, max_concurrent_calls, 0,
+          "Model calls at a time, in the server and in-process alike; 0: cores / --threads, "
+          "the server's default.");
 ABSL_FLAG(std::string, audio, "tests/fixtures/audio/jfk.wav", "The recording requests carry.");
 ABSL_FLAG(std::string, server, "server/codec_server", "The codec_server binary.");
 ABSL_FLAG(std::string, workdir, "/tmp/codec_service_bench",
@@ -67,6 +72,11 @@ namespace codec::bench {
 namespace {
 
 constexpr char kModelId[] = "bench";
+
+int ConcurrentCalls() {
+  const int flag = absl::GetFlag(FLAGS_max_concurrent_calls);
+  return flag > 0 ? flag : server::CallsPerMachine(absl::GetFlag(FLAGS_threads));
+}
 
 // What one client count measured on one path.
 struct LoadResult {
@@ -78,8 +88,7 @@ struct LoadResult {
 
 // `clients` threads each call `request(client)` back to back for
 // `duration` seconds, then wait for their last request.
-LoadResult RunLoad(int clients, double duration,
-                   const std::function<absl::Status(int)>& request) {
+LoadResult RunLoad(int clients, double duration, const std::function<absl::Status(int)>& request) {
   LoadResult result;
   std::mutex mutex;
   const Clock::time_point start = Clock::now();
@@ -137,7 +146,8 @@ class ServerProcess {
         "--listen=127.0.0.1:0",
         "--model_repository=" + repository,
         absl::StrCat("--models=", kModelId, "=", absl::GetFlag(FLAGS_model), ":", weights),
-        absl::StrCat("--threads=", absl::GetFlag(FLAGS_threads))};
+        absl::StrCat("--threads=", absl::GetFlag(FLAGS_threads)),
+        absl::StrCat("--max_concurrent_calls=", ConcurrentCalls())};
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -225,8 +235,8 @@ int Run() {
 
   // The in-process path, and the request payloads both paths send.
   at::set_num_threads(absl::GetFlag(FLAGS_threads));
-  absl::StatusOr<std::shared_ptr<CodecBackend>> backend = CreateBackend(
-      {.model = absl::GetFlag(FLAGS_model), .weights = repository + "/" + weights});
+  absl::StatusOr<std::shared_ptr<CodecBackend>> backend =
+      CreateBackend({.model = absl::GetFlag(FLAGS_model), .weights = repository + "/" + weights});
   absl::Status status = backend.ok() ? (*backend)->Load() : backend.status();
   absl::StatusOr<Audio> audio =
       status.ok() ? BenchAudio(absl::GetFlag(FLAGS_audio), (*backend)->description(),
@@ -248,16 +258,19 @@ int Run() {
 
   std::vector<int> client_counts;
   for (const std::string& n : absl::GetFlag(FLAGS_clients)) client_counts.push_back(std::stoi(n));
-  printf("Machine: %s.\nModel %s (%s), %s of %g s of %s per request, %d intra-op threads, %g s "
-         "per client count; server %s.\n\n",
-         MachineSummary().c_str(), absl::GetFlag(FLAGS_model).c_str(), weights.c_str(), op.c_str(),
-         absl::GetFlag(FLAGS_request_seconds), absl::GetFlag(FLAGS_audio).c_str(),
-         absl::GetFlag(FLAGS_threads), absl::GetFlag(FLAGS_duration_seconds),
-         (*server)->address().c_str());
-  printf("| path | clients | requests | errors | req/s | audio s/s | p50 ms | p90 ms | p99 ms "
-         "|\n|---|---|---|---|---|---|---|---|---|\n");
+  printf(
+      "Machine: %s.\nModel %s (%s), %s of %g s of %s per request, %d model call(s) at a time "
+      "with %d intra-op thread(s) each, %g s per client count; server %s.\n\n",
+      MachineSummary().c_str(), absl::GetFlag(FLAGS_model).c_str(), weights.c_str(), op.c_str(),
+      absl::GetFlag(FLAGS_request_seconds), absl::GetFlag(FLAGS_audio).c_str(), ConcurrentCalls(),
+      absl::GetFlag(FLAGS_threads), absl::GetFlag(FLAGS_duration_seconds),
+      (*server)->address().c_str());
+  printf(
+      "| path | clients | requests | errors | req/s | audio s/s | p50 ms | p90 ms | p99 ms "
+      "|\n|---|---|---|---|---|---|---|---|---|\n");
   const double duration = absl::GetFlag(FLAGS_duration_seconds);
   std::map<int, std::pair<LoadResult, LoadResult>> results;  // gRPC, in-process.
+  server::ComputeSlots local_slots(ConcurrentCalls());       // As the server's.
   int failures = 0;
   for (int n : client_counts) {
     std::vector<std::unique_ptr<client::CodecClient>> clients =
@@ -268,8 +281,10 @@ int Run() {
     });
     PrintRow("gRPC", n, grpc_result);
     LoadResult local_result = RunLoad(n, duration, [&](int) -> absl::Status {
-      if (op == "encode") return (*backend)->Encode(*audio, {}).status();
-      return (*backend)->Decode(*codes, decode_options).status();
+      return local_slots.Run({}, [&]() -> absl::Status {
+        if (op == "encode") return (*backend)->Encode(*audio, {}).status();
+        return (*backend)->Decode(*codes, decode_options).status();
+      });
     });
     PrintRow("in-process", n, local_result);
     failures += !grpc_result.errors.empty() || !local_result.errors.empty();

@@ -95,10 +95,9 @@ grpc::Status CodecServiceImpl::Encode(
   const CodecDescription& desc = start->lease.provider().description();
   if (config.sample_rate() != static_cast<uint32_t>(desc.sample_rate) ||
       config.channels() != static_cast<uint32_t>(desc.channels)) {
-    return log.Finish(Invalid(absl::StrCat("model '", config.model_id(), "' takes ",
-                                           desc.sample_rate, " Hz, ", desc.channels,
-                                           " channel(s); the config says ", config.sample_rate(),
-                                           " Hz, ", config.channels())));
+    return log.Finish(Invalid(absl::StrCat(
+        "model '", config.model_id(), "' takes ", desc.sample_rate, " Hz, ", desc.channels,
+        " channel(s); the config says ", config.sample_rate(), " Hz, ", config.channels())));
   }
   absl::StatusOr<int> width = v1::BytesPerSample(config.format());
   if (!width.ok()) return log.Finish(ToGrpc(width.status()));
@@ -128,7 +127,8 @@ grpc::Status CodecServiceImpl::Encode(
   } else if (config.quantizers_case() == v1::EncodeConfig::kNQ) {
     options.n_q = static_cast<int>(config.n_q());
   }
-  absl::StatusOr<Codes> codes = start->lease.provider().Encode(*audio, options);
+  absl::StatusOr<Codes> codes =
+      slots_.Run(stop, [&] { return start->lease.provider().Encode(*audio, options); });
   if (!codes.ok()) return log.Finish(ToGrpc(codes.status()));
   v1::EncodeResponse response;
   *response.mutable_tokens() = v1::TokenChunkFromCodes(*codes, 0, codes->levels.back().frames);
@@ -182,7 +182,8 @@ grpc::Status CodecServiceImpl::Decode(
       options.noise = NoiseMode::kRandom;
       break;
   }
-  absl::StatusOr<Audio> audio = start->lease.provider().Decode(codes, options);
+  absl::StatusOr<Audio> audio =
+      slots_.Run(stop, [&] { return start->lease.provider().Decode(codes, options); });
   if (!audio.ok()) return log.Finish(ToGrpc(audio.status()));
   const int64_t samples = audio->num_frames();
   log.set_samples(samples);

@@ -2,6 +2,7 @@
 #define SERVER_CODEC_SERVICE_H_
 
 #include "codec/v1/codec.grpc.pb.h"
+#include "server/compute_slots.h"
 #include "server/model_registry.h"
 
 namespace codec::server {
@@ -9,16 +10,20 @@ namespace codec::server {
 struct StreamLimits {
   // Longest audio one stream may carry; longer is RESOURCE_EXHAUSTED.
   double max_stream_seconds = 600;
+  // Most model calls (encodes and decodes) run at once; further streams
+  // wait for one to finish, within their deadline. 0: no bound.
+  int max_concurrent_calls = 0;
 };
 
 // codec.v1.CodecService over a ModelRegistry. Each stream holds a lease on
 // its model for its whole life, so Unload never cuts it off. Streams are
 // buffered to their end, then encoded/decoded in one call (equal to the
-// offline result); responses are chunked.
+// offline result); responses are chunked. The model calls themselves take
+// turns in `limits.max_concurrent_calls` ComputeSlots.
 class CodecServiceImpl final : public v1::CodecService::Service {
  public:
   CodecServiceImpl(ModelRegistry& registry, StreamLimits limits)
-      : registry_(registry), limits_(limits) {}
+      : registry_(registry), limits_(limits), slots_(limits.max_concurrent_calls) {}
 
   grpc::Status Encode(
       grpc::ServerContext* context,
@@ -30,6 +35,7 @@ class CodecServiceImpl final : public v1::CodecService::Service {
  private:
   ModelRegistry& registry_;
   const StreamLimits limits_;
+  ComputeSlots slots_;
 };
 
 // absl::Status -> grpc::Status with the same code and message.

@@ -9,6 +9,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <csignal>
 #include <thread>
 
@@ -27,6 +28,9 @@ ABSL_FLAG(double, max_stream_seconds, 600, "Longest audio one stream may carry."
 ABSL_FLAG(int, max_message_mb, 64, "Largest gRPC message accepted.");
 ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
           "Intra-op threads per model call.");
+ABSL_FLAG(int, max_concurrent_calls, 0,
+          "Most model calls running at once; more streams wait for a turn. 0: cores / --threads "
+          "(at least 1), so that calls never oversubscribe the CPU.");
 ABSL_FLAG(int, max_rpc_threads, 0,
           "Most threads serving RPCs (each open stream holds one); calls beyond it get "
           "RESOURCE_EXHAUSTED. 0: no limit.");
@@ -51,7 +55,8 @@ absl::Status LoadStartupModels(ModelRegistry& registry) {
 }
 
 int Run() {
-  at::set_num_threads(std::max(1, absl::GetFlag(FLAGS_threads)));
+  const int threads = std::max(1, absl::GetFlag(FLAGS_threads));
+  at::set_num_threads(threads);  // Per model call.
   // SIGTERM / SIGINT are taken by a waiting thread, not async handlers.
   sigset_t signals;
   sigemptyset(&signals);
@@ -61,8 +66,13 @@ int Run() {
 
   ModelRegistry registry(absl::GetFlag(FLAGS_model_repository));
   if (!LoadStartupModels(registry).ok()) return 1;
+  int concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
+  if (concurrent_calls <= 0) concurrent_calls = CallsPerMachine(threads);
+  fprintf(stderr, "codec_server: %d model call(s) at a time, %d intra-op thread(s) each\n",
+          concurrent_calls, threads);
   CodecServiceImpl codec_service(
-      registry, StreamLimits{.max_stream_seconds = absl::GetFlag(FLAGS_max_stream_seconds)});
+      registry, StreamLimits{.max_stream_seconds = absl::GetFlag(FLAGS_max_stream_seconds),
+                             .max_concurrent_calls = concurrent_calls});
   ModelServiceImpl model_service(registry);
 
   grpc::EnableDefaultHealthCheckService(true);

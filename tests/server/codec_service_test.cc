@@ -67,7 +67,9 @@ class CodecServiceTest : public ::testing::Test {
   }
 
   ModelRegistry registry_{"tests/fixtures"};
-  CodecServiceImpl service_{registry_, StreamLimits{.max_stream_seconds = 30}};
+  // Two model calls at a time: concurrent streams take turns.
+  CodecServiceImpl service_{registry_,
+                            StreamLimits{.max_stream_seconds = 30, .max_concurrent_calls = 2}};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::CodecService::Stub> stub_;
   std::unique_ptr<client::CodecClient> client_;

@@ -5,7 +5,6 @@
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <atomic>
@@ -70,9 +69,10 @@ class RecordingBackend final : public CodecBackend {
 // builds RecordingBackends and keeps a weak reference to each.
 class ModelLifecycleTest : public ::testing::Test {
  protected:
-  void StartServer(const std::string& repository) {
+  void StartServer(const std::string& repository, StreamLimits limits = {}) {
     registry_ = std::make_unique<ModelRegistry>(
-        repository, [this](const BackendSpec& spec) -> absl::StatusOr<std::shared_ptr<CodecBackend>> {
+        repository,
+        [this](const BackendSpec& spec) -> absl::StatusOr<std::shared_ptr<CodecBackend>> {
           absl::StatusOr<std::shared_ptr<CodecBackend>> inner = CreateBackend(spec);
           if (!inner.ok()) return inner.status();
           auto backend = std::make_shared<RecordingBackend>(*std::move(inner));
@@ -80,7 +80,7 @@ class ModelLifecycleTest : public ::testing::Test {
           built_.push_back(backend);
           return backend;
         });
-    codec_service_ = std::make_unique<CodecServiceImpl>(*registry_, StreamLimits{});
+    codec_service_ = std::make_unique<CodecServiceImpl>(*registry_, limits);
     model_service_ = std::make_unique<ModelServiceImpl>(*registry_);
     grpc::ServerBuilder builder;
     int port = 0;
@@ -108,6 +108,7 @@ class ModelLifecycleTest : public ::testing::Test {
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<client::CodecClient> client_;
+  std::unique_ptr<v1::CodecService::Stub> stub_;
   std::mutex built_mutex_;
   std::vector<std::weak_ptr<RecordingBackend>> built_;
 };
@@ -175,14 +176,51 @@ TEST_F(ModelLifecycleTest, LoadAndUnloadUnderTrafficLoseNothingAndFreeTheWeights
 
 // A full-size SNAC (random weights of the published shapes) takes seconds on
 // 30 s of audio, long enough for a deadline or a cancel to land mid-network.
+// One model call runs at a time, so a second call waits for the first.
 class StopMidwayTest : public ModelLifecycleTest {
  protected:
   void SetUp() override {
     absl::StatusOr<std::string> weights =
         testing::WriteManifestCheckpoint("snac_24khz", ::testing::TempDir());
     ASSERT_TRUE(weights.ok()) << weights.status();
-    StartServer(::testing::TempDir());
+    StartServer(::testing::TempDir(), StreamLimits{.max_concurrent_calls = 1});
     ASSERT_TRUE(client_->Load("big", "snac_24khz", *weights).ok());
+    stub_ = v1::CodecService::NewStub(channel_);
+  }
+
+  // Uploads 30 s of random tokens (levels of 352, 704 and 1408 frames,
+  // strides 4, 2, 1) to decode: milliseconds of upload, many seconds of
+  // decoding. Returns once the model is at work (one second later).
+  std::unique_ptr<grpc::ClientReaderWriter<v1::DecodeRequest, v1::DecodeResponse>> StartLongDecode(
+      grpc::ClientContext& context) {
+    Codes codes;
+    std::mt19937 random(7);
+    for (int64_t frames : {352, 704, 1408}) {
+      CodeLevel level{.num_codebooks = 1, .frames = frames};
+      for (int64_t t = 0; t < frames; ++t) level.values.push_back(random() % 4096);
+      codes.levels.push_back(level);
+    }
+    auto stream = stub_->Decode(&context);
+    v1::DecodeRequest request;
+    request.mutable_config()->set_model_id("big");
+    request.mutable_config()->set_format(v1::SAMPLE_FORMAT_F32LE);
+    EXPECT_TRUE(stream->Write(request));
+    *request.mutable_tokens() = v1::TokenChunkFromCodes(codes, 0, codes.levels.back().frames);
+    EXPECT_TRUE(stream->Write(request));
+    EXPECT_TRUE(stream->WritesDone());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    return stream;
+  }
+
+  // Cancels a stream StartLongDecode began and returns how it ended.
+  static grpc::StatusCode CancelAndFinish(
+      grpc::ClientContext& context,
+      grpc::ClientReaderWriter<v1::DecodeRequest, v1::DecodeResponse>& stream) {
+    context.TryCancel();
+    v1::DecodeResponse response;
+    while (stream.Read(&response)) {
+    }
+    return stream.Finish().error_code();
   }
 
   // Waits for the model's in-flight call to end (Unload waits for it), then
@@ -223,42 +261,33 @@ TEST_F(StopMidwayTest, DeadlineStopsEncodeInsideTheNetwork) {
                           speech.samples.begin() + once);
   }
   client::CodecClient hurried(channel_, absl::Seconds(1));
-  EXPECT_EQ(hurried.Encode("big", speech, {}).status().code(),
-            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(hurried.Encode("big", speech, {}).status().code(), absl::StatusCode::kDeadlineExceeded);
   const std::vector<absl::Status> outcomes = OutcomesAfterDrain();
   ASSERT_EQ(outcomes.size(), 1u) << "the encode never reached the model";
   EXPECT_EQ(outcomes[0].code(), absl::StatusCode::kDeadlineExceeded) << outcomes[0];
 }
 
 TEST_F(StopMidwayTest, CancelStopsDecodeInsideTheNetwork) {
-  // 30 s of random tokens: levels of 352, 704 and 1408 frames (strides 4, 2, 1).
-  Codes codes;
-  std::mt19937 random(7);
-  for (int64_t frames : {352, 704, 1408}) {
-    CodeLevel level{.num_codebooks = 1, .frames = frames};
-    for (int64_t t = 0; t < frames; ++t) level.values.push_back(random() % 4096);
-    codes.levels.push_back(level);
-  }
   grpc::ClientContext context;
-  std::unique_ptr<v1::CodecService::Stub> stub = v1::CodecService::NewStub(channel_);
-  auto stream = stub->Decode(&context);
-  v1::DecodeRequest request;
-  request.mutable_config()->set_model_id("big");
-  request.mutable_config()->set_format(v1::SAMPLE_FORMAT_F32LE);
-  ASSERT_TRUE(stream->Write(request));
-  *request.mutable_tokens() = v1::TokenChunkFromCodes(codes, 0, codes.levels.back().frames);
-  ASSERT_TRUE(stream->Write(request));
-  ASSERT_TRUE(stream->WritesDone());
-  // The upload takes milliseconds and the decode many seconds: a cancel
-  // after one second lands inside the network.
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  context.TryCancel();
-  v1::DecodeResponse response;
-  while (stream->Read(&response)) {
-  }
-  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  auto stream = StartLongDecode(context);
+  EXPECT_EQ(CancelAndFinish(context, *stream), grpc::StatusCode::CANCELLED);
   const std::vector<absl::Status> outcomes = OutcomesAfterDrain();
   ASSERT_EQ(outcomes.size(), 1u) << "the decode never reached the model";
+  EXPECT_EQ(outcomes[0].code(), absl::StatusCode::kCancelled) << outcomes[0];
+}
+
+TEST_F(StopMidwayTest, ACallWaitingForItsTurnStopsAtItsDeadlineWithoutRunning) {
+  grpc::ClientContext context;
+  auto stream = StartLongDecode(context);  // Holds the one model call.
+  client::CodecClient hurried(channel_, absl::Seconds(1));
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(hurried.Encode("big", RealSpeechAt(24000), {}).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  // It gave up at its deadline, not when the decode (tens of seconds) ended.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_EQ(CancelAndFinish(context, *stream), grpc::StatusCode::CANCELLED);
+  const std::vector<absl::Status> outcomes = OutcomesAfterDrain();
+  ASSERT_EQ(outcomes.size(), 1u) << "only the decode may reach the model";
   EXPECT_EQ(outcomes[0].code(), absl::StatusCode::kCancelled) << outcomes[0];
 }
 

@@ -1,0 +1,130 @@
+#include "server/compute_slots.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace codec::server {
+namespace {
+
+// Runs `calls` calls of 20 ms on as many threads through `slots`; returns
+// the most that ran at once.
+int MostAtOnce(ComputeSlots& slots, int calls) {
+  std::atomic<int> running{0}, most{0}, done{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < calls; ++i) {
+    threads.emplace_back([&] {
+      const absl::Status status = slots.Run({}, [&]() -> absl::Status {
+        const int now = ++running;
+        int seen = most.load();
+        while (now > seen && !most.compare_exchange_weak(seen, now)) {
+        }
+        absl::SleepFor(absl::Milliseconds(20));
+        --running;
+        return absl::OkStatus();
+      });
+      EXPECT_TRUE(status.ok()) << status;
+      ++done;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(done, calls);
+  return most;
+}
+
+TEST(ComputeSlotsTest, RunsAtMostTheBoundAtOnce) {
+  ComputeSlots slots(2);
+  EXPECT_EQ(MostAtOnce(slots, 8), 2);
+}
+
+TEST(ComputeSlotsTest, ZeroMeansNoBound) {
+  ComputeSlots slots(0);
+  EXPECT_GT(MostAtOnce(slots, 8), 2);
+}
+
+TEST(ComputeSlotsTest, AWaitingCallStopsWithItsStatusAndNeverRuns) {
+  ComputeSlots slots(1);
+  absl::Notification holding, release;
+  std::thread holder([&] {
+    EXPECT_TRUE(slots
+                    .Run({},
+                         [&]() -> absl::Status {
+                           holding.Notify();
+                           release.WaitForNotification();
+                           return absl::OkStatus();
+                         })
+                    .ok());
+  });
+  holding.WaitForNotification();
+  int polls = 0;
+  bool ran = false;
+  const StopCheck stop = [&]() -> absl::Status {
+    return ++polls < 3 ? absl::OkStatus() : absl::DeadlineExceededError("deadline");
+  };
+  absl::StatusOr<int> result = slots.Run(stop, [&]() -> absl::StatusOr<int> {
+    ran = true;
+    return 1;
+  });
+  EXPECT_EQ(result.status(), absl::DeadlineExceededError("deadline"));
+  EXPECT_EQ(polls, 3);
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(slots.waiting(), 0) << "a stopped call leaves the queue";
+  release.Notify();
+  holder.join();
+  // The slot it held is free again.
+  EXPECT_EQ(*slots.Run(stop, [] { return absl::StatusOr<int>(7); }), 7);
+}
+
+TEST(ComputeSlotsTest, WaitingCallsTakeTurnsInArrivalOrder) {
+  ComputeSlots slots(1);
+  absl::Notification holding, release;
+  std::thread holder([&] {
+    EXPECT_TRUE(slots
+                    .Run({},
+                         [&]() -> absl::Status {
+                           holding.Notify();
+                           release.WaitForNotification();
+                           return absl::OkStatus();
+                         })
+                    .ok());
+  });
+  holding.WaitForNotification();
+  std::mutex order_mutex;
+  std::vector<int> order;
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 6; ++i) {
+    waiters.emplace_back([&, i] {
+      EXPECT_TRUE(slots
+                      .Run({},
+                           [&]() -> absl::Status {
+                             std::lock_guard<std::mutex> lock(order_mutex);
+                             order.push_back(i);
+                             return absl::OkStatus();
+                           })
+                      .ok());
+    });
+    while (slots.waiting() < i + 1) absl::SleepFor(absl::Milliseconds(1));
+  }
+  release.Notify();
+  holder.join();
+  for (std::thread& waiter : waiters) waiter.join();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(slots.waiting(), 0);
+}
+
+TEST(ComputeSlotsTest, CallsPerMachineKeepsThreadsWithinCores) {
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  EXPECT_EQ(CallsPerMachine(1), cores);
+  EXPECT_EQ(CallsPerMachine(cores), 1);
+  EXPECT_EQ(CallsPerMachine(4 * cores), 1);
+  EXPECT_EQ(CallsPerMachine(0), cores);
+}
+
+}  // namespace
+}  // namespace codec::server
