@@ -15,9 +15,9 @@ namespace codec::server {
 // Bounds how many model calls run at once. libtorch runs each call on its
 // own team of intra-op threads; more calls than cores / threads oversubscribe
 // the CPU, and every synchronised parallel region then waits on the
-// scheduler. Measured on 2 cores (docs/BENCHMARKS.md): 4 concurrent calls
-// with 2 threads each served 14x fewer requests per second than the same
-// calls one at a time. Calls beyond the bound wait for a slot, first come
+// scheduler. Measured on 2 cores (docs/BENCHMARKS.md): 64 concurrent
+// 2-thread calls of a small model served 0.9 requests/s in total, the same
+// calls one at a time 68. Calls beyond the bound wait for a slot, first come
 // first served, so no caller starves under load.
 class ComputeSlots {
  public:

@@ -38,6 +38,34 @@ int MostAtOnce(ComputeSlots& slots, int calls) {
   return most;
 }
 
+// Takes a slot on a thread of its own and keeps it until Release().
+class SlotHolder {
+ public:
+  explicit SlotHolder(ComputeSlots& slots)
+      : thread_([this, &slots] {
+          EXPECT_TRUE(slots
+                          .Run({},
+                               [this]() -> absl::Status {
+                                 holding_.Notify();
+                                 release_.WaitForNotification();
+                                 return absl::OkStatus();
+                               })
+                          .ok());
+        }) {
+    holding_.WaitForNotification();
+  }
+  ~SlotHolder() { Release(); }
+
+  void Release() {
+    if (!release_.HasBeenNotified()) release_.Notify();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  absl::Notification holding_, release_;
+  std::thread thread_;
+};
+
 TEST(ComputeSlotsTest, RunsAtMostTheBoundAtOnce) {
   ComputeSlots slots(2);
   EXPECT_EQ(MostAtOnce(slots, 8), 2);
@@ -50,18 +78,7 @@ TEST(ComputeSlotsTest, ZeroMeansNoBound) {
 
 TEST(ComputeSlotsTest, AWaitingCallStopsWithItsStatusAndNeverRuns) {
   ComputeSlots slots(1);
-  absl::Notification holding, release;
-  std::thread holder([&] {
-    EXPECT_TRUE(slots
-                    .Run({},
-                         [&]() -> absl::Status {
-                           holding.Notify();
-                           release.WaitForNotification();
-                           return absl::OkStatus();
-                         })
-                    .ok());
-  });
-  holding.WaitForNotification();
+  SlotHolder holder(slots);
   int polls = 0;
   bool ran = false;
   const StopCheck stop = [&]() -> absl::Status {
@@ -75,26 +92,14 @@ TEST(ComputeSlotsTest, AWaitingCallStopsWithItsStatusAndNeverRuns) {
   EXPECT_EQ(polls, 3);
   EXPECT_FALSE(ran);
   EXPECT_EQ(slots.waiting(), 0) << "a stopped call leaves the queue";
-  release.Notify();
-  holder.join();
+  holder.Release();
   // The slot it held is free again.
   EXPECT_EQ(*slots.Run(stop, [] { return absl::StatusOr<int>(7); }), 7);
 }
 
 TEST(ComputeSlotsTest, WaitingCallsTakeTurnsInArrivalOrder) {
   ComputeSlots slots(1);
-  absl::Notification holding, release;
-  std::thread holder([&] {
-    EXPECT_TRUE(slots
-                    .Run({},
-                         [&]() -> absl::Status {
-                           holding.Notify();
-                           release.WaitForNotification();
-                           return absl::OkStatus();
-                         })
-                    .ok());
-  });
-  holding.WaitForNotification();
+  SlotHolder holder(slots);
   std::mutex order_mutex;
   std::vector<int> order;
   std::vector<std::thread> waiters;
@@ -111,8 +116,7 @@ TEST(ComputeSlotsTest, WaitingCallsTakeTurnsInArrivalOrder) {
     });
     while (slots.waiting() < i + 1) absl::SleepFor(absl::Milliseconds(1));
   }
-  release.Notify();
-  holder.join();
+  holder.Release();
   for (std::thread& waiter : waiters) waiter.join();
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4, 5}));
   EXPECT_EQ(slots.waiting(), 0);
