@@ -33,15 +33,15 @@ absl::Status ComputeSlots::Acquire(const StopCheck& stop) {
   return absl::OkStatus();
 }
 
-int CallsPerMachine(int intra_op_threads) {
-  return std::max(
-      1, static_cast<int>(std::thread::hardware_concurrency()) / std::max(1, intra_op_threads));
-}
-
 void ComputeSlots::Release() {
   if (!bounded_) return;
   absl::MutexLock lock(&mutex_);
   ++free_;
+}
+
+int CallsPerMachine(int intra_op_threads) {
+  return std::max(
+      1, static_cast<int>(std::thread::hardware_concurrency()) / std::max(1, intra_op_threads));
 }
 
 }  // namespace codec::server

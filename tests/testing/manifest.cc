@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/safetensors.h"
+#include "backends/io/zip_writer.h"
 
 namespace codec::testing {
 
@@ -42,11 +43,7 @@ absl::StatusOr<io::StateDict> StateDictFromManifest(const std::string& preset) {
 
 absl::Status WriteSafetensorsFile(const io::StateDict& tensors, const std::string& path) {
   ASSIGN_OR_RETURN(std::string bytes, io::SerializeSafetensors(tensors));
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-  out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
+  return io::WriteFileBytes(path, bytes);
 }
 
 absl::StatusOr<std::string> WriteManifestCheckpoint(const std::string& preset,
