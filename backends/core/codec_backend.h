@@ -2,6 +2,7 @@
 #define BACKENDS_CORE_CODEC_BACKEND_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "backends/core/audio.h"
 #include "backends/core/codec_description.h"
 #include "backends/core/codec_options.h"
+#include "backends/core/codec_stream.h"
 #include "backends/core/codes.h"
 
 namespace codec {
@@ -53,6 +55,15 @@ class CodecBackend {
   // Decodes `codes` to audio at the model's rate, trimmed to
   // codes.num_samples when that is set.
   virtual absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const = 0;
+
+  // Incremental sessions whose output equals Encode / Decode of the whole
+  // stream (codec_stream.h); the options' stop check is polled by every
+  // step. A decode stream trims its audio to `num_samples` when it is
+  // positive (segmented models need it to place their segments).
+  virtual absl::StatusOr<std::unique_ptr<EncodeStream>> OpenEncodeStream(
+      const EncodeOptions& options) const = 0;
+  virtual absl::StatusOr<std::unique_ptr<DecodeStream>> OpenDecodeStream(
+      const DecodeOptions& options, int64_t num_samples) const = 0;
 
   // The original flat API, built on Encode/Decode for unsegmented codecs.
   // `samples` are interleaved frames at `sample_rate` (which must be the

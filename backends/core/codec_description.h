@@ -30,6 +30,17 @@ struct CodecDescription {
   // Segmented models (EnCodec 48 kHz) encode audio in windows of this many
   // samples and carry one scale per window; 0 when unsegmented.
   int64_t segment_length = 0;
+  // Whether codes carry one normalisation scale per segment (EnCodec models
+  // that normalise; one scale for the whole input when unsegmented).
+  bool has_scales = false;
+  // Algorithmic latency in steady state, computed from the layer
+  // configuration: how many input samples beyond the last sample of a frame
+  // the encoder needs before that frame's codes are final, and how many
+  // frames beyond a frame the decoder needs before all of its audio is final.
+  // (A stream's first frames may wait a little longer: reflect padding at the
+  // start reads ahead.)
+  int64_t encode_lookahead_samples = 0;
+  int64_t decode_lookahead_frames = 0;
 };
 
 }  // namespace codec

@@ -1,5 +1,6 @@
 #include "backends/core/codes.h"
 
+#include <cmath>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
@@ -21,26 +22,54 @@ std::vector<uint32_t> Codes::Flatten() const {
   return flat;
 }
 
-absl::Status Codes::Validate(int64_t codebook_size) const {
-  if (levels.empty()) return absl::InvalidArgumentError("codes have no levels");
+absl::Status Codes::Validate(const CodecDescription& model) const {
+  const size_t model_levels = model.codebooks_per_level.size();
+  if (levels.size() != model_levels) {
+    return absl::InvalidArgumentError(absl::StrCat("codes have ", levels.size(),
+                                                   " level(s); the model takes ", model_levels));
+  }
+  int64_t finest_frames = 0;
   for (size_t l = 0; l < levels.size(); ++l) {
     const CodeLevel& level = levels[l];
-    if (level.num_codebooks <= 0 || level.frames <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat("codes level ", l, " is empty (",
-                                                     level.num_codebooks, " codebooks x ",
-                                                     level.frames, " frames)"));
-    }
-    if (static_cast<int64_t>(level.values.size()) != level.num_codebooks * level.frames) {
+    const int max_codebooks = model.codebooks_per_level[l];
+    if (level.num_codebooks <= 0 || level.num_codebooks > max_codebooks || level.frames <= 0) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "codes level ", l, " holds ", level.values.size(), " values, but ", level.num_codebooks,
-          " codebooks x ", level.frames, " frames need ", level.num_codebooks * level.frames));
+          "codes level ", l, " has ", level.num_codebooks, " codebook(s) x ", level.frames,
+          " frame(s); the model takes 1 to ", max_codebooks, " codebook(s) and at least 1 frame"));
     }
+    // frames <= values.size() / codebooks keeps every product below in range.
+    if (level.frames > static_cast<int64_t>(level.values.size()) / level.num_codebooks ||
+        static_cast<int64_t>(level.values.size()) != level.num_codebooks * level.frames) {
+      return absl::InvalidArgumentError(absl::StrCat("codes level ", l, " holds ",
+                                                     level.values.size(), " values for ",
+                                                     level.num_codebooks, " codebook(s) x ",
+                                                     level.frames, " frame(s)"));
+    }
+    const int64_t span = level.frames * model.level_strides[l];
+    if (l > 0 && span != finest_frames) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "codes level ", l, " has ", level.frames, " frame(s) of stride ",
+          model.level_strides[l], " (", span, " finest frames) but level 0 spans ", finest_frames,
+          "; levels must cover the same frames (strides [", absl::StrJoin(model.level_strides, ", "),
+          "])"));
+    }
+    finest_frames = span;
     for (size_t i = 0; i < level.values.size(); ++i) {
-      if (level.values[i] >= codebook_size) {
+      if (level.values[i] >= model.codebook_size) {
         return absl::InvalidArgumentError(absl::StrCat(
             "code ", level.values[i], " at level ", l, ", codebook ", i / level.frames, ", frame ",
-            i % level.frames, " is out of range: the codebook size is ", codebook_size));
+            i % level.frames, " is out of range: the codebook size is ", model.codebook_size));
       }
+    }
+  }
+  if (!model.has_scales && !scales.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the codes carry ", scales.size(), " segment scale(s), but this model takes none"));
+  }
+  for (float scale : scales) {
+    if (!std::isfinite(scale) || scale <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("segment scale ", scale, " is not a positive finite number"));
     }
   }
   return absl::OkStatus();

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "backends/core/codec_description.h"
 
 namespace codec {
 
@@ -39,11 +40,15 @@ struct Codes {
   // ([cb0_t0, cb0_t1, ..., cb1_t0, ...]).
   std::vector<uint32_t> Flatten() const;
 
-  // Checks the structural invariants: at least one level, every level has
-  // at least one codebook and frame and values.size() == codebooks * frames,
-  // and every code is below `codebook_size`. Errors are INVALID_ARGUMENT and
-  // name the offending level, codebook and frame.
-  absl::Status Validate(int64_t codebook_size) const;
+  // The one check of codes against a model, used by every backend's Decode,
+  // by decode streams for each chunk and by the server for each message:
+  // the model's level count; per level 1 to the model's codebooks and at
+  // least one frame, with values.size() == codebooks * frames; every level
+  // spanning the same finest frames (frames * level_stride); every code
+  // below the codebook size; scales only for segmented models, each finite
+  // and positive. Errors are INVALID_ARGUMENT naming the offending level,
+  // codebook and frame.
+  absl::Status Validate(const CodecDescription& model) const;
 };
 
 // Rebuilds single-level codes from the flat layout; `num_codebooks` must

@@ -5,13 +5,14 @@
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
 #include "backends/nn/interrupt.h"
+#include "backends/nn/network_streams.h"
 #include "backends/nn/tensor_convert.h"
 
 namespace codec::dac {
 
 DacBackend::DacBackend(std::string id, DacConfig config, std::string weights_path,
                        Chunking chunking)
-    : CheckpointBackend(std::move(id), config.Describe(), std::move(weights_path),
+    : CheckpointBackend(std::move(id), DescribeDac(config), std::move(weights_path),
                         [config, chunking](io::Checkpoint checkpoint) {
                           return BuildDacModel(config, chunking, std::move(checkpoint));
                         }),
@@ -32,8 +33,7 @@ absl::StatusOr<std::shared_ptr<CodecBackend>> DacBackend::Create(std::string id,
                                       chunking);
 }
 
-absl::StatusOr<Codes> DacBackend::Encode(const Audio& audio, const EncodeOptions& options) const {
-  RETURN_IF_ERROR(ValidateAudioInput(audio, description()));
+absl::StatusOr<int> DacBackend::QuantizersFor(const EncodeOptions& options) const {
   if (options.bandwidth_kbps) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", id(), "' selects quantisers by count (n_q), not by bandwidth"));
@@ -43,6 +43,12 @@ absl::StatusOr<Codes> DacBackend::Encode(const Audio& audio, const EncodeOptions
     return absl::InvalidArgumentError(
         absl::StrCat("n_q ", n_q, " is out of range for '", id(), "': 1 to ", config_.n_codebooks));
   }
+  return n_q;
+}
+
+absl::StatusOr<Codes> DacBackend::Encode(const Audio& audio, const EncodeOptions& options) const {
+  RETURN_IF_ERROR(ValidateAudioInput(audio, description()));
+  ASSIGN_OR_RETURN(const int n_q, QuantizersFor(options));
   ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
   return nn::RunInterruptible(options.stop,
                               [&] { return network->Encode(nn::AudioView(audio), n_q); });
@@ -50,22 +56,49 @@ absl::StatusOr<Codes> DacBackend::Encode(const Audio& audio, const EncodeOptions
 
 absl::StatusOr<Audio> DacBackend::Decode(const Codes& codes,
                                          const DecodeOptions& options) const {
-  if (codes.levels.size() != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("DAC codes have one level, got ", codes.levels.size()));
-  }
-  if (codes.levels[0].num_codebooks > config_.n_codebooks) {
-    return absl::InvalidArgumentError(absl::StrCat("codes have ", codes.levels[0].num_codebooks,
-                                                   " codebooks but '", id(), "' has ",
-                                                   config_.n_codebooks));
-  }
-  RETURN_IF_ERROR(codes.Validate(config_.codebook_size));
-  if (!codes.scales.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("'", id(), "' takes no segment scales"));
-  }
+  RETURN_IF_ERROR(codes.Validate(description()));
   ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
   return nn::RunInterruptible(options.stop, [&] {
     return nn::AudioFromTensor(network->Decode(codes), config_.sample_rate);
+  });
+}
+
+absl::StatusOr<std::unique_ptr<EncodeStream>> DacBackend::OpenEncodeStream(
+    const EncodeOptions& options) const {
+  ASSIGN_OR_RETURN(const int n_q, QuantizersFor(options));
+  ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
+  return nn::RunInterruptible(options.stop, [&] {
+    nn::EncodeStreamParts parts;
+    parts.encoder = network->OpenEncoderStream();
+    parts.quantize = [network = network.get(), n_q](const at::Tensor& latent) {
+      Codes codes;
+      codes.levels.push_back(nn::LevelFromTensor(network->Quantize(latent, n_q)));
+      return codes;
+    };
+    parts.pad_multiple = config_.hop_length();
+    parts.weights = std::move(network);
+    parts.description = description();
+    parts.stop = options.stop;
+    return nn::OpenNetworkEncodeStream(std::move(parts));
+  });
+}
+
+absl::StatusOr<std::unique_ptr<DecodeStream>> DacBackend::OpenDecodeStream(
+    const DecodeOptions& options, int64_t num_samples) const {
+  ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
+  return nn::RunInterruptible(options.stop, [&] {
+    nn::DecodeStreamParts parts;
+    parts.dequantize = [network = network.get()](const Codes& codes) {
+      return network->Dequantize(nn::TensorFromLevel(codes.levels[0]));
+    };
+    parts.open_decoder = [network = network.get()](nn::NoiseSource*) {
+      return network->OpenDecoderStream();
+    };
+    parts.weights = std::move(network);
+    parts.description = description();
+    parts.num_samples = num_samples;
+    parts.stop = options.stop;
+    return nn::OpenNetworkDecodeStream(std::move(parts));
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include "backends/core/status_macros.h"
 #include "backends/nn/parameter_loading.h"
+#include "backends/nn/receptive_field.h"
 #include "backends/nn/snake.h"
 #include "backends/nn/tensor_convert.h"
 #include "backends/nn/weight_norm.h"
@@ -27,12 +28,12 @@ torch::nn::Sequential MakeEncoder(const DacConfig& config) {
   return block;
 }
 
-nn::SnakeDecoder MakeDecoder(const DacConfig& config) {
+nn::SnakeDecoderSpec DecoderSpec(const DacConfig& config) {
   nn::SnakeDecoderSpec spec;
   spec.latent_dim = config.latent_channels();
   spec.channels = config.decoder_dim;
   spec.rates = config.decoder_rates;
-  return nn::SnakeDecoder(spec);
+  return spec;
 }
 
 // Runs `fn` over windows of `chunking.chunk_frames` frames of `input`
@@ -59,6 +60,17 @@ at::Tensor Chunked(const at::Tensor& input, int64_t frames, int64_t scale, int64
 
 }  // namespace
 
+CodecDescription DescribeDac(const DacConfig& config) {
+  CodecDescription d = config.Describe();
+  std::vector<nn::LayerReach> encoder;
+  nn::AppendEncoderBlocksReach(config.encoder_rates, encoder);
+  encoder.push_back(nn::LayerReach::Conv(3, 1, 1, 1));
+  d.encode_lookahead_samples = nn::EncoderLookaheadSamples(encoder, config.hop_length(), 1);
+  d.decode_lookahead_frames =
+      nn::DecoderLookaheadFrames(nn::SnakeDecoderReach(DecoderSpec(config)), config.hop_length(), 1);
+  return d;
+}
+
 Chunking Chunking::Default(const DacConfig& config) {
   const double frame_rate = static_cast<double>(config.sample_rate) / config.hop_length();
   return {static_cast<int64_t>(std::ceil(10 * frame_rate)),
@@ -73,7 +85,7 @@ DacModel::DacModel(DacConfig config, Chunking chunking)
       register_module("quantizer", nn::FactorizedRvq(config_.latent_channels(),
                                                      config_.codebook_size, config_.codebook_dim,
                                                      std::vector<int64_t>(config_.n_codebooks, 1)));
-  decoder_ = register_module("decoder", MakeDecoder(config_));
+  decoder_ = register_module("decoder", nn::SnakeDecoder(DecoderSpec(config_)));
 }
 
 at::Tensor DacModel::EncodeLatent(const at::Tensor& x) const {
@@ -98,16 +110,23 @@ Codes DacModel::Encode(const at::Tensor& audio, int64_t n_q) const {
   const at::Tensor latent = EncodeLatent(x);
   Codes out;
   out.num_samples = length;
-  out.levels.push_back(nn::LevelFromTensor(at::cat(quantizer_.ptr()->Encode(latent, n_q), 0)));
+  out.levels.push_back(nn::LevelFromTensor(Quantize(latent, n_q)));
   return out;
+}
+
+at::Tensor DacModel::Quantize(const at::Tensor& latent, int64_t n_q) const {
+  return at::cat(quantizer_.ptr()->Encode(latent, n_q), 0);
+}
+
+at::Tensor DacModel::Dequantize(const at::Tensor& codes) const {
+  std::vector<at::Tensor> stages;
+  for (int64_t k = 0; k < codes.size(0); ++k) stages.push_back(codes.slice(0, k, k + 1));
+  return quantizer_.ptr()->Decode(stages);
 }
 
 at::Tensor DacModel::Decode(const Codes& codes) const {
   c10::InferenceMode inference;
-  const at::Tensor all = nn::TensorFromLevel(codes.levels[0]);
-  std::vector<at::Tensor> stages;
-  for (int64_t k = 0; k < all.size(0); ++k) stages.push_back(all.slice(0, k, k + 1));
-  at::Tensor out = DecodeLatent(quantizer_.ptr()->Decode(stages)).squeeze(0);
+  at::Tensor out = DecodeLatent(Dequantize(nn::TensorFromLevel(codes.levels[0]))).squeeze(0);
   if (codes.num_samples > 0 && codes.num_samples < out.size(-1)) {
     out = out.slice(-1, 0, codes.num_samples);
   }

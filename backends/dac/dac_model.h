@@ -44,6 +44,13 @@ class DacModel : public torch::nn::Module {
   // convs trim for odd rates, as upstream), cut to codes.num_samples.
   at::Tensor Decode(const Codes& codes) const;
 
+  // Streams: the encoder's and decoder's layers, and the quantiser per
+  // frame (latent [1, D, F] <-> codes int64 [n_q, F]).
+  nn::StreamLayerPtr OpenEncoderStream() const { return nn::OpenModuleStream(*encoder_, nullptr); }
+  nn::StreamLayerPtr OpenDecoderStream() const { return decoder_->OpenStream(nullptr); }
+  at::Tensor Quantize(const at::Tensor& latent, int64_t n_q) const;
+  at::Tensor Dequantize(const at::Tensor& codes) const;
+
  private:
   at::Tensor EncodeLatent(const at::Tensor& x) const;  // [1, 1, T] -> [1, D, T / hop]
   at::Tensor DecodeLatent(const at::Tensor& z) const;  // [1, D, F] -> [1, 1, ~F * hop]
@@ -54,6 +61,9 @@ class DacModel : public torch::nn::Module {
   nn::FactorizedRvq quantizer_{nullptr};
   nn::SnakeDecoder decoder_{nullptr};
 };
+
+// config.Describe() with the stream latencies of its layers.
+CodecDescription DescribeDac(const DacConfig& config);
 
 absl::StatusOr<std::shared_ptr<const DacModel>> BuildDacModel(const DacConfig& config,
                                                               const Chunking& chunking,

@@ -7,13 +7,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/core/status_macros.h"
+#include "backends/encodec/segment_streams.h"
+#include "backends/nn/network_streams.h"
 #include "backends/nn/interrupt.h"
 #include "backends/nn/tensor_convert.h"
 
 namespace codec::encodec {
 
 EncodecBackend::EncodecBackend(std::string id, EncodecConfig config, std::string weights_path)
-    : CheckpointBackend(std::move(id), config.Describe(), std::move(weights_path),
+    : CheckpointBackend(std::move(id), DescribeEncodec(config), std::move(weights_path),
                         [config](io::Checkpoint checkpoint) {
                           return BuildEncodecModel(config, std::move(checkpoint));
                         }),
@@ -62,38 +64,57 @@ absl::StatusOr<Codes> EncodecBackend::Encode(const Audio& audio,
                               [&] { return network->Encode(nn::AudioView(audio), n_q); });
 }
 
-absl::Status EncodecBackend::ValidateCodes(const Codes& codes) const {
-  if (codes.levels.size() != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("EnCodec codes have one level, got ", codes.levels.size()));
-  }
-  if (codes.levels[0].num_codebooks > config_.num_quantizers()) {
-    return absl::InvalidArgumentError(absl::StrCat("codes have ", codes.levels[0].num_codebooks,
-                                                   " codebooks but '", id(), "' has ",
-                                                   config_.num_quantizers()));
-  }
-  RETURN_IF_ERROR(codes.Validate(config_.codebook_size));
-  if (!config_.normalize && !codes.scales.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", id(), "' does not normalise its input, but the codes carry ",
-                     codes.scales.size(), " scale(s)"));
-  }
-  for (float scale : codes.scales) {
-    if (!std::isfinite(scale) || scale <= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("segment scale ", scale, " is not a positive finite number"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<Audio> EncodecBackend::Decode(const Codes& codes,
                                              const DecodeOptions& options) const {
-  RETURN_IF_ERROR(ValidateCodes(codes));
+  RETURN_IF_ERROR(codes.Validate(description()));
   ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> network, model());
   ASSIGN_OR_RETURN(at::Tensor decoded,
                    nn::RunInterruptible(options.stop, [&] { return network->Decode(codes); }));
   return nn::AudioFromTensor(decoded, config_.sampling_rate);
+}
+
+absl::StatusOr<std::unique_ptr<EncodeStream>> EncodecBackend::OpenEncodeStream(
+    const EncodeOptions& options) const {
+  ASSIGN_OR_RETURN(int n_q, QuantizersFor(options));
+  ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> network, model());
+  if (config_.normalize) {
+    return OpenSegmentEncodeStream(std::move(network), description(), n_q, options.stop);
+  }
+  return nn::RunInterruptible(options.stop, [&] {
+    nn::EncodeStreamParts parts;
+    parts.encoder = network->OpenEncoderStream();
+    parts.quantize = [network = network.get(), n_q](const at::Tensor& latent) {
+      Codes codes;
+      codes.levels.push_back(nn::LevelFromTensor(network->Quantize(latent, n_q)));
+      return codes;
+    };
+    parts.weights = std::move(network);
+    parts.description = description();
+    parts.stop = options.stop;
+    return nn::OpenNetworkEncodeStream(std::move(parts));
+  });
+}
+
+absl::StatusOr<std::unique_ptr<DecodeStream>> EncodecBackend::OpenDecodeStream(
+    const DecodeOptions& options, int64_t num_samples) const {
+  ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> network, model());
+  if (config_.normalize) {
+    return OpenSegmentDecodeStream(std::move(network), description(), num_samples, options.stop);
+  }
+  return nn::RunInterruptible(options.stop, [&] {
+    nn::DecodeStreamParts parts;
+    parts.dequantize = [network = network.get()](const Codes& codes) {
+      return network->Dequantize(nn::TensorFromLevel(codes.levels[0]));
+    };
+    parts.open_decoder = [network = network.get()](nn::NoiseSource*) {
+      return network->OpenDecoderStream();
+    };
+    parts.weights = std::move(network);
+    parts.description = description();
+    parts.num_samples = num_samples;
+    parts.stop = options.stop;
+    return nn::OpenNetworkDecodeStream(std::move(parts));
+  });
 }
 
 }  // namespace codec::encodec

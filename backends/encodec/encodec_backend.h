@@ -29,9 +29,15 @@ class EncodecBackend final : public CheckpointBackend<EncodecModel> {
   // Decodes with as many quantisers as `codes` has (at most the model's).
   absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const override;
 
+  // 24 kHz (causal, unnormalised): layer by layer, with no lookahead past a
+  // frame; normalising models (48 kHz): segment by segment.
+  absl::StatusOr<std::unique_ptr<EncodeStream>> OpenEncodeStream(
+      const EncodeOptions& options) const override;
+  absl::StatusOr<std::unique_ptr<DecodeStream>> OpenDecodeStream(
+      const DecodeOptions& options, int64_t num_samples) const override;
+
  private:
   absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const;
-  absl::Status ValidateCodes(const Codes& codes) const;
 
   const EncodecConfig config_;
 };

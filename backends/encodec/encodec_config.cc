@@ -92,6 +92,7 @@ CodecDescription EncodecConfig::Describe() const {
   d.level_strides = {1};
   d.bandwidths_kbps = target_bandwidths;
   d.segment_length = segment_length();
+  d.has_scales = normalize;
   return d;
 }
 

@@ -7,6 +7,7 @@
 #include "backends/encodec/hf_layout.h"
 #include "backends/nn/parameter_loading.h"
 #include "backends/nn/tensor_convert.h"
+#include "backends/nn/receptive_field.h"
 #include "backends/nn/weight_norm.h"
 
 namespace codec::encodec {
@@ -17,8 +18,7 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // Upstream's triangular-window overlap-add of decoded segments.
 at::Tensor LinearOverlapAdd(const std::vector<at::Tensor>& frames, int64_t stride) {
   const int64_t total = stride * static_cast<int64_t>(frames.size() - 1) + frames.back().size(-1);
-  const at::Tensor t = at::linspace(0, 1, frames[0].size(-1) + 2).slice(0, 1, -1);
-  const at::Tensor weight = 0.5 - (t - 0.5).abs();
+  const at::Tensor weight = OverlapWeight(frames[0].size(-1));
   at::Tensor sum_weight = at::zeros({total});
   at::Tensor out = at::zeros({frames[0].size(0), total});
   int64_t offset = 0;
@@ -34,6 +34,30 @@ at::Tensor LinearOverlapAdd(const std::vector<at::Tensor>& frames, int64_t strid
 
 }  // namespace
 
+at::Tensor OverlapWeight(int64_t length) {
+  const at::Tensor t = at::linspace(0, 1, length + 2).slice(0, 1, -1);
+  return 0.5 - (t - 0.5).abs();
+}
+
+CodecDescription DescribeEncodec(const EncodecConfig& config) {
+  CodecDescription d = config.Describe();
+  const int64_t hop = config.hop_length();
+  if (config.normalize) {
+    // Segment by segment: a segment's codes wait for all its samples, and
+    // the audio a segment shares with the next waits for that one's codes.
+    if (config.segment_length() == 0) return d;  // Whole-input scale: no lookahead bound.
+    const int64_t frames = (config.segment_length() + hop - 1) / hop;
+    d.encode_lookahead_samples = config.segment_length() - hop;
+    const int64_t shared_from = config.segment_stride() / hop;  // First frame the next overlaps.
+    d.decode_lookahead_frames =
+        std::max(frames - 1, shared_from < frames ? 2 * frames - 1 - shared_from : 0);
+    return d;
+  }
+  d.encode_lookahead_samples = nn::EncoderLookaheadSamples(SeanetEncoderReach(config), hop, 1);
+  d.decode_lookahead_frames = nn::DecoderLookaheadFrames(SeanetDecoderReach(config), hop, 1);
+  return d;
+}
+
 EncodecModel::EncodecModel(EncodecConfig config) : config_(std::move(config)) {
   encoder_ = register_module("encoder", SeanetEncoder(config_));
   decoder_ = register_module("decoder", SeanetDecoder(config_));
@@ -42,24 +66,49 @@ EncodecModel::EncodecModel(EncodecConfig config) : config_(std::move(config)) {
       nn::EuclideanRvq(config_.hidden_size, config_.codebook_size, config_.num_quantizers()));
 }
 
+std::pair<at::Tensor, std::optional<float>> EncodecModel::EncodeSegment(const at::Tensor& audio,
+                                                                        int n_q) const {
+  at::Tensor x = audio.unsqueeze(0);
+  std::optional<float> scale;
+  if (config_.normalize) {
+    const at::Tensor mono = x.mean(1, /*keepdim=*/true);
+    const at::Tensor rms = mono.pow(2).mean(2, /*keepdim=*/true).sqrt() + 1e-8;
+    x = x / rms;
+    scale = rms.item<float>();
+  }
+  return {Quantize(encoder_.ptr()->forward(x), n_q), scale};
+}
+
+at::Tensor EncodecModel::Quantize(const at::Tensor& latent, int n_q) const {
+  return quantizer_.ptr()->Encode(latent, n_q).squeeze(1);
+}
+
+at::Tensor EncodecModel::Dequantize(const at::Tensor& codes) const {
+  return quantizer_.ptr()->Decode(codes.unsqueeze(1));
+}
+
+std::vector<int64_t> EncodecModel::SegmentLengthsFor(int64_t num_samples) const {
+  const int64_t segment = config_.segment_length() > 0 ? config_.segment_length() : num_samples;
+  const int64_t stride = config_.segment_length() > 0 ? config_.segment_stride() : num_samples;
+  std::vector<int64_t> lengths;
+  for (int64_t offset = 0; offset < num_samples; offset += stride) {
+    lengths.push_back(std::min(segment, num_samples - offset));
+  }
+  return lengths;
+}
+
 Codes EncodecModel::Encode(const at::Tensor& audio, int n_q) const {
   c10::InferenceMode inference;
   const int64_t length = audio.size(-1);
-  const int64_t segment = config_.segment_length() > 0 ? config_.segment_length() : length;
-  const int64_t stride = config_.segment_length() > 0 ? config_.segment_stride() : length;
   Codes codes;
   codes.num_samples = length;
   std::vector<at::Tensor> segment_codes;
-  for (int64_t offset = 0; offset < length; offset += stride) {
-    at::Tensor x = audio.slice(-1, offset, std::min(length, offset + segment)).unsqueeze(0);
-    if (config_.normalize) {
-      const at::Tensor mono = x.mean(1, /*keepdim=*/true);
-      const at::Tensor scale = mono.pow(2).mean(2, /*keepdim=*/true).sqrt() + 1e-8;
-      x = x / scale;
-      codes.scales.push_back(scale.item<float>());
-    }
-    const at::Tensor latent = encoder_.ptr()->forward(x);
-    segment_codes.push_back(quantizer_.ptr()->Encode(latent, n_q).squeeze(1));
+  int64_t offset = 0;
+  for (int64_t segment : SegmentLengthsFor(length)) {
+    auto [segment_code, scale] = EncodeSegment(audio.slice(-1, offset, offset + segment), n_q);
+    segment_codes.push_back(segment_code);
+    if (scale) codes.scales.push_back(*scale);
+    offset += config_.segment_length() > 0 ? config_.segment_stride() : length;
   }
   codes.levels.push_back(nn::LevelFromTensor(at::cat(segment_codes, /*dim=*/1)));
   return codes;
@@ -70,7 +119,6 @@ absl::StatusOr<std::vector<int64_t>> EncodecModel::SegmentLengths(const Codes& c
   const int64_t hop = config_.hop_length();
   if (config_.segment_length() == 0) return std::vector<int64_t>{frames * hop};
   const int64_t segment = config_.segment_length();
-  const int64_t stride = config_.segment_stride();
   // The segment boundaries follow from the encoded length alone; without it
   // they are ambiguous (a trailing short segment may or may not exist).
   if (codes.num_samples <= 0) {
@@ -78,12 +126,9 @@ absl::StatusOr<std::vector<int64_t>> EncodecModel::SegmentLengths(const Codes& c
         "codes of a segmented model must carry num_samples, the encoded length");
   }
   const int64_t length = codes.num_samples;
-  std::vector<int64_t> lengths;
+  const std::vector<int64_t> lengths = SegmentLengthsFor(length);
   int64_t total_frames = 0;
-  for (int64_t offset = 0; offset < length; offset += stride) {
-    lengths.push_back(std::min(segment, length - offset));
-    total_frames += CeilDiv(lengths.back(), hop);
-  }
+  for (int64_t segment_samples : lengths) total_frames += CeilDiv(segment_samples, hop);
   if (total_frames != frames || (config_.normalize && lengths.size() != codes.scales.size())) {
     return absl::InvalidArgumentError(
         absl::StrCat("codes do not fit this model's ", segment, "-sample segments: ", frames,
@@ -94,8 +139,7 @@ absl::StatusOr<std::vector<int64_t>> EncodecModel::SegmentLengths(const Codes& c
 }
 
 at::Tensor EncodecModel::DecodeSegment(const at::Tensor& codes, std::optional<float> scale) const {
-  const at::Tensor latent = quantizer_.ptr()->Decode(codes.unsqueeze(1));
-  at::Tensor out = decoder_.ptr()->forward(latent).squeeze(0);
+  at::Tensor out = decoder_.ptr()->forward(Dequantize(codes)).squeeze(0);
   return scale ? out * *scale : out;
 }
 

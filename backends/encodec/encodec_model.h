@@ -10,6 +10,7 @@
 #include "backends/core/codes.h"
 #include "backends/encodec/encodec_config.h"
 #include "backends/encodec/seanet.h"
+#include "backends/core/codec_description.h"
 #include "backends/io/checkpoint.h"
 #include "backends/nn/euclidean_rvq.h"
 
@@ -34,10 +35,25 @@ class EncodecModel : public torch::nn::Module {
   // Returns [channels, T'] trimmed to codes.num_samples when it is set.
   absl::StatusOr<at::Tensor> Decode(const Codes& codes) const;
 
+  // One segment (the whole input when unsegmented): audio [channels, T] ->
+  // codes int64 [n_q, ceil(T / hop)] and, for normalising models, its scale.
+  std::pair<at::Tensor, std::optional<float>> EncodeSegment(const at::Tensor& audio,
+                                                            int n_q) const;
+  // codes [n_q, F] -> audio [channels, F * hop], times `scale` when given.
+  at::Tensor DecodeSegment(const at::Tensor& codes, std::optional<float> scale) const;
+  // The lengths of the segments Encode cuts `num_samples` samples into.
+  std::vector<int64_t> SegmentLengthsFor(int64_t num_samples) const;
+
+  // Unsegmented, unnormalised models run as streams of layers: latent
+  // [1, D, F] <-> codes int64 [n_q, F] per frame.
+  nn::StreamLayerPtr OpenEncoderStream() const { return encoder_->OpenStream(nullptr); }
+  nn::StreamLayerPtr OpenDecoderStream() const { return decoder_->OpenStream(nullptr); }
+  at::Tensor Quantize(const at::Tensor& latent, int n_q) const;
+  at::Tensor Dequantize(const at::Tensor& codes) const;
+
  private:
   // Lengths in samples of the segments that encoded `codes`.
   absl::StatusOr<std::vector<int64_t>> SegmentLengths(const Codes& codes) const;
-  at::Tensor DecodeSegment(const at::Tensor& codes, std::optional<float> scale) const;
 
   EncodecConfig config_;
   SeanetEncoder encoder_{nullptr};
@@ -48,6 +64,12 @@ class EncodecModel : public torch::nn::Module {
 // Builds the model for `config` with weights from `checkpoint` (upstream
 // or Hugging Face key layout, weight norm folded here). Mismatched tensors
 // are INVALID_ARGUMENT naming them.
+// Upstream's triangular overlap-add weight of a segment of `length` samples.
+at::Tensor OverlapWeight(int64_t length);
+
+// config.Describe() with the stream latencies of its layers.
+CodecDescription DescribeEncodec(const EncodecConfig& config);
+
 absl::StatusOr<std::shared_ptr<const EncodecModel>> BuildEncodecModel(const EncodecConfig& config,
                                                                       io::Checkpoint checkpoint);
 

@@ -55,4 +55,10 @@ at::Tensor LocalAttentionImpl::forward(const at::Tensor& x) {
   return to_out_->forward(out).transpose(1, 2) + x;
 }
 
+StreamLayerPtr LocalAttentionImpl::OpenStream(NoiseSource*) const {
+  auto* self = const_cast<LocalAttentionImpl*>(this);  // forward() only reads the weights.
+  return std::make_unique<StreamWindowed>(window_size_,
+                                          [self](const at::Tensor& x) { return self->forward(x); });
+}
+
 }  // namespace codec::nn

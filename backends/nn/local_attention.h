@@ -6,6 +6,8 @@
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 
+#include "backends/nn/stream_modules.h"
+
 namespace codec::nn {
 
 // Multi-head self-attention within non-overlapping windows of
@@ -13,10 +15,12 @@ namespace codec::nn {
 // connection (SNAC's LocalMHA; 64-dim heads). Input [B, C, T] with T a
 // multiple of window_size. Parameters: norm.*, to_qkv.weight,
 // to_out.weight and the rel_pos.inv_freq buffer.
-class LocalAttentionImpl : public torch::nn::Module {
+class LocalAttentionImpl : public torch::nn::Module, public Streamable {
  public:
   LocalAttentionImpl(int64_t dim, int64_t window_size);
   at::Tensor forward(const at::Tensor& x);
+  // Runs each window once all of it has arrived.
+  StreamLayerPtr OpenStream(NoiseSource* noise) const override;
 
  private:
   int64_t heads_;

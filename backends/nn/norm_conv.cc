@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "backends/nn/interrupt.h"
+#include "backends/nn/stream_conv.h"
 
 namespace codec::nn {
 
@@ -22,6 +23,41 @@ at::Tensor NormConvImpl::forward(const at::Tensor& x) {
   return norm_ ? norm_->forward(y) : y;
 }
 
+std::pair<at::Tensor, at::Tensor> NormConvImpl::StreamableWeights() const {
+  TORCH_CHECK(!norm_, "a time-group-normed conv cannot stream");
+  const auto parameters = conv_.ptr()->named_parameters(/*recurse=*/false);
+  const at::Tensor* bias = parameters.find("bias");
+  return {parameters["weight"], bias ? *bias : at::Tensor()};
+}
+
+namespace {
+
+// SEANet's split of a conv's padding: causal all on the left.
+std::pair<int64_t, int64_t> ConvPadding(const ConvSpec& spec) {
+  const int64_t padding_total = (spec.kernel_size - 1) * spec.dilation + 1 - spec.stride;
+  const int64_t right = spec.causal ? 0 : padding_total / 2;
+  return {padding_total - right, right};
+}
+
+// SEANet's split of a transposed conv's surplus: causal by trim_right_ratio.
+std::pair<int64_t, int64_t> TransposeTrim(const ConvSpec& spec) {
+  const int64_t padding_total = spec.kernel_size - spec.stride;
+  const int64_t right =
+      spec.causal ? static_cast<int64_t>(std::ceil(padding_total * spec.trim_right_ratio))
+                  : padding_total / 2;
+  return {padding_total - right, right};
+}
+
+}  // namespace
+
+LayerReach PaddedConvReach(const ConvSpec& spec) {
+  return LayerReach::Conv(spec.kernel_size, spec.stride, spec.dilation, ConvPadding(spec).first);
+}
+
+LayerReach TrimmedConvTransposeReach(const ConvSpec& spec) {
+  return LayerReach::TransposedConv(spec.kernel_size, spec.stride, TransposeTrim(spec).first);
+}
+
 PaddedConv1dImpl::PaddedConv1dImpl(const ConvSpec& spec) : spec_(spec) {
   torch::nn::Conv1d conv(
       torch::nn::Conv1dOptions(spec.in_channels, spec.out_channels, spec.kernel_size)
@@ -32,12 +68,20 @@ PaddedConv1dImpl::PaddedConv1dImpl(const ConvSpec& spec) : spec_(spec) {
 
 at::Tensor PaddedConv1dImpl::forward(const at::Tensor& x) {
   const int64_t effective_kernel = (spec_.kernel_size - 1) * spec_.dilation + 1;
-  const int64_t padding_total = effective_kernel - spec_.stride;
-  const int64_t extra =
-      ExtraPaddingForConv1d(x.size(-1), effective_kernel, spec_.stride, padding_total);
-  const int64_t right = spec_.causal ? 0 : padding_total / 2;
-  const int64_t left = padding_total - right;
+  const auto [left, right] = ConvPadding(spec_);
+  const int64_t extra = ExtraPaddingForConv1d(x.size(-1), effective_kernel, spec_.stride, left + right);
   return conv_->forward(Pad1d(x, left, right + extra, spec_.pad_mode));
+}
+
+StreamLayerPtr PaddedConv1dImpl::OpenStream(NoiseSource*) const {
+  StreamConvSpec stream;
+  std::tie(stream.weight, stream.bias) = conv_->StreamableWeights();
+  stream.stride = spec_.stride;
+  stream.dilation = spec_.dilation;
+  std::tie(stream.left, stream.right) = ConvPadding(spec_);
+  stream.mode = spec_.pad_mode;
+  stream.complete_last_window = true;
+  return std::make_unique<StreamConv1d>(std::move(stream));
 }
 
 TrimmedConvTranspose1dImpl::TrimmedConvTranspose1dImpl(const ConvSpec& spec) : spec_(spec) {
@@ -48,11 +92,16 @@ TrimmedConvTranspose1dImpl::TrimmedConvTranspose1dImpl(const ConvSpec& spec) : s
 }
 
 at::Tensor TrimmedConvTranspose1dImpl::forward(const at::Tensor& x) {
-  const int64_t padding_total = spec_.kernel_size - spec_.stride;
-  const int64_t right =
-      spec_.causal ? static_cast<int64_t>(std::ceil(padding_total * spec_.trim_right_ratio))
-                   : padding_total / 2;
-  return Unpad1d(convtr_->forward(x), padding_total - right, right);
+  const auto [left, right] = TransposeTrim(spec_);
+  return Unpad1d(convtr_->forward(x), left, right);
+}
+
+StreamLayerPtr TrimmedConvTranspose1dImpl::OpenStream(NoiseSource*) const {
+  StreamConvTransposeSpec stream;
+  std::tie(stream.weight, stream.bias) = convtr_->StreamableWeights();
+  stream.stride = spec_.stride;
+  std::tie(stream.crop_left, stream.crop_right) = TransposeTrim(spec_);
+  return std::make_unique<StreamConvTranspose1d>(std::move(stream));
 }
 
 }  // namespace codec::nn

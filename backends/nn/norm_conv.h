@@ -10,6 +10,8 @@
 #include <string>
 
 #include "backends/nn/padding.h"
+#include "backends/nn/receptive_field.h"
+#include "backends/nn/stream_modules.h"
 
 namespace codec::nn {
 
@@ -38,6 +40,10 @@ class NormConvImpl : public torch::nn::Module {
   NormConvImpl(torch::nn::AnyModule conv, const std::string& conv_name, const ConvSpec& spec);
   at::Tensor forward(const at::Tensor& x);
 
+  // The convolution's weight and bias; a time-group norm (over the whole
+  // input) cannot stream, so asking for them then is an error.
+  std::pair<at::Tensor, at::Tensor> StreamableWeights() const;
+
  private:
   torch::nn::AnyModule conv_;
   torch::nn::GroupNorm norm_{nullptr};
@@ -47,10 +53,11 @@ TORCH_MODULE(NormConv);
 // A 1-D convolution that pads its input itself (SEANet's SConv1d): causal
 // convs pad all on the left, others split the padding, and extra right
 // padding completes the last window. Output length is ceil(T / stride).
-class PaddedConv1dImpl : public torch::nn::Module {
+class PaddedConv1dImpl : public torch::nn::Module, public Streamable {
  public:
   explicit PaddedConv1dImpl(const ConvSpec& spec);
   at::Tensor forward(const at::Tensor& x);
+  StreamLayerPtr OpenStream(NoiseSource* noise) const override;
 
  private:
   ConvSpec spec_;
@@ -61,16 +68,21 @@ TORCH_MODULE(PaddedConv1d);
 // A transposed 1-D convolution that trims its `kernel - stride` surplus
 // samples (SEANet's SConvTranspose1d): causal ones by trim_right_ratio,
 // others half on each side. Output length is T * stride.
-class TrimmedConvTranspose1dImpl : public torch::nn::Module {
+class TrimmedConvTranspose1dImpl : public torch::nn::Module, public Streamable {
  public:
   explicit TrimmedConvTranspose1dImpl(const ConvSpec& spec);
   at::Tensor forward(const at::Tensor& x);
+  StreamLayerPtr OpenStream(NoiseSource* noise) const override;
 
  private:
   ConvSpec spec_;
   NormConv convtr_{nullptr};
 };
 TORCH_MODULE(TrimmedConvTranspose1d);
+
+// The reach of a PaddedConv1d / TrimmedConvTranspose1d of `spec`.
+LayerReach PaddedConvReach(const ConvSpec& spec);
+LayerReach TrimmedConvTransposeReach(const ConvSpec& spec);
 
 }  // namespace codec::nn
 

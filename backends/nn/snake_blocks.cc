@@ -39,6 +39,11 @@ ResidualUnitImpl::ResidualUnitImpl(int64_t dim, int64_t dilation, int64_t groups
       "block", torch::nn::Sequential(Snake1d(dim), dilated, Snake1d(dim), PaddedConv(dim, dim, 1)));
 }
 
+StreamLayerPtr ResidualUnitImpl::OpenStream(NoiseSource* noise) const {
+  // The dilated conv pads to the same length: no crop in the skip path.
+  return std::make_unique<StreamResidual>(nullptr, OpenModuleStream(*block_, noise));
+}
+
 at::Tensor ResidualUnitImpl::forward(const at::Tensor& x) {
   PollInterrupt();
   const at::Tensor y = block_->forward(x);
@@ -67,6 +72,12 @@ at::Tensor NoiseBlockImpl::forward(const at::Tensor& x, NoiseSource& noise) {
   return x + n * linear_->forward(x);
 }
 
+StreamLayerPtr NoiseBlockImpl::OpenStream(NoiseSource* noise) const {
+  auto* self = const_cast<NoiseBlockImpl*>(this);  // forward() only reads the weights.
+  return std::make_unique<StreamPointwise>(
+      [self, noise](const at::Tensor& x) { return self->forward(x, *noise); });
+}
+
 DecoderBlockImpl::DecoderBlockImpl(const DecoderBlockSpec& spec) {
   auto block = register_module("block", std::make_shared<torch::nn::Module>());
   upsample_ = torch::nn::Sequential(
@@ -89,6 +100,14 @@ at::Tensor DecoderBlockImpl::forward(const at::Tensor& x, NoiseSource& noise) {
   at::Tensor y = upsample_->forward(x);
   if (noise_) y = noise_->forward(y, noise);
   return residual_units_->forward(y);
+}
+
+StreamLayerPtr DecoderBlockImpl::OpenStream(NoiseSource* noise) const {
+  std::vector<StreamLayerPtr> layers;
+  layers.push_back(OpenModuleStream(*upsample_, noise));
+  if (noise_) layers.push_back(OpenModuleStream(*noise_, noise));
+  layers.push_back(OpenModuleStream(*residual_units_, noise));
+  return std::make_unique<StreamSequential>(std::move(layers));
 }
 
 SnakeDecoderImpl::SnakeDecoderImpl(const SnakeDecoderSpec& spec) {
@@ -120,6 +139,43 @@ at::Tensor SnakeDecoderImpl::forward(const at::Tensor& x, NoiseSource& noise) {
   at::Tensor y = head_->forward(x);
   for (DecoderBlock& block : blocks_) y = block->forward(y, noise);
   return at::tanh(tail_->forward(y));
+}
+
+StreamLayerPtr SnakeDecoderImpl::OpenStream(NoiseSource* noise) const {
+  std::vector<StreamLayerPtr> layers;
+  layers.push_back(OpenModuleStream(*head_, noise));
+  for (const DecoderBlock& block : blocks_) layers.push_back(OpenModuleStream(*block, noise));
+  layers.push_back(OpenModuleStream(*tail_, noise));
+  layers.push_back(
+      std::make_unique<StreamPointwise>([](const at::Tensor& x) { return at::tanh(x); }));
+  return std::make_unique<StreamSequential>(std::move(layers));
+}
+
+namespace {
+
+void AppendResidualUnitsReach(std::vector<LayerReach>& chain) {
+  for (int64_t dilation : {1, 3, 9}) chain.push_back(LayerReach::Conv(7, 1, dilation, 3 * dilation));
+}
+
+}  // namespace
+
+void AppendEncoderBlocksReach(const std::vector<int>& rates, std::vector<LayerReach>& chain) {
+  chain.push_back(LayerReach::Conv(7, 1, 1, 3));
+  for (int stride : rates) {
+    AppendResidualUnitsReach(chain);
+    chain.push_back(LayerReach::Conv(2 * stride, stride, 1, CeilHalf(stride)));
+  }
+}
+
+std::vector<LayerReach> SnakeDecoderReach(const SnakeDecoderSpec& spec) {
+  std::vector<LayerReach> chain = {LayerReach::Conv(7, 1, 1, 3)};
+  if (spec.attn_window_size) chain.push_back(LayerReach::Window(*spec.attn_window_size));
+  for (int stride : spec.rates) {
+    chain.push_back(LayerReach::TransposedConv(2 * stride, stride, CeilHalf(stride)));
+    AppendResidualUnitsReach(chain);
+  }
+  chain.push_back(LayerReach::Conv(7, 1, 1, 3));
+  return chain;
 }
 
 }  // namespace codec::nn

@@ -10,15 +10,15 @@
 #include <optional>
 #include <vector>
 
+#include "backends/nn/noise_source.h"
+#include "backends/nn/receptive_field.h"
+#include "backends/nn/stream_modules.h"
+
 namespace codec::nn {
 
 // The convolution blocks DAC and SNAC share (Snake activations, dilated
 // residual units, strided down- and transposed up-sampling), with
 // parameters named as upstream's nn.Sequential children.
-
-// The decoder's noise source for one decode (SNAC's NoiseBlock): nullopt
-// switches the noise blocks off (identity).
-using NoiseSource = std::optional<at::Generator>;
 
 // A conv with symmetric zero padding (upstream's WNConv1d once weight norm
 // is folded).
@@ -27,10 +27,11 @@ torch::nn::Conv1d PaddedConv(int64_t in, int64_t out, int64_t kernel, int64_t pa
 
 // Snake, dilated k=7 conv, Snake, 1x1 conv, plus the input (cropped to the
 // output's length). Parameters under "block.<i>.*".
-class ResidualUnitImpl : public torch::nn::Module {
+class ResidualUnitImpl : public torch::nn::Module, public Streamable {
  public:
   ResidualUnitImpl(int64_t dim, int64_t dilation, int64_t groups);
   at::Tensor forward(const at::Tensor& x);
+  StreamLayerPtr OpenStream(NoiseSource* noise) const override;
 
  private:
   torch::nn::Sequential block_{nullptr};
@@ -39,10 +40,13 @@ TORCH_MODULE(ResidualUnit);
 
 // Residual units (dilations 1, 3, 9), Snake, and a conv downsampling by
 // `stride` that doubles the channels. Parameters under "block.<i>.*".
-class EncoderBlockImpl : public torch::nn::Module {
+class EncoderBlockImpl : public torch::nn::Module, public Streamable {
  public:
   EncoderBlockImpl(int64_t input_dim, int64_t stride, int64_t groups);
   at::Tensor forward(const at::Tensor& x) { return block_->forward(x); }
+  StreamLayerPtr OpenStream(NoiseSource* noise) const override {
+    return OpenModuleStream(*block_, noise);
+  }
 
  private:
   torch::nn::Sequential block_{nullptr};
@@ -50,10 +54,13 @@ class EncoderBlockImpl : public torch::nn::Module {
 TORCH_MODULE(EncoderBlock);
 
 // Adds randn(B, 1, T) * conv1x1(x) to x (parameters "linear.*").
-class NoiseBlockImpl : public torch::nn::Module {
+class NoiseBlockImpl : public torch::nn::Module, public Streamable {
  public:
   explicit NoiseBlockImpl(int64_t dim);
   at::Tensor forward(const at::Tensor& x, NoiseSource& noise);
+  // Draws each chunk's noise in turn from the stream's source: a seeded
+  // stream repeats itself for the same chunking.
+  StreamLayerPtr OpenStream(NoiseSource* noise) const override;
 
  private:
   torch::nn::Conv1d linear_{nullptr};
@@ -71,10 +78,11 @@ struct DecoderBlockSpec {
 
 // Snake, transposed conv upsampling by `stride`, optional noise, residual
 // units. Parameters under "block.<i>.*".
-class DecoderBlockImpl : public torch::nn::Module {
+class DecoderBlockImpl : public torch::nn::Module, public Streamable {
  public:
   explicit DecoderBlockImpl(const DecoderBlockSpec& spec);
   at::Tensor forward(const at::Tensor& x, NoiseSource& noise);
+  StreamLayerPtr OpenStream(NoiseSource* noise) const override;
 
  private:
   torch::nn::Sequential upsample_{nullptr};
@@ -96,10 +104,11 @@ struct SnakeDecoderSpec {
 // Latent [B, latent, F] -> waveform [B, 1, F * prod(rates)] in [-1, 1]:
 // input conv(s), optional local attention, upsampling blocks, Snake, output
 // conv, tanh. Layers under "model.<i>" (DAC's and SNAC's Decoder).
-class SnakeDecoderImpl : public torch::nn::Module {
+class SnakeDecoderImpl : public torch::nn::Module, public Streamable {
  public:
   explicit SnakeDecoderImpl(const SnakeDecoderSpec& spec);
   at::Tensor forward(const at::Tensor& x, NoiseSource& noise);
+  StreamLayerPtr OpenStream(NoiseSource* noise) const override;
 
  private:
   torch::nn::Sequential head_{nullptr};
@@ -107,6 +116,13 @@ class SnakeDecoderImpl : public torch::nn::Module {
   torch::nn::Sequential tail_{nullptr};
 };
 TORCH_MODULE(SnakeDecoder);
+
+// The reach of the layers DAC's and SNAC's encoders and decoders are built
+// from, for their stream latencies: the input conv (kernel 7), the blocks'
+// residual units (dilated kernel-7 convs) and strided convs, and
+// `final_kernel` (encoders) or the output conv (decoder).
+void AppendEncoderBlocksReach(const std::vector<int>& rates, std::vector<LayerReach>& chain);
+std::vector<LayerReach> SnakeDecoderReach(const SnakeDecoderSpec& spec);
 
 }  // namespace codec::nn
 

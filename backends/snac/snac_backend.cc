@@ -9,12 +9,28 @@
 #include "absl/strings/str_join.h"
 #include "backends/core/status_macros.h"
 #include "backends/nn/interrupt.h"
+#include "backends/nn/network_streams.h"
 #include "backends/nn/tensor_convert.h"
 
 namespace codec::snac {
+namespace {
+
+// Each decode draws from its own generator, so concurrent decodes never
+// share RNG state.
+nn::NoiseSource NoiseFor(const DecodeOptions& options) {
+  if (options.noise == NoiseMode::kSeeded) {
+    return at::make_generator<at::CPUGeneratorImpl>(options.seed);
+  }
+  if (options.noise == NoiseMode::kRandom) {
+    return at::make_generator<at::CPUGeneratorImpl>(std::random_device{}());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 SnacBackend::SnacBackend(std::string id, SnacConfig config, std::string weights_path)
-    : CheckpointBackend(std::move(id), config.Describe(), std::move(weights_path),
+    : CheckpointBackend(std::move(id), DescribeSnac(config), std::move(weights_path),
                         [config](io::Checkpoint checkpoint) {
                           return BuildSnacModel(config, std::move(checkpoint));
                         }),
@@ -29,8 +45,7 @@ absl::StatusOr<std::shared_ptr<CodecBackend>> SnacBackend::Create(std::string id
   return std::make_shared<SnacBackend>(std::move(id), std::move(merged), std::move(weights_path));
 }
 
-absl::StatusOr<Codes> SnacBackend::Encode(const Audio& audio, const EncodeOptions& options) const {
-  RETURN_IF_ERROR(ValidateAudioInput(audio, description()));
+absl::Status SnacBackend::CheckEncodeOptions(const EncodeOptions& options) const {
   const int levels = static_cast<int>(config_.vq_strides.size());
   if (options.bandwidth_kbps) {
     return absl::InvalidArgumentError(
@@ -41,35 +56,20 @@ absl::StatusOr<Codes> SnacBackend::Encode(const Audio& audio, const EncodeOption
                                                    " levels; n_q ", *options.n_q,
                                                    " is not supported"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Codes> SnacBackend::Encode(const Audio& audio, const EncodeOptions& options) const {
+  RETURN_IF_ERROR(ValidateAudioInput(audio, description()));
+  RETURN_IF_ERROR(CheckEncodeOptions(options));
   ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
   return nn::RunInterruptible(options.stop,
                               [&] { return network->Encode(nn::AudioView(audio)); });
 }
 
 absl::Status SnacBackend::ValidateCodes(const Codes& codes) const {
-  const std::vector<int>& strides = config_.vq_strides;
-  if (codes.levels.size() != strides.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("'", id(), "' takes ", strides.size(),
-                                                   " code levels, got ", codes.levels.size()));
-  }
-  RETURN_IF_ERROR(codes.Validate(config_.codebook_size));
-  if (!codes.scales.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("'", id(), "' takes no segment scales"));
-  }
-  const int64_t frames = codes.levels.back().frames * strides.back();
-  std::vector<int64_t> expected;
-  for (size_t i = 0; i < strides.size(); ++i) expected.push_back(frames / strides[i]);
-  for (size_t i = 0; i < strides.size(); ++i) {
-    const CodeLevel& level = codes.levels[i];
-    if (level.num_codebooks != 1 || frames % strides[i] != 0 || level.frames != expected[i]) {
-      std::vector<int64_t> got;
-      for (const CodeLevel& l : codes.levels) got.push_back(l.frames);
-      return absl::InvalidArgumentError(
-          absl::StrCat("code level lengths [", absl::StrJoin(got, ", "),
-                       "] do not fit vq_strides [", absl::StrJoin(strides, ", "), "]: expected [",
-                       absl::StrJoin(expected, ", "), "] of one codebook each"));
-    }
-  }
+  RETURN_IF_ERROR(codes.Validate(description()));
+  const int64_t frames = codes.levels.back().frames * config_.vq_strides.back();
   if (config_.attn_window_size && frames % *config_.attn_window_size != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(frames, " frames are not a multiple of the attention window (",
@@ -81,14 +81,48 @@ absl::Status SnacBackend::ValidateCodes(const Codes& codes) const {
 absl::StatusOr<Audio> SnacBackend::Decode(const Codes& codes, const DecodeOptions& options) const {
   RETURN_IF_ERROR(ValidateCodes(codes));
   ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
-  nn::NoiseSource noise;
-  if (options.noise == NoiseMode::kSeeded) {
-    noise = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-  } else if (options.noise == NoiseMode::kRandom) {
-    noise = at::make_generator<at::CPUGeneratorImpl>(std::random_device{}());
-  }
   return nn::RunInterruptible(options.stop, [&] {
-    return nn::AudioFromTensor(network->Decode(codes, std::move(noise)), config_.sampling_rate);
+    return nn::AudioFromTensor(network->Decode(codes, NoiseFor(options)), config_.sampling_rate);
+  });
+}
+
+absl::StatusOr<std::unique_ptr<EncodeStream>> SnacBackend::OpenEncodeStream(
+    const EncodeOptions& options) const {
+  RETURN_IF_ERROR(CheckEncodeOptions(options));
+  ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
+  return nn::RunInterruptible(options.stop, [&] {
+    nn::EncodeStreamParts parts;
+    parts.encoder = network->OpenEncoderStream();
+    parts.quantize = [network = network.get()](const at::Tensor& latent) {
+      return network->Quantize(latent);
+    };
+    parts.group_frames = FramesPerGroup(config_);
+    parts.pad_multiple = config_.pad_multiple();
+    parts.weights = std::move(network);
+    parts.description = description();
+    parts.stop = options.stop;
+    return nn::OpenNetworkEncodeStream(std::move(parts));
+  });
+}
+
+absl::StatusOr<std::unique_ptr<DecodeStream>> SnacBackend::OpenDecodeStream(
+    const DecodeOptions& options, int64_t num_samples) const {
+  ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
+  return nn::RunInterruptible(options.stop, [&] {
+    nn::DecodeStreamParts parts;
+    parts.dequantize = [network = network.get()](const Codes& codes) {
+      return network->Dequantize(codes);
+    };
+    parts.open_decoder = [network = network.get()](nn::NoiseSource* noise) {
+      return network->OpenDecoderStream(noise);
+    };
+    parts.noise = NoiseFor(options);
+    parts.frame_multiple = config_.attn_window_size.value_or(1);
+    parts.weights = std::move(network);
+    parts.description = description();
+    parts.num_samples = num_samples;
+    parts.stop = options.stop;
+    return nn::OpenNetworkDecodeStream(std::move(parts));
   });
 }
 

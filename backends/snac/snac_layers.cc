@@ -17,7 +17,15 @@ EncoderImpl::EncoderImpl(const SnacConfig& config) {
   block_ = register_module("block", block);
 }
 
-nn::SnakeDecoder MakeDecoder(const SnacConfig& config) {
+std::vector<nn::LayerReach> EncoderReach(const SnacConfig& config) {
+  std::vector<nn::LayerReach> chain;
+  nn::AppendEncoderBlocksReach(config.encoder_rates, chain);
+  if (config.attn_window_size) chain.push_back(nn::LayerReach::Window(*config.attn_window_size));
+  chain.push_back(nn::LayerReach::Conv(7, 1, 1, 3));
+  return chain;
+}
+
+nn::SnakeDecoderSpec DecoderSpec(const SnacConfig& config) {
   nn::SnakeDecoderSpec spec;
   spec.latent_dim = config.latent_channels();
   spec.channels = config.decoder_dim;
@@ -26,7 +34,7 @@ nn::SnakeDecoder MakeDecoder(const SnacConfig& config) {
   spec.attn_window_size = config.attn_window_size;
   spec.noise = config.noise;
   spec.pad_odd_strides = true;
-  return nn::SnakeDecoder(spec);
+  return spec;
 }
 
 }  // namespace codec::snac

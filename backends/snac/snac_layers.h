@@ -12,10 +12,13 @@ namespace codec::snac {
 
 // Waveform [B, 1, T] -> latent [B, latent, T / hop]: input conv, encoder
 // blocks, optional local attention, output conv. Layers under "block.<i>".
-class EncoderImpl : public torch::nn::Module {
+class EncoderImpl : public torch::nn::Module, public nn::Streamable {
  public:
   explicit EncoderImpl(const SnacConfig& config);
   at::Tensor forward(const at::Tensor& x) { return block_->forward(x); }
+  nn::StreamLayerPtr OpenStream(nn::NoiseSource* noise) const override {
+    return nn::OpenModuleStream(*block_, noise);
+  }
 
  private:
   torch::nn::Sequential block_{nullptr};
@@ -23,7 +26,10 @@ class EncoderImpl : public torch::nn::Module {
 TORCH_MODULE(Encoder);
 
 // SNAC's decoder: the shared Snake decoder with SNAC's options.
-nn::SnakeDecoder MakeDecoder(const SnacConfig& config);
+nn::SnakeDecoderSpec DecoderSpec(const SnacConfig& config);
+
+// The encoder's layer reach, for its stream latency.
+std::vector<nn::LayerReach> EncoderReach(const SnacConfig& config);
 
 }  // namespace codec::snac
 

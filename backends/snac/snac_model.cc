@@ -2,8 +2,11 @@
 
 #include <ATen/ATen.h>
 
+#include <numeric>
+
 #include "backends/core/status_macros.h"
 #include "backends/nn/parameter_loading.h"
+#include "backends/nn/receptive_field.h"
 #include "backends/nn/tensor_convert.h"
 #include "backends/nn/weight_norm.h"
 
@@ -16,12 +19,28 @@ std::vector<int64_t> Strides(const SnacConfig& config) {
 
 }  // namespace
 
+int64_t FramesPerGroup(const SnacConfig& config) {
+  int64_t group = 1;
+  for (int stride : config.vq_strides) group = std::lcm(group, static_cast<int64_t>(stride));
+  return group;
+}
+
+CodecDescription DescribeSnac(const SnacConfig& config) {
+  CodecDescription d = config.Describe();
+  const int64_t group = FramesPerGroup(config);
+  d.encode_lookahead_samples =
+      nn::EncoderLookaheadSamples(EncoderReach(config), config.hop_length(), group);
+  d.decode_lookahead_frames =
+      nn::DecoderLookaheadFrames(nn::SnakeDecoderReach(DecoderSpec(config)), config.hop_length(), group);
+  return d;
+}
+
 SnacModel::SnacModel(SnacConfig config) : config_(std::move(config)) {
   encoder_ = register_module("encoder", Encoder(config_));
   quantizer_ = register_module("quantizer",
                                nn::FactorizedRvq(config_.latent_channels(), config_.codebook_size,
                                                  config_.codebook_dim, Strides(config_)));
-  decoder_ = register_module("decoder", MakeDecoder(config_));
+  decoder_ = register_module("decoder", nn::SnakeDecoder(DecoderSpec(config_)));
 }
 
 Codes SnacModel::Encode(const at::Tensor& audio) const {
@@ -30,20 +49,28 @@ Codes SnacModel::Encode(const at::Tensor& audio) const {
   const int64_t multiple = config_.pad_multiple();
   const int64_t padded = (length + multiple - 1) / multiple * multiple;
   const at::Tensor x = at::constant_pad_nd(audio.unsqueeze(0), {0, padded - length}, 0.0);
-  const at::Tensor latent = encoder_.ptr()->forward(x);
-  const std::vector<at::Tensor> levels =
-      quantizer_.ptr()->Encode(latent, quantizer_->num_quantizers());
-  Codes codes;
+  Codes codes = Quantize(encoder_.ptr()->forward(x));
   codes.num_samples = length;
-  for (const at::Tensor& level : levels) codes.levels.push_back(nn::LevelFromTensor(level));
   return codes;
+}
+
+Codes SnacModel::Quantize(const at::Tensor& latent) const {
+  Codes codes;
+  for (const at::Tensor& level : quantizer_.ptr()->Encode(latent, quantizer_->num_quantizers())) {
+    codes.levels.push_back(nn::LevelFromTensor(level));
+  }
+  return codes;
+}
+
+at::Tensor SnacModel::Dequantize(const Codes& codes) const {
+  std::vector<at::Tensor> levels;
+  for (const CodeLevel& level : codes.levels) levels.push_back(nn::TensorFromLevel(level));
+  return quantizer_.ptr()->Decode(levels);
 }
 
 at::Tensor SnacModel::Decode(const Codes& codes, nn::NoiseSource noise) const {
   c10::InferenceMode inference;
-  std::vector<at::Tensor> levels;
-  for (const CodeLevel& level : codes.levels) levels.push_back(nn::TensorFromLevel(level));
-  at::Tensor out = decoder_.ptr()->forward(quantizer_.ptr()->Decode(levels), noise).squeeze(0);
+  at::Tensor out = decoder_.ptr()->forward(Dequantize(codes), noise).squeeze(0);
   if (codes.num_samples > 0 && codes.num_samples < out.size(-1)) {
     out = out.slice(-1, 0, codes.num_samples);
   }

@@ -30,6 +30,15 @@ class SnacModel : public torch::nn::Module {
   // codes.num_samples when set.
   at::Tensor Decode(const Codes& codes, nn::NoiseSource noise) const;
 
+  // Streams: the encoder's and decoder's layers, and the quantiser on whole
+  // groups of lcm(vq_strides) frames (latent [1, D, F] <-> levels).
+  nn::StreamLayerPtr OpenEncoderStream() const { return encoder_->OpenStream(nullptr); }
+  nn::StreamLayerPtr OpenDecoderStream(nn::NoiseSource* noise) const {
+    return decoder_->OpenStream(noise);
+  }
+  Codes Quantize(const at::Tensor& latent) const;
+  at::Tensor Dequantize(const Codes& codes) const;
+
  private:
   SnacConfig config_;
   Encoder encoder_{nullptr};
@@ -39,6 +48,12 @@ class SnacModel : public torch::nn::Module {
 
 // Builds the model for `config` with the weights of `checkpoint` (upstream
 // layout; parametrized weight norm folded here).
+// config.Describe() with the stream latencies of its layers.
+CodecDescription DescribeSnac(const SnacConfig& config);
+
+// Finest frames per group of codes: lcm(vq_strides).
+int64_t FramesPerGroup(const SnacConfig& config);
+
 absl::StatusOr<std::shared_ptr<const SnacModel>> BuildSnacModel(const SnacConfig& config,
                                                                 io::Checkpoint checkpoint);
 

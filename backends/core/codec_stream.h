@@ -1,0 +1,54 @@
+#ifndef BACKENDS_CORE_CODEC_STREAM_H_
+#define BACKENDS_CORE_CODEC_STREAM_H_
+
+#include "absl/status/statusor.h"
+#include "backends/core/audio.h"
+#include "backends/core/codes.h"
+
+namespace codec {
+
+// Incremental encoding of one audio stream (one session per call).
+//
+// Contract: for any way of cutting the input into chunks, the concatenation
+// of everything Push and Finish return equals Encode of the whole input (the
+// same frames; codes equal up to float rounding near ties). Push returns
+// the codes that no later input can change, as soon as they are final;
+// Finish pads the end exactly as Encode does and returns the rest, with
+// `num_samples` set to the stream's length. Chunks returned by Push carry
+// `num_samples` 0.
+//
+// Sessions hold their own state and a reference to the loaded weights, so
+// many run at once on one backend (and Unload does not cut them off). One
+// session is not thread-safe: calls on it must not overlap. After an error
+// the session is unusable.
+class EncodeStream {
+ public:
+  virtual ~EncodeStream() = default;
+  // `audio`: the model's rate and channels, any number of frames (0 too).
+  // Returns codes with zero or more finest-level frames (every level holds
+  // the frames of whole groups of max(level_strides) finest frames).
+  virtual absl::StatusOr<Codes> Push(const Audio& audio) = 0;
+  // Ends the stream: INVALID_ARGUMENT when it carried no audio.
+  virtual absl::StatusOr<Codes> Finish() = 0;
+};
+
+// Incremental decoding of one token stream. Same contract as EncodeStream:
+// the concatenated audio equals Decode of all the codes, sample for sample
+// (trimmed to DecodeOptions::num_samples when set); Push returns the samples
+// that no later codes can change.
+class DecodeStream {
+ public:
+  virtual ~DecodeStream() = default;
+  // `codes`: at least one frame, levels, codebooks and scales as Decode
+  // takes them (multi-level codes in whole groups of max(level_strides)
+  // finest frames); the codebook count may not change within a stream.
+  // INVALID_ARGUMENT for anything else, before any work.
+  virtual absl::StatusOr<Audio> Push(const Codes& codes) = 0;
+  // Ends the stream: INVALID_ARGUMENT when it carried no codes, or when
+  // they cannot end there (e.g. SNAC attention windows left incomplete).
+  virtual absl::StatusOr<Audio> Finish() = 0;
+};
+
+}  // namespace codec
+
+#endif  // BACKENDS_CORE_CODEC_STREAM_H_

@@ -1,0 +1,59 @@
+#ifndef BACKENDS_NN_NETWORK_STREAMS_H_
+#define BACKENDS_NN_NETWORK_STREAMS_H_
+
+#include <ATen/core/Tensor.h>
+
+#include <functional>
+#include <memory>
+
+#include "backends/core/codec_description.h"
+#include "backends/core/codec_options.h"
+#include "backends/core/codec_stream.h"
+#include "backends/nn/noise_source.h"
+#include "backends/nn/stream_layer.h"
+
+namespace codec::nn {
+
+// What an encode stream runs for a codec whose encoder is a stream of
+// layers followed by a per-frame quantiser (EnCodec 24 kHz, DAC, SNAC).
+struct EncodeStreamParts {
+  std::shared_ptr<const void> weights;  // Kept alive for the stream's life.
+  CodecDescription description;
+  StreamLayerPtr encoder;  // [1, channels, samples] -> latent [1, D, frames].
+  // Latent frames, a multiple of `group_frames`, -> their codes.
+  std::function<Codes(const at::Tensor& latent)> quantize;
+  int64_t group_frames = 1;
+  // The stream's end is zero-padded to a multiple of this many samples, as
+  // the offline encode pads its input.
+  int64_t pad_multiple = 1;
+  StopCheck stop;
+};
+
+std::unique_ptr<EncodeStream> OpenNetworkEncodeStream(EncodeStreamParts parts);
+
+// What a decode stream runs for a codec whose decoder is a stream of layers
+// fed by a per-frame dequantiser.
+struct DecodeStreamParts {
+  std::shared_ptr<const void> weights;
+  CodecDescription description;
+  // Validated codes -> latent [1, D, finest frames].
+  std::function<at::Tensor(const Codes& codes)> dequantize;
+  // The decoder's layers, drawing noise from the stream's own source.
+  std::function<StreamLayerPtr(NoiseSource* noise)> open_decoder;
+  NoiseSource noise;
+  // The stream's finest frames must end on a multiple of this (SNAC's
+  // attention windows).
+  int64_t frame_multiple = 1;
+  int64_t num_samples = 0;  // Trim the output to this length; 0: no trim.
+  StopCheck stop;
+};
+
+std::unique_ptr<DecodeStream> OpenNetworkDecodeStream(DecodeStreamParts parts);
+
+// Checks one chunk of a stream's audio: the model's rate and channels, whole
+// frames, finite samples; zero frames are allowed.
+absl::Status ValidateAudioChunk(const Audio& audio, const CodecDescription& description);
+
+}  // namespace codec::nn
+
+#endif  // BACKENDS_NN_NETWORK_STREAMS_H_

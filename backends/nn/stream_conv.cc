@@ -1,0 +1,139 @@
+#include "backends/nn/stream_conv.h"
+
+#include <ATen/ATen.h>
+#include <ATen/ops/mkldnn_convolution.h>
+
+#include "backends/nn/interrupt.h"
+
+namespace codec::nn {
+
+StreamConvSpec ConvSpecOf(const torch::nn::Conv1dImpl& conv) {
+  const auto& options = conv.options;
+  const auto* padding = c10::get_if<torch::ExpandingArray<1>>(&options.padding());
+  TORCH_CHECK(padding != nullptr, "streamed convs need explicit padding");
+  StreamConvSpec spec;
+  spec.weight = conv.weight;
+  spec.bias = conv.bias;
+  spec.stride = options.stride()->at(0);
+  spec.dilation = options.dilation()->at(0);
+  spec.groups = options.groups();
+  spec.left = spec.right = (*padding)->at(0);
+  return spec;
+}
+
+StreamConv1d::StreamConv1d(StreamConvSpec spec)
+    : spec_(std::move(spec)),
+      effective_kernel_((spec_.weight.size(-1) - 1) * spec_.dilation + 1) {}
+
+at::Tensor StreamConv1d::Convolve(const at::Tensor& padded) const {
+  PollInterrupt();
+  const int64_t no_padding = 0;
+  // libtorch runs a conv with oneDNN or with its own im2col kernel depending
+  // on the input's size, and the two round differently. Offline convs see a
+  // whole (long) input, so take the kernel libtorch picks for long inputs:
+  // oneDNN, unless the conv is a plain 1x1 on one thread.
+  const bool plain_1x1 = spec_.weight.size(-1) == 1 && spec_.stride == 1 && spec_.dilation == 1;
+  if (at::hasMKLDNN() && padded.scalar_type() == at::kFloat &&
+      (!plain_1x1 || at::get_num_threads() > 1)) {
+    return at::mkldnn_convolution(padded.contiguous(), spec_.weight, spec_.bias,
+                                  at::IntArrayRef(no_padding), at::IntArrayRef(spec_.stride),
+                                  at::IntArrayRef(spec_.dilation), spec_.groups);
+  }
+  return at::conv1d(padded, spec_.weight, spec_.bias, at::IntArrayRef(spec_.stride),
+                    at::IntArrayRef(no_padding), at::IntArrayRef(spec_.dilation), spec_.groups);
+}
+
+at::Tensor StreamConv1d::RunWindows() {
+  const int64_t length = TimeLength(buffer_);
+  if (length < effective_kernel_) return {};
+  const int64_t windows = (length - effective_kernel_) / spec_.stride + 1;
+  const at::Tensor out =
+      Convolve(buffer_.narrow(-1, 0, (windows - 1) * spec_.stride + effective_kernel_));
+  buffer_ = buffer_.narrow(-1, windows * spec_.stride, length - windows * spec_.stride);
+  return out;
+}
+
+at::Tensor StreamConv1d::Push(const at::Tensor& x) {
+  if (TimeLength(x) == 0) return {};
+  input_seen_ += x.size(-1);
+  buffer_ = CatTime(buffer_, x);
+  if (!started_) {
+    // A reflection of the first samples needs left + 1 of them.
+    if (spec_.mode == PadMode::kReflect && TimeLength(buffer_) <= spec_.left) return {};
+    buffer_ = Pad1d(buffer_, spec_.left, 0, spec_.mode);
+    started_ = true;
+  }
+  return RunWindows();
+}
+
+at::Tensor StreamConv1d::Finish() {
+  if (input_seen_ == 0) return {};
+  const int64_t extra = spec_.complete_last_window
+                            ? ExtraPaddingForConv1d(input_seen_, effective_kernel_, spec_.stride,
+                                                    spec_.left + spec_.right)
+                            : 0;
+  if (!started_) {
+    // Too short to reflect: the offline layer's own short-input padding.
+    return Convolve(Pad1d(buffer_, spec_.left, spec_.right + extra, spec_.mode));
+  }
+  TORCH_CHECK(spec_.mode == PadMode::kZero || spec_.right + extra == 0 ||
+                  TimeLength(buffer_) > spec_.right + extra,
+              "a streamed reflect-padded conv kept too little input to pad its end");
+  if (spec_.right + extra > 0) buffer_ = Pad1d(buffer_, 0, spec_.right + extra, spec_.mode);
+  const at::Tensor out = RunWindows();
+  buffer_ = at::Tensor();
+  return out;
+}
+
+StreamConvTransposeSpec ConvTransposeSpecOf(const torch::nn::ConvTranspose1dImpl& conv) {
+  const auto& options = conv.options;
+  const auto* padding = c10::get_if<torch::ExpandingArray<1>>(&options.padding());
+  TORCH_CHECK(padding != nullptr && options.groups() == 1 && options.dilation()->at(0) == 1,
+              "streamed transposed convs need explicit padding, one group, no dilation");
+  StreamConvTransposeSpec spec;
+  spec.weight = conv.weight;
+  spec.bias = conv.bias;
+  spec.stride = options.stride()->at(0);
+  spec.crop_left = (*padding)->at(0);
+  spec.crop_right = (*padding)->at(0) - options.output_padding()->at(0);
+  return spec;
+}
+
+StreamConvTranspose1d::StreamConvTranspose1d(StreamConvTransposeSpec spec)
+    : spec_(std::move(spec)), kernel_(spec_.weight.size(-1)) {
+  // The end crop must lie in the tail no later frame reaches, and a frame's
+  // final samples must not extend past the full convolution's end.
+  TORCH_CHECK(spec_.crop_right >= 0 && spec_.crop_right <= kernel_ - spec_.stride &&
+                  kernel_ >= spec_.stride,
+              "unsupported transposed conv geometry for streaming");
+}
+
+at::Tensor StreamConvTranspose1d::Emit(const at::Tensor& y) {
+  const int64_t n = TimeLength(y);
+  const int64_t skip = std::clamp<int64_t>(spec_.crop_left - full_emitted_, 0, n);
+  full_emitted_ += n;
+  if (skip == n) return {};
+  at::Tensor out = y.narrow(-1, skip, n - skip);
+  if (spec_.bias.defined()) out = out + spec_.bias.view({1, -1, 1});
+  return out;
+}
+
+at::Tensor StreamConvTranspose1d::Push(const at::Tensor& x) {
+  if (TimeLength(x) == 0) return {};
+  PollInterrupt();
+  at::Tensor y = at::conv_transpose1d(x, spec_.weight, /*bias=*/{}, at::IntArrayRef(spec_.stride));
+  const int64_t overlap = kernel_ - spec_.stride;
+  if (tail_.defined() && overlap > 0) y.narrow(-1, 0, overlap).add_(tail_);
+  const int64_t final_samples = x.size(-1) * spec_.stride;
+  tail_ = y.narrow(-1, final_samples, overlap);
+  return Emit(y.narrow(-1, 0, final_samples));
+}
+
+at::Tensor StreamConvTranspose1d::Finish() {
+  if (!tail_.defined()) return {};
+  const at::Tensor last = tail_.narrow(-1, 0, TimeLength(tail_) - spec_.crop_right);
+  tail_ = at::Tensor();
+  return Emit(last);
+}
+
+}  // namespace codec::nn

@@ -1,0 +1,90 @@
+#ifndef BACKENDS_NN_STREAM_CONV_H_
+#define BACKENDS_NN_STREAM_CONV_H_
+
+#include <ATen/core/Tensor.h>
+#include <torch/nn/modules/conv.h>
+
+#include "backends/nn/padding.h"
+#include "backends/nn/stream_layer.h"
+
+namespace codec::nn {
+
+// A 1-D convolution as its offline module computes it: `left` and `right`
+// samples of padding (zeros or reflection), and with `complete_last_window`
+// the extra right padding that completes the last stride (SEANet).
+struct StreamConvSpec {
+  at::Tensor weight;  // [out, in / groups, kernel]
+  at::Tensor bias;    // [out] or undefined.
+  int64_t stride = 1;
+  int64_t dilation = 1;
+  int64_t groups = 1;
+  int64_t left = 0;
+  int64_t right = 0;
+  PadMode mode = PadMode::kZero;
+  bool complete_last_window = false;
+};
+
+// The spec of a torch Conv1d with symmetric zero padding from its options.
+StreamConvSpec ConvSpecOf(const torch::nn::Conv1dImpl& conv);
+
+// Streams a convolution: keeps the input it has not finished with (the last
+// `kernel - stride` samples, and a partial stride), starts with the left
+// padding as state (a reflection needs the first `left + 1` samples first)
+// and emits each output once its whole window has arrived. Finish adds the
+// right padding. A stream too short to reflect runs the offline layer.
+class StreamConv1d final : public StreamLayer {
+ public:
+  explicit StreamConv1d(StreamConvSpec spec);
+  at::Tensor Push(const at::Tensor& x) override;
+  at::Tensor Finish() override;
+
+ private:
+  at::Tensor Convolve(const at::Tensor& padded) const;
+  // Runs every whole window in buffer_ and drops the input no window needs.
+  at::Tensor RunWindows();
+
+  const StreamConvSpec spec_;
+  const int64_t effective_kernel_;
+  at::Tensor buffer_;      // Padded input from the next window's start.
+  bool started_ = false;   // Whether the left padding is in buffer_.
+  int64_t input_seen_ = 0;
+};
+
+// A transposed 1-D convolution whose offline output is the full transposed
+// convolution of T frames, (T - 1) * stride + kernel samples, less
+// `crop_left` samples at the start and `crop_right` at the end (torch's
+// padding and output_padding, or SEANet's trim).
+struct StreamConvTransposeSpec {
+  at::Tensor weight;  // [in, out, kernel]
+  at::Tensor bias;    // [out] or undefined.
+  int64_t stride = 1;
+  int64_t crop_left = 0;
+  int64_t crop_right = 0;
+};
+
+StreamConvTransposeSpec ConvTransposeSpecOf(const torch::nn::ConvTranspose1dImpl& conv);
+
+// Streams a transposed convolution: each input frame adds to `kernel`
+// output samples; those no later frame reaches (`stride` per frame) are
+// final, and the overlapping tail is kept (without the bias, so that it is
+// added once) and added to the next frames' output.
+class StreamConvTranspose1d final : public StreamLayer {
+ public:
+  explicit StreamConvTranspose1d(StreamConvTransposeSpec spec);
+  at::Tensor Push(const at::Tensor& x) override;
+  at::Tensor Finish() override;
+
+ private:
+  // Full-convolution samples [full_emitted_, full_emitted_ + n) of `y` as
+  // output: the bias added, the start cropped.
+  at::Tensor Emit(const at::Tensor& y);
+
+  const StreamConvTransposeSpec spec_;
+  const int64_t kernel_;
+  at::Tensor tail_;  // Partial sums of the next kernel - stride samples.
+  int64_t full_emitted_ = 0;
+};
+
+}  // namespace codec::nn
+
+#endif  // BACKENDS_NN_STREAM_CONV_H_

@@ -1,0 +1,342 @@
+// Streaming sessions against the offline path, for every family on every
+// fixture: any chunking of the input gives the offline result (codes >=
+// 99.9% identical, audio within 1e-4, the same frame and sample counts),
+// output leaves as soon as it is final, and the latency each description
+// states is the one the streams show.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "backends/codec_factory.h"
+#include "backends/io/audio_convert.h"
+#include "backends/io/wav.h"
+#include "tests/testing/fixture.h"
+
+namespace codec {
+namespace {
+
+constexpr int kSeed = 20261125;
+// Streamed codes equal offline ones except at float near-ties: SNAC's
+// quantiser projections are 1x1 convs for which libtorch picks its kernel by
+// input size, so a stream's small groups round differently from a whole
+// input in the last bit (1 or 2 of 1740 codes of snac44_tiny_attn flip).
+constexpr double kCodesAgreement = 0.998;
+// Frame groups from the stream's start whose output may wait longer than the
+// steady state: reflect padding at the start reads ahead.
+constexpr int64_t kSteadyFrom = 8;
+
+Audio SliceAudio(const Audio& audio, int64_t first, int64_t last) {
+  Audio out{audio.sample_rate, audio.channels, {}};
+  const int64_t frames = audio.num_frames();
+  for (int c = 0; c < audio.channels; ++c) {
+    out.samples.insert(out.samples.end(), audio.samples.begin() + c * frames + first,
+                       audio.samples.begin() + c * frames + last);
+  }
+  return out;
+}
+
+void AppendAudio(Audio& to, const Audio& more) {
+  if (to.channels == 0) to = Audio{more.sample_rate, more.channels, {}};
+  Audio joined{to.sample_rate, to.channels, {}};
+  const int64_t a = to.num_frames(), b = more.num_frames();
+  for (int c = 0; c < to.channels; ++c) {
+    joined.samples.insert(joined.samples.end(), to.samples.begin() + c * a,
+                          to.samples.begin() + (c + 1) * a);
+    joined.samples.insert(joined.samples.end(), more.samples.begin() + c * b,
+                          more.samples.begin() + (c + 1) * b);
+  }
+  to = std::move(joined);
+}
+
+// Finest frames [first, last) of every level (multiples of the coarsest
+// stride); all scales go with the chunk at frame 0.
+Codes SliceCodes(const Codes& codes, int64_t first, int64_t last) {
+  Codes out;
+  const int64_t finest = codes.levels.back().frames;
+  for (const CodeLevel& level : codes.levels) {
+    const int64_t stride = finest / level.frames;
+    CodeLevel part{level.num_codebooks, (last - first) / stride, {}};
+    for (int k = 0; k < level.num_codebooks; ++k) {
+      part.values.insert(part.values.end(), level.values.begin() + k * level.frames + first / stride,
+                         level.values.begin() + k * level.frames + last / stride);
+    }
+    out.levels.push_back(std::move(part));
+  }
+  if (first == 0) out.scales = codes.scales;
+  return out;
+}
+
+void AppendCodes(Codes& to, const Codes& more) {
+  if (to.levels.empty()) to.levels.resize(more.levels.size());
+  for (size_t l = 0; l < more.levels.size(); ++l) {
+    CodeLevel& level = to.levels[l];
+    const CodeLevel& add = more.levels[l];
+    if (add.frames == 0) continue;
+    CodeLevel joined{add.num_codebooks, level.frames + add.frames, {}};
+    for (int k = 0; k < add.num_codebooks; ++k) {
+      if (level.frames > 0) {
+        joined.values.insert(joined.values.end(), level.values.begin() + k * level.frames,
+                             level.values.begin() + (k + 1) * level.frames);
+      }
+      joined.values.insert(joined.values.end(), add.values.begin() + k * add.frames,
+                           add.values.begin() + (k + 1) * add.frames);
+    }
+    level = std::move(joined);
+  }
+  to.scales.insert(to.scales.end(), more.scales.begin(), more.scales.end());
+  if (more.num_samples > 0) to.num_samples = more.num_samples;
+}
+
+// Chunk sizes summing to `total`: each `unit` times a random count in
+// [1, max_units], seeded.
+std::vector<int64_t> RandomChunks(int64_t total, int64_t unit, int max_units, int seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> units(1, max_units);
+  std::vector<int64_t> sizes;
+  for (int64_t done = 0; done < total;) {
+    sizes.push_back(std::min(total - done, unit * units(rng)));
+    done += sizes.back();
+  }
+  return sizes;
+}
+
+std::vector<int64_t> EvenChunks(int64_t total, int64_t unit) {
+  std::vector<int64_t> sizes;
+  for (int64_t done = 0; done < total; done += unit) sizes.push_back(std::min(unit, total - done));
+  return sizes;
+}
+
+class StreamingTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  static void SetUpTestSuite() { testing::UseReferenceThreadCount(); }
+
+  void SetUp() override {
+    absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture(GetParam());
+    ASSERT_TRUE(fixture.ok()) << fixture.status();
+    fixture_ = *std::move(fixture);
+    absl::StatusOr<std::shared_ptr<CodecBackend>> backend = CreateBackend(
+        {.id = GetParam(), .model = fixture_.meta.at("codec"), .weights = fixture_.dir});
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    backend_ = *backend;
+    ASSERT_TRUE(backend_->Load().ok());
+    desc_ = backend_->description();
+    if (fixture_.meta.contains("bandwidth")) {
+      encode_options_.bandwidth_kbps = fixture_.meta.at("bandwidth").get<double>();
+    } else if (fixture_.meta.contains("n_q") && desc_.family != "snac") {
+      encode_options_.n_q = fixture_.meta.at("n_q").get<int>();
+    }
+    decode_options_.noise = NoiseMode::kOff;
+    // A real recording, long enough that the offline path runs every conv
+    // with the kernel libtorch picks for long inputs (as streams do), and
+    // short enough that DAC runs it whole.
+    absl::StatusOr<Audio> jfk = io::ReadWav("tests/fixtures/audio/jfk.wav");
+    ASSERT_TRUE(jfk.ok()) << jfk.status();
+    std::string report;
+    absl::StatusOr<Audio> converted =
+        io::ConvertAudio(*jfk, desc_.sample_rate, desc_.channels, &report);
+    ASSERT_TRUE(converted.ok()) << converted.status();
+    recording_ = SliceAudio(*converted, 0, 8 * desc_.sample_rate);
+  }
+
+  int64_t Group() const { return *std::max_element(desc_.level_strides.begin(), desc_.level_strides.end()); }
+
+  Codes StreamEncode(const Audio& audio, const std::vector<int64_t>& sizes) {
+    absl::StatusOr<std::unique_ptr<EncodeStream>> stream = backend_->OpenEncodeStream(encode_options_);
+    EXPECT_TRUE(stream.ok()) << stream.status();
+    Codes all;
+    int64_t first = 0;
+    for (int64_t size : sizes) {
+      absl::StatusOr<Codes> codes = (*stream)->Push(SliceAudio(audio, first, first + size));
+      EXPECT_TRUE(codes.ok()) << codes.status();
+      if (!codes.ok()) return all;
+      AppendCodes(all, *codes);
+      first += size;
+    }
+    absl::StatusOr<Codes> rest = (*stream)->Finish();
+    EXPECT_TRUE(rest.ok()) << rest.status();
+    if (rest.ok()) AppendCodes(all, *rest);
+    return all;
+  }
+
+  Audio StreamDecode(const Codes& codes, const std::vector<int64_t>& frame_sizes,
+                     const DecodeOptions& options) {
+    absl::StatusOr<std::unique_ptr<DecodeStream>> stream =
+        backend_->OpenDecodeStream(options, codes.num_samples);
+    EXPECT_TRUE(stream.ok()) << stream.status();
+    Audio all;
+    int64_t first = 0;
+    for (int64_t size : frame_sizes) {
+      absl::StatusOr<Audio> audio = (*stream)->Push(SliceCodes(codes, first, first + size));
+      EXPECT_TRUE(audio.ok()) << audio.status();
+      if (!audio.ok()) return all;
+      AppendAudio(all, *audio);
+      first += size;
+    }
+    absl::StatusOr<Audio> rest = (*stream)->Finish();
+    EXPECT_TRUE(rest.ok()) << rest.status();
+    if (rest.ok()) AppendAudio(all, *rest);
+    return all;
+  }
+
+  void ExpectSameCodes(const Codes& streamed, const Codes& offline, const std::string& how) {
+    const testing::CodesAgreement agreement = testing::CompareCodes(streamed, offline);
+    ASSERT_TRUE(agreement.same_shape) << how;
+    EXPECT_GE(agreement.identical_fraction, kCodesAgreement) << how;
+    EXPECT_EQ(streamed.num_samples, offline.num_samples) << how;
+    ASSERT_EQ(streamed.scales.size(), offline.scales.size()) << how;
+    for (size_t i = 0; i < offline.scales.size(); ++i) {
+      EXPECT_NEAR(streamed.scales[i], offline.scales[i], 1e-6 * offline.scales[i]) << how;
+    }
+    std::cout << GetParam() << " encode, " << how << ": " << 100 * agreement.identical_fraction
+              << "% of " << offline.Flatten().size() << " codes identical\n";
+  }
+
+  void ExpectSameAudio(const Audio& streamed, const Audio& offline, const std::string& how) {
+    ASSERT_EQ(streamed.num_frames(), offline.num_frames()) << how;
+    const double error = testing::MaxAbsDiff(streamed, offline);
+    EXPECT_LE(error, 1e-4) << how;
+    std::cout << GetParam() << " decode, " << how << ": " << offline.num_frames()
+              << " samples, max abs error " << error << "\n";
+  }
+
+  testing::Fixture fixture_;
+  std::shared_ptr<CodecBackend> backend_;
+  CodecDescription desc_;
+  Audio recording_;
+  EncodeOptions encode_options_;
+  DecodeOptions decode_options_;
+};
+
+TEST_P(StreamingTest, AnyChunkingEncodesAsOffline) {
+  const Audio& input = recording_;
+  const int64_t total = input.num_frames();
+  absl::StatusOr<Codes> offline = backend_->Encode(input, encode_options_);
+  ASSERT_TRUE(offline.ok()) << offline.status();
+  ExpectSameCodes(StreamEncode(input, {total}), *offline, "whole input");
+  ExpectSameCodes(StreamEncode(input, EvenChunks(total, desc_.hop_length)), *offline, "one frame");
+  ExpectSameCodes(StreamEncode(input, RandomChunks(total, 1, 3 * desc_.hop_length, kSeed)), *offline,
+                  "random sizes");
+  // One sample at a time through the stream's start, where padding is set up.
+  std::vector<int64_t> single(3 * desc_.hop_length, 1);
+  single.push_back(total - 3 * desc_.hop_length);
+  ExpectSameCodes(StreamEncode(input, single), *offline, "one sample");
+}
+
+TEST_P(StreamingTest, StreamEndingMidFrameEncodesAsOffline) {
+  const int64_t length = recording_.num_frames() - desc_.hop_length / 2 - 1;
+  const Audio input = SliceAudio(recording_, 0, length);
+  absl::StatusOr<Codes> offline = backend_->Encode(input, encode_options_);
+  ASSERT_TRUE(offline.ok()) << offline.status();
+  ExpectSameCodes(StreamEncode(input, RandomChunks(length, 7, 100, kSeed + 1)), *offline,
+                  "ends mid-frame");
+}
+
+TEST_P(StreamingTest, AnyChunkingDecodesAsOffline) {
+  const Codes& codes = fixture_.expected_codes;
+  absl::StatusOr<Audio> offline = backend_->Decode(codes, decode_options_);
+  ASSERT_TRUE(offline.ok()) << offline.status();
+  const int64_t frames = codes.levels.back().frames;
+  ExpectSameAudio(StreamDecode(codes, {frames}, decode_options_), *offline, "whole");
+  ExpectSameAudio(StreamDecode(codes, EvenChunks(frames, Group()), decode_options_), *offline,
+                  "one frame group");
+  ExpectSameAudio(StreamDecode(codes, RandomChunks(frames, Group(), 6, kSeed), decode_options_),
+                  *offline, "random groups");
+  EXPECT_LE(testing::MaxAbsDiff(*offline, fixture_.expected_decode), 1e-4);
+}
+
+// The codes of frame j leave once encode_lookahead_samples past its end
+// have arrived, and not one sample earlier for the slowest frame; likewise
+// a frame's audio and decode_lookahead_frames.
+TEST_P(StreamingTest, OutputLeavesAsSoonAsTheStatedLatencyAllows) {
+  const Audio& input = fixture_.input;
+  const int64_t hop = desc_.hop_length;
+  absl::StatusOr<std::unique_ptr<EncodeStream>> encoder = backend_->OpenEncodeStream(encode_options_);
+  ASSERT_TRUE(encoder.ok());
+  std::vector<int64_t> samples_when_final;  // Per finest frame.
+  for (int64_t pushed = 0; pushed < input.num_frames(); ++pushed) {
+    absl::StatusOr<Codes> codes = (*encoder)->Push(SliceAudio(input, pushed, pushed + 1));
+    ASSERT_TRUE(codes.ok()) << codes.status();
+    for (int64_t f = 0; f < codes->levels.back().frames; ++f) samples_when_final.push_back(pushed + 1);
+  }
+  // Frames whose codes left before the end: the steady state, past the start.
+  int64_t encode_lookahead = 0;
+  for (size_t j = kSteadyFrom * Group(); j < samples_when_final.size(); ++j) {
+    encode_lookahead = std::max<int64_t>(encode_lookahead, samples_when_final[j] - (j + 1) * hop);
+  }
+  ASSERT_GT(samples_when_final.size(), kSteadyFrom * Group()) << "no frame left before the stream's end";
+  if (desc_.segment_length == 0) {
+    EXPECT_EQ(encode_lookahead, desc_.encode_lookahead_samples);
+  } else {
+    // Segments: the first frame of each waits for the whole segment.
+    EXPECT_EQ(samples_when_final[0] - hop, desc_.encode_lookahead_samples);
+  }
+
+  const Codes& codes = fixture_.expected_codes;
+  absl::StatusOr<std::unique_ptr<DecodeStream>> decoder =
+      backend_->OpenDecodeStream(decode_options_, codes.num_samples);
+  ASSERT_TRUE(decoder.ok());
+  std::vector<int64_t> frames_when_final;  // Per output sample.
+  for (int64_t first = 0; first < codes.levels.back().frames; first += Group()) {
+    absl::StatusOr<Audio> audio = (*decoder)->Push(SliceCodes(codes, first, first + Group()));
+    ASSERT_TRUE(audio.ok()) << audio.status();
+    frames_when_final.resize(frames_when_final.size() + audio->num_frames(), first + Group());
+  }
+  int64_t decode_lookahead = 0;
+  for (int64_t j = kSteadyFrom * Group(); (j + 1) * hop <= static_cast<int64_t>(frames_when_final.size()); ++j) {
+    decode_lookahead = std::max(decode_lookahead, frames_when_final[(j + 1) * hop - 1] - 1 - j);
+  }
+  EXPECT_EQ(decode_lookahead, desc_.decode_lookahead_frames);
+  std::cout << GetParam() << ": lookahead " << desc_.encode_lookahead_samples << " samples ("
+            << 1000.0 * desc_.encode_lookahead_samples / desc_.sample_rate << " ms) to encode, "
+            << desc_.decode_lookahead_frames << " frames to decode\n";
+}
+
+TEST_P(StreamingTest, SessionsOnOneBackendAreIndependent) {
+  const Audio& input = recording_;
+  absl::StatusOr<Codes> offline = backend_->Encode(input, encode_options_);
+  ASSERT_TRUE(offline.ok());
+  auto a = backend_->OpenEncodeStream(encode_options_);
+  auto b = backend_->OpenEncodeStream(encode_options_);
+  ASSERT_TRUE(a.ok() && b.ok());
+  Codes from_a, from_b;
+  const int64_t total = input.num_frames();
+  const int64_t step = 3 * desc_.hop_length + 17;
+  for (int64_t first = 0; first < total; first += step) {
+    const Audio chunk = SliceAudio(input, first, std::min(total, first + step));
+    AppendCodes(from_a, *(*a)->Push(chunk));
+    AppendCodes(from_b, *(*b)->Push(chunk));
+  }
+  AppendCodes(from_b, *(*b)->Finish());
+  AppendCodes(from_a, *(*a)->Finish());
+  ExpectSameCodes(from_a, *offline, "interleaved session a");
+  ExpectSameCodes(from_b, *offline, "interleaved session b");
+}
+
+TEST_P(StreamingTest, BadChunksAreRefusedBeforeAnyWork) {
+  auto decoder = backend_->OpenDecodeStream(decode_options_, fixture_.expected_codes.num_samples);
+  ASSERT_TRUE(decoder.ok());
+  EXPECT_TRUE(testing::IsInvalidArgument((*decoder)->Push(Codes{}).status(), "level"));
+  Codes bad = SliceCodes(fixture_.expected_codes, 0, Group());
+  bad.levels[0].values[0] = static_cast<uint32_t>(desc_.codebook_size);
+  EXPECT_TRUE(testing::IsInvalidArgument((*decoder)->Push(bad).status(), "out of range"));
+  Codes empty = SliceCodes(fixture_.expected_codes, 0, 0);
+  EXPECT_TRUE(testing::IsInvalidArgument((*decoder)->Push(empty).status(), "frame"));
+  EXPECT_TRUE(testing::IsInvalidArgument((*decoder)->Finish().status(), ""));
+
+  auto encoder = backend_->OpenEncodeStream(encode_options_);
+  ASSERT_TRUE(encoder.ok());
+  Audio wrong_rate = SliceAudio(fixture_.input, 0, 10);
+  wrong_rate.sample_rate += 1;
+  EXPECT_TRUE(testing::IsInvalidArgument((*encoder)->Push(wrong_rate).status(), "Hz"));
+  EXPECT_TRUE(testing::IsInvalidArgument((*encoder)->Finish().status(), "no audio"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, StreamingTest,
+                         ::testing::Values("encodec24_tiny_bw6", "encodec24_tiny_bw12",
+                                           "encodec48_tiny_stereo_bw6", "dac16_tiny", "dac44_tiny",
+                                           "dac44_tiny_nq4", "snac24_tiny", "snac44_tiny_attn"));
+
+}  // namespace
+}  // namespace codec
