@@ -26,6 +26,26 @@ TokenChunk TokenChunkFromCodes(const Codes& codes, int64_t first, int64_t last) 
   return chunk;
 }
 
+absl::StatusOr<Codes> CodesFromTokenChunk(const TokenChunk& chunk) {
+  Codes codes;
+  for (int l = 0; l < chunk.levels_size(); ++l) {
+    const TokenLevel& in = chunk.levels(l);
+    const uint64_t values = static_cast<uint64_t>(in.values_size());
+    // frames <= values / codebooks keeps codebooks x frames from overflowing.
+    if (in.num_codebooks() == 0 || in.frames() > values / in.num_codebooks() ||
+        in.num_codebooks() * in.frames() != values) {
+      return absl::InvalidArgumentError(absl::StrCat("token level ", l, " holds ", values,
+                                                     " values for ", in.num_codebooks(),
+                                                     " codebooks x ", in.frames(), " frames"));
+    }
+    codes.levels.push_back(CodeLevel{static_cast<int>(in.num_codebooks()),
+                                     static_cast<int64_t>(in.frames()),
+                                     {in.values().begin(), in.values().end()}});
+  }
+  codes.scales.assign(chunk.scales().begin(), chunk.scales().end());
+  return codes;
+}
+
 absl::Status AppendTokenChunk(const TokenChunk& chunk, Codes& codes) {
   if (codes.levels.empty()) codes.levels.resize(chunk.levels_size());
   if (static_cast<size_t>(chunk.levels_size()) != codes.levels.size()) {

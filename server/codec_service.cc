@@ -1,6 +1,7 @@
 #include "server/codec_service.h"
 
 #include <chrono>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -27,12 +28,20 @@ class RequestLog {
 
   void set_model(std::string model) { model_ = std::move(model); }
   void set_samples(int64_t samples) { samples_ = samples; }
+  // Notes when the first output left (once).
+  void MarkFirstOutput() {
+    if (first_output_ == absl::InfiniteFuture()) first_output_ = absl::Now();
+  }
 
   // Logs the request's end and passes `status` through.
   grpc::Status Finish(grpc::Status status) const {
-    fprintf(stderr, "codec_server: %s model=%s samples=%lld ms=%.1f status=%d %s\n", rpc_,
-            model_.c_str(), static_cast<long long>(samples_),
-            absl::ToDoubleMilliseconds(absl::Now() - start_), status.error_code(),
+    const double first_ms = first_output_ == absl::InfiniteFuture()
+                                ? -1
+                                : absl::ToDoubleMilliseconds(first_output_ - start_);
+    fprintf(stderr,
+            "codec_server: %s model=%s samples=%lld ms=%.1f first_output_ms=%.1f status=%d %s\n",
+            rpc_, model_.c_str(), static_cast<long long>(samples_),
+            absl::ToDoubleMilliseconds(absl::Now() - start_), first_ms, status.error_code(),
             status.error_message().c_str());
     return status;
   }
@@ -40,6 +49,7 @@ class RequestLog {
  private:
   const char* rpc_;
   const absl::Time start_;
+  absl::Time first_output_ = absl::InfiniteFuture();
   std::string model_;
   int64_t samples_ = 0;
 };
@@ -84,6 +94,14 @@ grpc::Status ToGrpc(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
+namespace {
+
+absl::Status OverLimit(double seconds) {
+  return absl::ResourceExhaustedError(absl::StrCat("stream exceeds the ", seconds, " s limit"));
+}
+
+}  // namespace
+
 grpc::Status CodecServiceImpl::Encode(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::EncodeResponse, v1::EncodeRequest>* stream) {
@@ -99,43 +117,55 @@ grpc::Status CodecServiceImpl::Encode(
         "model '", config.model_id(), "' takes ", desc.sample_rate, " Hz, ", desc.channels,
         " channel(s); the config says ", config.sample_rate(), " Hz, ", config.channels())));
   }
-  absl::StatusOr<int> width = v1::BytesPerSample(config.format());
-  if (!width.ok()) return log.Finish(ToGrpc(width.status()));
-  const uint64_t max_bytes =
-      static_cast<uint64_t>(limits_.max_stream_seconds * desc.sample_rate) * desc.channels * *width;
-  const StopCheck stop = StopFor(context);
-  std::string pcm;
-  v1::EncodeRequest request;
-  while (stream->Read(&request)) {
-    if (request.has_config()) return log.Finish(Invalid("the config may only be sent once"));
-    if (pcm.size() + request.pcm().size() > max_bytes) {
-      return log.Finish(grpc::Status(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          absl::StrCat("stream exceeds the ", limits_.max_stream_seconds, " s limit")));
-    }
-    pcm += request.pcm();
+  if (absl::StatusOr<int> width = v1::BytesPerSample(config.format()); !width.ok()) {
+    return log.Finish(ToGrpc(width.status()));
   }
-  // A cancelled stream also ends its reads: do not encode what arrived.
-  if (absl::Status stopped = stop(); !stopped.ok()) return log.Finish(ToGrpc(stopped));
-  absl::StatusOr<Audio> audio =
-      v1::AudioFromPcm(pcm, config.format(), desc.sample_rate, desc.channels);
-  if (!audio.ok()) return log.Finish(ToGrpc(audio.status()));
-  log.set_samples(audio->num_frames());
-  EncodeOptions options{.stop = stop};
+  EncodeOptions options{.stop = StopFor(context)};
   if (config.quantizers_case() == v1::EncodeConfig::kBandwidthKbps) {
     options.bandwidth_kbps = config.bandwidth_kbps();
   } else if (config.quantizers_case() == v1::EncodeConfig::kNQ) {
     options.n_q = static_cast<int>(config.n_q());
   }
-  absl::StatusOr<Codes> codes =
-      slots_.Run(stop, [&] { return start->lease.provider().Encode(*audio, options); });
-  if (!codes.ok()) return log.Finish(ToGrpc(codes.status()));
+  absl::StatusOr<std::unique_ptr<EncodeStream>> session =
+      start->lease.provider().OpenEncodeStream(options);
+  if (!session.ok()) return log.Finish(ToGrpc(session.status()));
+  const int64_t max_samples = static_cast<int64_t>(limits_.max_stream_seconds * desc.sample_rate);
+  int64_t samples = 0;
+  int64_t frames = 0;
+  // Sends the codes that became final; the summary follows the last.
+  auto send = [&](const Codes& codes) {
+    const int64_t new_frames = codes.levels.back().frames;
+    if (new_frames == 0 && codes.scales.empty()) return;
+    v1::EncodeResponse response;
+    *response.mutable_tokens() = v1::TokenChunkFromCodes(codes, 0, new_frames);
+    response.mutable_tokens()->set_start_frame(static_cast<uint64_t>(frames));
+    frames += new_frames;
+    log.MarkFirstOutput();
+    stream->Write(response);
+  };
+  v1::EncodeRequest request;
+  while (stream->Read(&request)) {
+    if (request.has_config()) return log.Finish(Invalid("the config may only be sent once"));
+    absl::StatusOr<Audio> audio =
+        v1::AudioFromPcm(request.pcm(), config.format(), desc.sample_rate, desc.channels);
+    if (!audio.ok()) return log.Finish(ToGrpc(audio.status()));
+    samples += audio->num_frames();
+    log.set_samples(samples);
+    if (max_samples > 0 && samples > max_samples) {
+      return log.Finish(ToGrpc(OverLimit(limits_.max_stream_seconds)));
+    }
+    absl::StatusOr<Codes> codes = slots_.Run(options.stop, [&] { return (*session)->Push(*audio); });
+    if (!codes.ok()) return log.Finish(ToGrpc(codes.status()));
+    send(*codes);
+  }
+  // A cancelled stream also ends its reads: do not finish what arrived.
+  if (absl::Status stopped = options.stop(); !stopped.ok()) return log.Finish(ToGrpc(stopped));
+  absl::StatusOr<Codes> rest = slots_.Run(options.stop, [&] { return (*session)->Finish(); });
+  if (!rest.ok()) return log.Finish(ToGrpc(rest.status()));
+  send(*rest);
   v1::EncodeResponse response;
-  *response.mutable_tokens() = v1::TokenChunkFromCodes(*codes, 0, codes->levels.back().frames);
-  stream->Write(response);
-  response.Clear();
-  response.mutable_summary()->set_frames(codes->levels.back().frames);
-  response.mutable_summary()->set_num_samples(codes->num_samples);
+  response.mutable_summary()->set_frames(static_cast<uint64_t>(frames));
+  response.mutable_summary()->set_num_samples(static_cast<uint64_t>(rest->num_samples));
   stream->Write(response);
   return log.Finish(grpc::Status::OK);
 }
@@ -148,28 +178,11 @@ grpc::Status CodecServiceImpl::Decode(
       StartStream("DecodeRequest", registry_, stream, log);
   if (!start.ok()) return log.Finish(ToGrpc(start.status()));
   const v1::DecodeConfig& config = start->config;
-  absl::StatusOr<int> width = v1::BytesPerSample(config.format());
-  if (!width.ok()) return log.Finish(ToGrpc(width.status()));
-  const CodecDescription& desc = start->lease.provider().description();
-  const int64_t max_frames =
-      static_cast<int64_t>(limits_.max_stream_seconds * desc.sample_rate / desc.hop_length) + 1;
-  const StopCheck stop = StopFor(context);
-  Codes codes;
-  codes.num_samples = static_cast<int64_t>(config.num_samples());
-  v1::DecodeRequest request;
-  while (stream->Read(&request)) {
-    if (request.has_config()) return log.Finish(Invalid("the config may only be sent once"));
-    absl::Status appended = v1::AppendTokenChunk(request.tokens(), codes);
-    if (!appended.ok()) return log.Finish(ToGrpc(appended));
-    if (codes.levels.back().frames > max_frames) {
-      return log.Finish(grpc::Status(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          absl::StrCat("stream exceeds the ", limits_.max_stream_seconds, " s limit")));
-    }
+  if (absl::StatusOr<int> width = v1::BytesPerSample(config.format()); !width.ok()) {
+    return log.Finish(ToGrpc(width.status()));
   }
-  if (absl::Status stopped = stop(); !stopped.ok()) return log.Finish(ToGrpc(stopped));
-  if (codes.levels.empty()) return log.Finish(Invalid("the stream carried no tokens"));
-  DecodeOptions options{.stop = stop};
+  const CodecDescription& desc = start->lease.provider().description();
+  DecodeOptions options{.stop = StopFor(context)};
   switch (config.noise()) {
     case v1::NOISE_MODE_OFF:
       options.noise = NoiseMode::kOff;
@@ -182,20 +195,50 @@ grpc::Status CodecServiceImpl::Decode(
       options.noise = NoiseMode::kRandom;
       break;
   }
-  absl::StatusOr<Audio> audio =
-      slots_.Run(stop, [&] { return start->lease.provider().Decode(codes, options); });
-  if (!audio.ok()) return log.Finish(ToGrpc(audio.status()));
-  const int64_t samples = audio->num_frames();
-  log.set_samples(samples);
-  v1::DecodeResponse response;
-  response.set_sample_rate(audio->sample_rate);
-  response.set_channels(audio->channels);
-  for (int64_t first = 0; first < samples; first += kResponseFrames) {
-    if (absl::Status stopped = stop(); !stopped.ok()) return log.Finish(ToGrpc(stopped));
-    response.set_pcm(v1::PcmFromAudio(*audio, config.format(), first,
-                                      std::min(samples, first + kResponseFrames)));
-    stream->Write(response);
+  if (config.num_samples() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return log.Finish(Invalid(absl::StrCat("num_samples ", config.num_samples(), " is too large")));
   }
+  absl::StatusOr<std::unique_ptr<DecodeStream>> session = start->lease.provider().OpenDecodeStream(
+      options, static_cast<int64_t>(config.num_samples()));
+  if (!session.ok()) return log.Finish(ToGrpc(session.status()));
+  const int64_t max_frames =
+      static_cast<int64_t>(limits_.max_stream_seconds * desc.sample_rate / desc.hop_length);
+  int64_t frames = 0;
+  int64_t samples = 0;
+  // Sends the audio that became final, in messages of at most kResponseFrames.
+  auto send = [&](const Audio& audio) {
+    v1::DecodeResponse response;
+    response.set_sample_rate(audio.sample_rate);
+    response.set_channels(audio.channels);
+    for (int64_t first = 0; first < audio.num_frames(); first += kResponseFrames) {
+      const int64_t last = std::min(audio.num_frames(), first + kResponseFrames);
+      response.set_pcm(v1::PcmFromAudio(audio, config.format(), first, last));
+      response.set_start_sample(static_cast<uint64_t>(samples + first));
+      log.MarkFirstOutput();
+      stream->Write(response);
+    }
+    samples += audio.num_frames();
+    log.set_samples(samples);
+  };
+  v1::DecodeRequest request;
+  while (stream->Read(&request)) {
+    if (request.has_config()) return log.Finish(Invalid("the config may only be sent once"));
+    absl::StatusOr<Codes> codes = v1::CodesFromTokenChunk(request.tokens());
+    if (!codes.ok()) return log.Finish(ToGrpc(codes.status()));
+    // The model's own check, before any work and before any size is used.
+    if (absl::Status valid = codes->Validate(desc); !valid.ok()) return log.Finish(ToGrpc(valid));
+    frames += codes->levels[0].frames * desc.level_strides[0];
+    if (max_frames > 0 && frames > max_frames) {
+      return log.Finish(ToGrpc(OverLimit(limits_.max_stream_seconds)));
+    }
+    absl::StatusOr<Audio> audio = slots_.Run(options.stop, [&] { return (*session)->Push(*codes); });
+    if (!audio.ok()) return log.Finish(ToGrpc(audio.status()));
+    send(*audio);
+  }
+  if (absl::Status stopped = options.stop(); !stopped.ok()) return log.Finish(ToGrpc(stopped));
+  absl::StatusOr<Audio> rest = slots_.Run(options.stop, [&] { return (*session)->Finish(); });
+  if (!rest.ok()) return log.Finish(ToGrpc(rest.status()));
+  send(*rest);
   return log.Finish(grpc::Status::OK);
 }
 

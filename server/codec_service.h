@@ -8,18 +8,21 @@
 namespace codec::server {
 
 struct StreamLimits {
-  // Longest audio one stream may carry; longer is RESOURCE_EXHAUSTED.
-  double max_stream_seconds = 600;
+  // Longest audio one stream may carry; longer is RESOURCE_EXHAUSTED. A
+  // policy only (0: none): a stream holds its session's state, not its audio.
+  double max_stream_seconds = 0;
   // Most model calls (encodes and decodes) run at once; further streams
   // wait for one to finish, within their deadline. 0: no bound.
   int max_concurrent_calls = 0;
 };
 
 // codec.v1.CodecService over a ModelRegistry. Each stream holds a lease on
-// its model for its whole life, so Unload never cuts it off. Streams are
-// buffered to their end, then encoded/decoded in one call (equal to the
-// offline result); responses are chunked. The model calls themselves take
-// turns in `limits.max_concurrent_calls` ComputeSlots.
+// its model for its whole life, so Unload never cuts it off. Every message
+// is checked against the model, then pushed into the call's streaming
+// session, and what became final is written at once (equal, concatenated, to
+// the offline result); the client's half-close finishes the session. Each
+// step takes its turn in `limits.max_concurrent_calls` ComputeSlots, so
+// concurrent streams interleave fairly.
 class CodecServiceImpl final : public v1::CodecService::Service {
  public:
   CodecServiceImpl(ModelRegistry& registry, StreamLimits limits)

@@ -45,6 +45,9 @@ v1::ModelInfo ToProto(const ModelInfo& info) {
   desc->mutable_bandwidths_kbps()->Add(d.bandwidths_kbps.begin(), d.bandwidths_kbps.end());
   desc->set_has_noise(d.has_noise);
   desc->set_segment_length(d.segment_length);
+  desc->set_has_scales(d.has_scales);
+  desc->set_encode_lookahead_samples(static_cast<uint64_t>(d.encode_lookahead_samples));
+  desc->set_decode_lookahead_frames(static_cast<uint64_t>(d.decode_lookahead_frames));
   return out;
 }
 

@@ -24,7 +24,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to serve on.");
 ABSL_FLAG(std::string, model_repository, "", "Folder that Load weights paths are relative to.");
 ABSL_FLAG(std::vector<std::string>, models, {},
           "Models to load at start: id=preset[:weights],... (weights inside the repository).");
-ABSL_FLAG(double, max_stream_seconds, 600, "Longest audio one stream may carry.");
+ABSL_FLAG(double, max_stream_seconds, 0,
+          "Longest audio one stream may carry (a policy; streams hold bounded state, so 0, "
+          "no limit, is the default).");
 ABSL_FLAG(int, max_message_mb, 64, "Largest gRPC message accepted.");
 ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
           "Intra-op threads per model call.");

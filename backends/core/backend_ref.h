@@ -33,6 +33,14 @@ class BackendRef {
   absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options = {}) const {
     return backend_->Decode(codes, options);
   }
+  absl::StatusOr<std::unique_ptr<EncodeStream>> OpenEncodeStream(
+      const EncodeOptions& options = {}) const {
+    return backend_->OpenEncodeStream(options);
+  }
+  absl::StatusOr<std::unique_ptr<DecodeStream>> OpenDecodeStream(const DecodeOptions& options = {},
+                                                                 int64_t num_samples = 0) const {
+    return backend_->OpenDecodeStream(options, num_samples);
+  }
 
   B& backend() const { return *backend_; }
   const std::shared_ptr<B>& shared() const { return backend_; }

@@ -96,7 +96,11 @@ class SegmentDecodeStream final : public DecodeStream {
         description_(std::move(description)),
         num_samples_(num_samples),
         stop_(std::move(stop)),
-        lengths_(model_->SegmentLengthsFor(num_samples)) {}
+        segment_(model_->config().segment_length() > 0 ? model_->config().segment_length()
+                                                       : num_samples),
+        stride_(model_->config().segment_length() > 0 ? model_->config().segment_stride()
+                                                      : num_samples),
+        segments_((num_samples - 1) / stride_ + 1) {}
 
   absl::StatusOr<Audio> Push(const Codes& codes) override {
     RETURN_IF_ERROR(codes.Validate(description_));
@@ -109,10 +113,11 @@ class SegmentDecodeStream final : public DecodeStream {
     }
     const int64_t frames_left = FramesFrom(decoded_) - TimeLength(pending_codes_);
     if (level.frames > frames_left ||
-        codes.scales.size() > lengths_.size() - decoded_ - pending_scales_.size()) {
+        static_cast<int64_t>(codes.scales.size()) >
+            segments_ - decoded_ - static_cast<int64_t>(pending_scales_.size())) {
       return absl::InvalidArgumentError(absl::StrCat(
           "the codes run past the ", num_samples_, " samples of the stream's config (",
-          lengths_.size(), " segments of ", FramesFrom(0), " frames in all)"));
+          segments_, " segments of ", FramesFrom(0), " frames in all)"));
     }
     pending_scales_.insert(pending_scales_.end(), codes.scales.begin(), codes.scales.end());
     return nn::RunInterruptible(stop_, [&] {
@@ -123,9 +128,9 @@ class SegmentDecodeStream final : public DecodeStream {
   }
 
   absl::StatusOr<Audio> Finish() override {
-    if (decoded_ < lengths_.size() || TimeLength(pending_codes_) > 0) {
+    if (decoded_ < segments_ || TimeLength(pending_codes_) > 0) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "the stream ended after ", decoded_, " of the ", lengths_.size(),
+          "the stream ended after ", decoded_, " of the ", segments_,
           " segments its num_samples (", num_samples_, ") makes, with ",
           TimeLength(pending_codes_), " frames and ", pending_scales_.size(),
           " scales left over"));
@@ -134,20 +139,23 @@ class SegmentDecodeStream final : public DecodeStream {
   }
 
  private:
-  int64_t SegmentFrames(size_t i) const {
+  // Segment i's samples and frames; computed, not listed, so that a huge
+  // num_samples costs nothing until codes for it arrive.
+  int64_t SegmentLength(int64_t i) const { return std::min(segment_, num_samples_ - i * stride_); }
+  int64_t SegmentFrames(int64_t i) const {
     const int64_t hop = description_.hop_length;
-    return (lengths_[i] + hop - 1) / hop;
+    return (SegmentLength(i) + hop - 1) / hop;
   }
-  int64_t FramesFrom(size_t first) const {
-    int64_t frames = 0;
-    for (size_t i = first; i < lengths_.size(); ++i) frames += SegmentFrames(i);
-    return frames;
+  // Frames of segments [first, segments_): all whole but the last.
+  int64_t FramesFrom(int64_t first) const {
+    if (first >= segments_) return 0;
+    return (segments_ - 1 - first) * SegmentFrames(0) + SegmentFrames(segments_ - 1);
   }
 
   Audio DecodeReadySegments() {
     at::Tensor out;
     const bool scaled = model_->config().normalize;
-    while (decoded_ < lengths_.size() && TimeLength(pending_codes_) >= SegmentFrames(decoded_) &&
+    while (decoded_ < segments_ && TimeLength(pending_codes_) >= SegmentFrames(decoded_) &&
            (!scaled || !pending_scales_.empty())) {
       const int64_t frames = SegmentFrames(decoded_);
       std::optional<float> scale;
@@ -169,10 +177,10 @@ class SegmentDecodeStream final : public DecodeStream {
   // Adds segment `decoded_` (its audio) into the running overlap-add, in
   // upstream's order of operations, and returns the samples that are final.
   at::Tensor OverlapAdd(const at::Tensor& audio) {
-    if (lengths_.size() == 1) return audio;  // Offline joins nothing either.
+    if (segments_ == 1) return audio;  // Offline joins nothing either.
     if (!weight_.defined()) weight_ = OverlapWeight(audio.size(-1));
-    const int64_t stride = model_->config().segment_stride();
-    const int64_t start = static_cast<int64_t>(decoded_) * stride - accumulated_from_;
+    const int64_t stride = stride_;
+    const int64_t start = decoded_ * stride - accumulated_from_;
     const int64_t end = start + audio.size(-1);
     if (TimeLength(sum_) < end) {
       const int64_t grow = end - TimeLength(sum_);
@@ -182,7 +190,7 @@ class SegmentDecodeStream final : public DecodeStream {
     const at::Tensor w = weight_.slice(0, 0, audio.size(-1));
     sum_.narrow(-1, start, audio.size(-1)) += w * audio;
     weight_sum_.narrow(0, start, audio.size(-1)) += w;
-    const bool last = decoded_ + 1 == lengths_.size();
+    const bool last = decoded_ + 1 == segments_;
     const int64_t final_end = last ? TimeLength(sum_) : start + stride;
     const at::Tensor out = sum_.narrow(-1, 0, final_end) / weight_sum_.narrow(0, 0, final_end);
     sum_ = sum_.narrow(-1, final_end, TimeLength(sum_) - final_end).clone();
@@ -195,11 +203,13 @@ class SegmentDecodeStream final : public DecodeStream {
   const CodecDescription description_;
   const int64_t num_samples_;
   const StopCheck stop_;
-  const std::vector<int64_t> lengths_;
+  const int64_t segment_;
+  const int64_t stride_;
+  const int64_t segments_;
   int codebooks_ = 0;
   at::Tensor pending_codes_;  // [n_q, frames] not yet decoded.
   std::deque<float> pending_scales_;
-  size_t decoded_ = 0;  // Segments decoded.
+  int64_t decoded_ = 0;  // Segments decoded.
   at::Tensor weight_;   // The first segment's overlap-add weight, as upstream.
   at::Tensor sum_;      // Weighted audio from accumulated_from_ on.
   at::Tensor weight_sum_;

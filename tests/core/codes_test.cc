@@ -60,10 +60,19 @@ TEST(CodesTest, FromFlatLevelsSplitsByStrides) {
   EXPECT_NE(status.message().find("multiple of 7"), std::string::npos) << status;
 }
 
+// A single-level model of `codebooks` x `size` and a SNAC-like 3-level one.
+CodecDescription OneLevel(int codebooks, int64_t size) {
+  CodecDescription d;
+  d.codebook_size = size;
+  d.codebooks_per_level = {codebooks};
+  d.level_strides = {1};
+  return d;
+}
+
 TEST(CodesTest, ValidateNamesOutOfRangeCode) {
   Codes codes = TwoByThree();
-  EXPECT_TRUE(codes.Validate(7).ok());
-  const absl::Status status = codes.Validate(6);
+  EXPECT_TRUE(codes.Validate(OneLevel(2, 7)).ok());
+  const absl::Status status = codes.Validate(OneLevel(2, 6));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(status.message().find("code 6"), std::string::npos) << status;
   EXPECT_NE(status.message().find("codebook 1, frame 2"), std::string::npos) << status;
@@ -72,11 +81,39 @@ TEST(CodesTest, ValidateNamesOutOfRangeCode) {
 TEST(CodesTest, ValidateRejectsInconsistentShapes) {
   Codes codes = TwoByThree();
   codes.levels[0].values.pop_back();
-  EXPECT_EQ(codes.Validate(100).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Codes{}.Validate(100).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(codes.Validate(OneLevel(2, 100)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Codes{}.Validate(OneLevel(2, 100)).code(), absl::StatusCode::kInvalidArgument);
   Codes empty_level;
   empty_level.levels.push_back({1, 0, {}});
-  EXPECT_EQ(empty_level.Validate(100).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(empty_level.Validate(OneLevel(2, 100)).code(), absl::StatusCode::kInvalidArgument);
+  // More codebooks than the model has, and frame counts that would overflow.
+  EXPECT_EQ(TwoByThree().Validate(OneLevel(1, 100)).code(), absl::StatusCode::kInvalidArgument);
+  Codes huge;
+  huge.levels.push_back({2, int64_t{1} << 62, {1, 2}});
+  EXPECT_EQ(huge.Validate(OneLevel(2, 100)).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CodesTest, ValidateChecksLevelsSpanTheSameFramesAndScales) {
+  CodecDescription snac;
+  snac.codebook_size = 10;
+  snac.codebooks_per_level = {1, 1, 1};
+  snac.level_strides = {4, 2, 1};
+  Codes codes;
+  codes.levels = {{1, 1, {1}}, {1, 2, {1, 2}}, {1, 4, {1, 2, 3, 4}}};
+  EXPECT_TRUE(codes.Validate(snac).ok());
+  codes.levels[2] = {1, 3, {1, 2, 3}};
+  EXPECT_EQ(codes.Validate(snac).code(), absl::StatusCode::kInvalidArgument);
+  codes.levels.pop_back();
+  EXPECT_EQ(codes.Validate(snac).code(), absl::StatusCode::kInvalidArgument);
+
+  Codes scaled = TwoByThree();
+  scaled.scales = {0.5f};
+  EXPECT_EQ(scaled.Validate(OneLevel(2, 10)).code(), absl::StatusCode::kInvalidArgument);
+  CodecDescription with_scales = OneLevel(2, 10);
+  with_scales.has_scales = true;
+  EXPECT_TRUE(scaled.Validate(with_scales).ok());
+  scaled.scales = {-1.0f};
+  EXPECT_EQ(scaled.Validate(with_scales).code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -28,6 +28,27 @@ namespace {
 // Forwards to a real backend and remembers how its Encode/Decode calls
 // ended, so a test can tell a model that was stopped from one that finished.
 class RecordingBackend final : public CodecBackend {
+  template <typename Stream, typename In, typename Out>
+  class RecordingStream final : public Stream {
+   public:
+    RecordingStream(std::unique_ptr<Stream> inner, const RecordingBackend* owner)
+        : inner_(std::move(inner)), owner_(owner) {}
+    absl::StatusOr<Out> Push(const In& in) override {
+      absl::StatusOr<Out> out = inner_->Push(in);
+      if (!out.ok()) owner_->Record(out.status());
+      return out;
+    }
+    absl::StatusOr<Out> Finish() override {
+      absl::StatusOr<Out> out = inner_->Finish();
+      owner_->Record(out.status());
+      return out;
+    }
+
+   private:
+    std::unique_ptr<Stream> inner_;
+    const RecordingBackend* owner_;
+  };
+
  public:
   explicit RecordingBackend(std::shared_ptr<CodecBackend> inner) : inner_(std::move(inner)) {}
 
@@ -47,6 +68,24 @@ class RecordingBackend final : public CodecBackend {
     absl::StatusOr<Audio> audio = inner_->Decode(codes, options);
     Record(audio.status());
     return audio;
+  }
+
+  // Streams record how their last step (Finish, or the step that failed)
+  // ended.
+  absl::StatusOr<std::unique_ptr<EncodeStream>> OpenEncodeStream(
+      const EncodeOptions& options) const override {
+    absl::StatusOr<std::unique_ptr<EncodeStream>> inner = inner_->OpenEncodeStream(options);
+    if (!inner.ok()) return inner.status();
+    return std::unique_ptr<EncodeStream>(
+        new RecordingStream<EncodeStream, Audio, Codes>(*std::move(inner), this));
+  }
+  absl::StatusOr<std::unique_ptr<DecodeStream>> OpenDecodeStream(
+      const DecodeOptions& options, int64_t num_samples) const override {
+    absl::StatusOr<std::unique_ptr<DecodeStream>> inner =
+        inner_->OpenDecodeStream(options, num_samples);
+    if (!inner.ok()) return inner.status();
+    return std::unique_ptr<DecodeStream>(
+        new RecordingStream<DecodeStream, Codes, Audio>(*std::move(inner), this));
   }
 
   std::vector<absl::Status> outcomes() const {

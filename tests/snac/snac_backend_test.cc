@@ -101,13 +101,13 @@ TEST_F(SnacBackendTest, EncodeTrimsDecodeToInputLengthAfterPadding) {
 TEST_F(SnacBackendTest, BadCodesAreInvalidArgument) {
   Codes wrong_count = fixture_.expected_codes;
   wrong_count.levels.pop_back();
-  EXPECT_TRUE(testing::IsInvalidArgument(DecodeStatus(wrong_count), "takes 4 code levels, got 3"));
+  EXPECT_TRUE(testing::IsInvalidArgument(DecodeStatus(wrong_count), "3 level(s); the model takes 4"));
 
   Codes inconsistent = fixture_.expected_codes;
   inconsistent.levels[1].frames -= 1;
   inconsistent.levels[1].values.pop_back();
   EXPECT_TRUE(
-      testing::IsInvalidArgument(DecodeStatus(inconsistent), "do not fit vq_strides [8, 4, 2, 1]"));
+      testing::IsInvalidArgument(DecodeStatus(inconsistent), "levels must cover the same frames (strides [8, 4, 2, 1])"));
 
   Codes out_of_range = fixture_.expected_codes;
   out_of_range.levels[2].values[3] = 1024;

@@ -88,7 +88,7 @@ import numpy as np
 codes = dict(np.load('$out/snac44_tiny_attn.npz'))
 codes['codes_1'] = codes['codes_1'][:-1]
 np.savez('$out/ragged.npz', **codes)"
-expect_failure "do not fit vq_strides" "$tool" decode --model=snac --weights="$fixtures/snac44_tiny_attn" \
+expect_failure "levels must cover the same frames" "$tool" decode --model=snac --weights="$fixtures/snac44_tiny_attn" \
   --input="$out/ragged.npz" --output="$out/x.wav"
 expect_failure "out of range" "$tool" encode --model=dac --weights="$fixtures/dac16_tiny" --n_q=13 \
   --input="$fixtures/dac16_tiny/input.wav" --output="$out/x.npz"
