@@ -87,7 +87,7 @@ TEST_F(DacBackendTest, BadInputsAreInvalidArgument) {
   Codes extra_codebook;
   extra_codebook.levels.push_back({10, 3, std::vector<uint32_t>(30, 0)});
   EXPECT_TRUE(
-      testing::IsInvalidArgument(backend_->Decode(extra_codebook, {}).status(), "10 codebooks"));
+      testing::IsInvalidArgument(backend_->Decode(extra_codebook, {}).status(), "10 codebook(s)"));
 }
 
 // Long inputs run in windows with context; the result must be the

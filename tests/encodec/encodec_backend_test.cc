@@ -228,10 +228,10 @@ TEST_F(EncodecBackendTest, BadCodesAreInvalidArgument) {
   EXPECT_TRUE(testing::IsInvalidArgument(backend_->Decode(out_of_range, {}).status(), "code 1024"));
   Codes too_many;
   too_many.levels.push_back({17, 2, std::vector<uint32_t>(34, 0)});
-  EXPECT_TRUE(testing::IsInvalidArgument(backend_->Decode(too_many, {}).status(), "17 codebooks"));
+  EXPECT_TRUE(testing::IsInvalidArgument(backend_->Decode(too_many, {}).status(), "17 codebook(s)"));
   Codes two_levels = fixture_.expected_codes;
   two_levels.levels.push_back(two_levels.levels[0]);
-  EXPECT_TRUE(testing::IsInvalidArgument(backend_->Decode(two_levels, {}).status(), "one level"));
+  EXPECT_TRUE(testing::IsInvalidArgument(backend_->Decode(two_levels, {}).status(), "the model takes 1"));
   Codes scaled = fixture_.expected_codes;
   scaled.scales = {1.0f};
   EXPECT_TRUE(testing::IsInvalidArgument(backend_->Decode(scaled, {}).status(), "scale"));
