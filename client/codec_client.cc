@@ -1,5 +1,7 @@
 #include "client/codec_client.h"
 
+#include <thread>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -27,44 +29,141 @@ void CodecClient::Prepare(grpc::ClientContext& context) const {
   }
 }
 
-absl::StatusOr<Codes> CodecClient::Encode(const std::string& model, const Audio& audio,
-                                          const EncodeOptions& options, int64_t chunk_frames,
-                                          const Progress& progress) {
+namespace {
+
+// Runs one bidirectional call: `write_all` sends on this thread while a
+// reader thread hands every response to `on_response`, so a long stream
+// never stalls on flow control. A response `on_response` refuses (a non-OK
+// status) cancels the call.
+template <typename Request, typename Response, typename WriteAll, typename OnResponse>
+absl::Status RunBidi(grpc::ClientContext& context,
+                     grpc::ClientReaderWriter<Request, Response>& stream, WriteAll write_all,
+                     OnResponse on_response) {
+  absl::Status refused;
+  std::thread reader([&] {
+    Response response;
+    while (stream.Read(&response)) {
+      if (!refused.ok()) continue;
+      refused = on_response(response);
+      if (!refused.ok()) context.TryCancel();
+    }
+  });
+  write_all();
+  stream.WritesDone();
+  reader.join();
+  const grpc::Status status = stream.Finish();
+  if (!refused.ok()) return refused;
+  return FromGrpc(status);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::EncodeSummary> CodecClient::EncodeStream(const std::string& model,
+                                                            int sample_rate, int channels,
+                                                            const EncodeOptions& options,
+                                                            const NextAudio& next,
+                                                            const OnCodes& on_codes) {
   grpc::ClientContext context;
   Prepare(context);
   auto stream = codec_->Encode(&context);
-  v1::EncodeRequest request;
-  v1::EncodeConfig* config = request.mutable_config();
-  config->set_model_id(model);
-  config->set_sample_rate(audio.sample_rate);
-  config->set_channels(audio.channels);
-  config->set_format(v1::SAMPLE_FORMAT_F32LE);
-  if (options.bandwidth_kbps) config->set_bandwidth_kbps(*options.bandwidth_kbps);
-  if (options.n_q) config->set_n_q(*options.n_q);
-  bool open = stream->Write(request);
+  v1::EncodeSummary summary;
+  const absl::Status status = RunBidi(
+      context, *stream,
+      [&] {
+        v1::EncodeRequest request;
+        v1::EncodeConfig* config = request.mutable_config();
+        config->set_model_id(model);
+        config->set_sample_rate(sample_rate);
+        config->set_channels(channels);
+        config->set_format(v1::SAMPLE_FORMAT_F32LE);
+        if (options.bandwidth_kbps) config->set_bandwidth_kbps(*options.bandwidth_kbps);
+        if (options.n_q) config->set_n_q(*options.n_q);
+        bool open = stream->Write(request);
+        while (open) {
+          std::optional<Audio> chunk = next();
+          if (!chunk) break;
+          request.set_pcm(
+              v1::PcmFromAudio(*chunk, v1::SAMPLE_FORMAT_F32LE, 0, chunk->num_frames()));
+          open = stream->Write(request);
+        }
+      },
+      [&](const v1::EncodeResponse& response) -> absl::Status {
+        if (response.has_summary()) {
+          summary = response.summary();
+          return absl::OkStatus();
+        }
+        absl::StatusOr<Codes> codes = v1::CodesFromTokenChunk(response.tokens());
+        if (!codes.ok()) {
+          return absl::DataLossError(
+              absl::StrCat("the server sent bad tokens: ", codes.status().message()));
+        }
+        on_codes(*codes, static_cast<int64_t>(response.tokens().start_frame()));
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return summary;
+}
+
+absl::Status CodecClient::DecodeStream(const std::string& model, const DecodeOptions& options,
+                                       int64_t num_samples, const NextCodes& next,
+                                       const OnAudio& on_audio) {
+  grpc::ClientContext context;
+  Prepare(context);
+  auto stream = codec_->Decode(&context);
+  return RunBidi(
+      context, *stream,
+      [&] {
+        v1::DecodeRequest request;
+        v1::DecodeConfig* config = request.mutable_config();
+        config->set_model_id(model);
+        config->set_format(v1::SAMPLE_FORMAT_F32LE);
+        config->set_num_samples(static_cast<uint64_t>(num_samples));
+        config->set_noise(options.noise == NoiseMode::kOff      ? v1::NOISE_MODE_OFF
+                          : options.noise == NoiseMode::kSeeded ? v1::NOISE_MODE_SEEDED
+                                                                : v1::NOISE_MODE_RANDOM);
+        config->set_seed(options.seed);
+        bool open = stream->Write(request);
+        while (open) {
+          std::optional<Codes> chunk = next();
+          if (!chunk) break;
+          *request.mutable_tokens() = v1::TokenChunkFromCodes(*chunk);
+          open = stream->Write(request);
+        }
+      },
+      [&](const v1::DecodeResponse& response) -> absl::Status {
+        absl::StatusOr<Audio> audio =
+            v1::AudioFromPcm(response.pcm(), v1::SAMPLE_FORMAT_F32LE,
+                             static_cast<int>(response.sample_rate()),
+                             static_cast<int>(response.channels()));
+        if (!audio.ok()) {
+          return absl::DataLossError(
+              absl::StrCat("the server sent bad audio: ", audio.status().message()));
+        }
+        on_audio(*audio, static_cast<int64_t>(response.start_sample()));
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<Codes> CodecClient::Encode(const std::string& model, const Audio& audio,
+                                          const EncodeOptions& options, int64_t chunk_frames,
+                                          const Progress& progress) {
   const int64_t frames = audio.num_frames();
-  for (int64_t first = 0; open && first < frames; first += chunk_frames) {
-    const int64_t last = std::min(frames, first + chunk_frames);
-    request.set_pcm(v1::PcmFromAudio(audio, v1::SAMPLE_FORMAT_F32LE, first, last));
-    open = stream->Write(request);
-    if (progress) progress(static_cast<double>(last) / frames);
-  }
-  stream->WritesDone();
-  Codes codes;
-  v1::EncodeResponse response;
-  while (stream->Read(&response)) {
-    if (response.has_summary()) {
-      codes.num_samples = static_cast<int64_t>(response.summary().num_samples());
-      continue;
-    }
-    if (absl::Status appended = v1::AppendTokenChunk(response.tokens(), codes); !appended.ok()) {
-      context.TryCancel();
-      stream->Finish();
-      return absl::DataLossError(absl::StrCat("the server sent bad tokens: ", appended.message()));
-    }
-  }
-  const grpc::Status status = stream->Finish();
-  if (!status.ok()) return FromGrpc(status);
+  int64_t sent = 0;
+  std::vector<Codes> parts;
+  absl::StatusOr<v1::EncodeSummary> summary = EncodeStream(
+      model, audio.sample_rate, audio.channels, options,
+      [&]() -> std::optional<Audio> {
+        if (sent >= frames) return std::nullopt;
+        const int64_t last = std::min(frames, sent + chunk_frames);
+        Audio chunk = SliceFrames(audio, sent, last);
+        sent = last;
+        if (progress) progress(static_cast<double>(last) / frames);
+        return chunk;
+      },
+      [&](const Codes& codes, int64_t) { parts.push_back(codes); });
+  if (!summary.ok()) return summary.status();
+  Codes codes = ConcatCodes(parts);
+  codes.num_samples = static_cast<int64_t>(summary->num_samples());
   return codes;
 }
 
@@ -72,41 +171,25 @@ absl::StatusOr<Audio> CodecClient::Decode(const std::string& model, const Codes&
                                           const DecodeOptions& options, int64_t chunk_frames,
                                           const Progress& progress) {
   if (codes.levels.empty()) return absl::InvalidArgumentError("no codes to decode");
-  grpc::ClientContext context;
-  Prepare(context);
-  auto stream = codec_->Decode(&context);
-  v1::DecodeRequest request;
-  v1::DecodeConfig* config = request.mutable_config();
-  config->set_model_id(model);
-  config->set_format(v1::SAMPLE_FORMAT_F32LE);
-  config->set_num_samples(codes.num_samples);
-  config->set_noise(options.noise == NoiseMode::kOff      ? v1::NOISE_MODE_OFF
-                    : options.noise == NoiseMode::kSeeded ? v1::NOISE_MODE_SEEDED
-                                                          : v1::NOISE_MODE_RANDOM);
-  config->set_seed(options.seed);
-  bool open = stream->Write(request);
   // Chunks span whole frames of the coarsest level.
   const int64_t finest = codes.levels.back().frames;
-  const int64_t coarsest_stride = finest / codes.levels.front().frames;
+  const int64_t coarsest_stride = finest / std::max<int64_t>(1, codes.levels.front().frames);
   const int64_t step = std::max<int64_t>(1, chunk_frames / coarsest_stride) * coarsest_stride;
-  for (int64_t first = 0; open && first < finest; first += step) {
-    const int64_t last = std::min(finest, first + step);
-    *request.mutable_tokens() = v1::TokenChunkFromCodes(codes, first, last);
-    open = stream->Write(request);
-    if (progress) progress(static_cast<double>(last) / finest);
-  }
-  stream->WritesDone();
-  std::string pcm;
-  int sample_rate = 0, channels = 0;
-  v1::DecodeResponse response;
-  while (stream->Read(&response)) {
-    pcm += response.pcm();
-    sample_rate = static_cast<int>(response.sample_rate());
-    channels = static_cast<int>(response.channels());
-  }
-  const grpc::Status status = stream->Finish();
-  if (!status.ok()) return FromGrpc(status);
-  return v1::AudioFromPcm(pcm, v1::SAMPLE_FORMAT_F32LE, sample_rate, channels);
+  int64_t sent = 0;
+  std::vector<Audio> parts;
+  const absl::Status status = DecodeStream(
+      model, options, codes.num_samples,
+      [&]() -> std::optional<Codes> {
+        if (sent >= finest) return std::nullopt;
+        const int64_t last = std::min(finest, sent + step);
+        Codes chunk = SliceCodes(codes, sent, last);
+        sent = last;
+        if (progress) progress(static_cast<double>(last) / finest);
+        return chunk;
+      },
+      [&](const Audio& audio, int64_t) { parts.push_back(audio); });
+  if (!status.ok()) return status;
+  return ConcatAudio(parts);
 }
 
 absl::StatusOr<v1::ModelInfo> CodecClient::Load(const std::string& id, const std::string& preset,

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,15 @@ namespace codec::client {
 
 // Called with the share of the stream sent so far, in [0, 1].
 using Progress = std::function<void(double)>;
+
+// A streaming call's input: each call returns the next chunk, or nullopt at
+// the end of the stream. It may block (a live source, a language model).
+using NextAudio = std::function<std::optional<Audio>()>;
+using NextCodes = std::function<std::optional<Codes>()>;
+// A streaming call's output, as it arrives: the chunk and its position (the
+// first finest frame, or the first sample).
+using OnCodes = std::function<void(const Codes& codes, int64_t start_frame)>;
+using OnAudio = std::function<void(const Audio& audio, int64_t start_sample)>;
 
 // A C++ client of codec_server: streams audio and tokens in chunks and
 // returns results as the backend API types. Errors are the server's status
@@ -37,6 +47,17 @@ class CodecClient {
   absl::StatusOr<Audio> Decode(const std::string& model, const Codes& codes,
                                const DecodeOptions& options, int64_t chunk_frames = 150,
                                const Progress& progress = nullptr);
+
+  // Streaming calls: send while they receive. `next` supplies the input,
+  // `on_codes` / `on_audio` get the output as soon as the server sends it
+  // (on another thread, one call at a time). The encode's summary (frames,
+  // samples) is returned. Multi-level codes go in whole groups of the
+  // coarsest level's stride.
+  absl::StatusOr<v1::EncodeSummary> EncodeStream(const std::string& model, int sample_rate,
+                                                 int channels, const EncodeOptions& options,
+                                                 const NextAudio& next, const OnCodes& on_codes);
+  absl::Status DecodeStream(const std::string& model, const DecodeOptions& options,
+                            int64_t num_samples, const NextCodes& next, const OnAudio& on_audio);
 
   absl::StatusOr<v1::ModelInfo> Load(const std::string& id, const std::string& preset,
                                      const std::string& weights);

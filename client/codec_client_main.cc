@@ -11,12 +11,15 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <optional>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/audio_convert.h"
 #include "backends/io/codes_npz.h"
@@ -35,6 +38,10 @@ ABSL_FLAG(std::string, input, "", "Input file.");
 ABSL_FLAG(std::string, output, "", "Output file.");
 ABSL_FLAG(std::string, codes, "", "roundtrip: also write the codes here (.npz).");
 ABSL_FLAG(double, timeout_seconds, 0, "Deadline of each call; 0: none.");
+ABSL_FLAG(bool, realtime, false,
+          "encode/decode: stream the input paced at real time (as a microphone or a TTS model "
+          "would) and report time to first output and per-chunk latency.");
+ABSL_FLAG(int, chunk_frames, 4, "realtime: frames of audio or codes per message.");
 
 namespace codec::client {
 namespace {
@@ -57,6 +64,7 @@ absl::StatusOr<CodecDescription> Describe(CodecClient& client, const std::string
   out.family = d.family();
   out.sample_rate = static_cast<int>(d.sample_rate());
   out.channels = static_cast<int>(d.channels());
+  out.hop_length = static_cast<int>(d.hop_length());
   return out;
 }
 
@@ -81,6 +89,108 @@ absl::StatusOr<Audio> DecodeCodes(CodecClient& client, const Codes& codes) {
   ASSIGN_OR_RETURN(DecodeOptions options,
                    ParseDecodeOptions(absl::GetFlag(FLAGS_noise), absl::GetFlag(FLAGS_seed)));
   return client.Decode(absl::GetFlag(FLAGS_model), codes, options, 150, ProgressBar("decode"));
+}
+
+// When each chunk was sent and each output arrived, for a paced stream.
+class PacedStream {
+ public:
+  // `frames` input frames, sent `chunk` at a time, each taking `chunk_seconds`.
+  PacedStream(int64_t frames, int64_t chunk, double chunk_seconds)
+      : frames_(frames), chunk_(chunk), chunk_seconds_(chunk_seconds), start_(absl::Now()) {}
+
+  // The next chunk's [first, last) frames once its time has come, or nullopt.
+  std::optional<std::pair<int64_t, int64_t>> Next() {
+    if (sent_ >= frames_) return std::nullopt;
+    absl::SleepFor(start_ + absl::Seconds(chunk_seconds_ * sent_times_.size()) - absl::Now());
+    sent_times_.push_back(absl::Now());
+    const int64_t first = sent_;
+    sent_ = std::min(frames_, sent_ + chunk_);
+    return std::make_pair(first, sent_);
+  }
+
+  // Output that needed input frames up to `last_input_frame` arrived now.
+  void Arrived(int64_t last_input_frame) {
+    const absl::Time now = absl::Now();
+    if (first_output_ == absl::InfiniteFuture()) first_output_ = now;
+    const size_t chunk = static_cast<size_t>(std::max<int64_t>(0, last_input_frame) / chunk_);
+    if (chunk < sent_times_.size()) {
+      latencies_ms_.push_back(absl::ToDoubleMilliseconds(now - sent_times_[chunk]));
+    }
+  }
+
+  void Report(const char* what) {
+    std::sort(latencies_ms_.begin(), latencies_ms_.end());
+    auto at = [&](double q) {
+      return latencies_ms_.empty() ? 0.0 : latencies_ms_[static_cast<size_t>(q * (latencies_ms_.size() - 1))];
+    };
+    std::cout << what << ": first output after "
+              << absl::ToDoubleMilliseconds(first_output_ - start_) << " ms; " << latencies_ms_.size()
+              << " outputs, latency from the input they needed p50 " << at(0.5) << " ms, p90 "
+              << at(0.9) << " ms, max " << at(1.0) << " ms\n";
+  }
+
+ private:
+  const int64_t frames_, chunk_;
+  const double chunk_seconds_;
+  const absl::Time start_;
+  int64_t sent_ = 0;
+  std::vector<absl::Time> sent_times_;
+  absl::Time first_output_ = absl::InfiniteFuture();
+  std::vector<double> latencies_ms_;
+};
+
+// Encodes `audio` paced at real time in chunks of --chunk_frames frames.
+absl::StatusOr<Codes> EncodeRealtime(CodecClient& client, const CodecDescription& desc,
+                                     const Audio& audio) {
+  EncodeOptions options;
+  options.bandwidth_kbps = absl::GetFlag(FLAGS_bandwidth);
+  options.n_q = absl::GetFlag(FLAGS_n_q);
+  const int64_t chunk = int64_t{absl::GetFlag(FLAGS_chunk_frames)} * desc.hop_length;
+  PacedStream pace(audio.num_frames(), chunk, static_cast<double>(chunk) / desc.sample_rate);
+  std::vector<Codes> parts;
+  ASSIGN_OR_RETURN(
+      v1::EncodeSummary summary,
+      client.EncodeStream(
+          absl::GetFlag(FLAGS_model), desc.sample_rate, desc.channels, options,
+          [&]() -> std::optional<Audio> {
+            auto range = pace.Next();
+            if (!range) return std::nullopt;
+            return SliceFrames(audio, range->first, range->second);
+          },
+          [&](const Codes& codes, int64_t start_frame) {
+            const int64_t end = start_frame + codes.levels.back().frames;
+            pace.Arrived(std::min(audio.num_frames(), end * desc.hop_length) - 1);
+            parts.push_back(codes);
+          }));
+  pace.Report("encode");
+  Codes codes = ConcatCodes(parts);
+  codes.num_samples = static_cast<int64_t>(summary.num_samples());
+  return codes;
+}
+
+// Decodes `codes` paced at real time, --chunk_frames frames (whole groups) a message.
+absl::StatusOr<Audio> DecodeRealtime(CodecClient& client, const CodecDescription& desc,
+                                     const Codes& codes) {
+  ASSIGN_OR_RETURN(DecodeOptions options,
+                   ParseDecodeOptions(absl::GetFlag(FLAGS_noise), absl::GetFlag(FLAGS_seed)));
+  const int64_t finest = codes.levels.back().frames;
+  const int64_t group = finest / codes.levels.front().frames;
+  const int64_t chunk = std::max<int64_t>(1, absl::GetFlag(FLAGS_chunk_frames) / group) * group;
+  PacedStream pace(finest, chunk, static_cast<double>(chunk * desc.hop_length) / desc.sample_rate);
+  std::vector<Audio> parts;
+  RETURN_IF_ERROR(client.DecodeStream(
+      absl::GetFlag(FLAGS_model), options, codes.num_samples,
+      [&]() -> std::optional<Codes> {
+        auto range = pace.Next();
+        if (!range) return std::nullopt;
+        return SliceCodes(codes, range->first, range->second);
+      },
+      [&](const Audio& audio, int64_t start_sample) {
+        pace.Arrived((start_sample + audio.num_frames() - 1) / desc.hop_length);
+        parts.push_back(audio);
+      }));
+  pace.Report("decode");
+  return ConcatAudio(parts);
 }
 
 // Signal-to-noise ratio of `decoded` against `reference`, over their common length.
@@ -131,14 +241,17 @@ absl::Status Run(const std::string& command) {
   }
   if (command == "unload") return client.Unload(model);
   ASSIGN_OR_RETURN(CodecDescription desc, Describe(client, model));
+  const bool realtime = absl::GetFlag(FLAGS_realtime);
   if (command == "encode") {
     ASSIGN_OR_RETURN(Audio audio, ReadForModel(desc));
-    ASSIGN_OR_RETURN(Codes codes, EncodeInput(client, desc, audio));
+    ASSIGN_OR_RETURN(Codes codes, realtime ? EncodeRealtime(client, desc, audio)
+                                           : EncodeInput(client, desc, audio));
     return io::WriteCodesNpz(absl::GetFlag(FLAGS_output), codes, desc);
   }
   if (command == "decode") {
     ASSIGN_OR_RETURN(Codes codes, io::ReadCodesNpz(absl::GetFlag(FLAGS_input), desc));
-    ASSIGN_OR_RETURN(Audio audio, DecodeCodes(client, codes));
+    ASSIGN_OR_RETURN(Audio audio, realtime ? DecodeRealtime(client, desc, codes)
+                                           : DecodeCodes(client, codes));
     return io::WriteWavFloat32(absl::GetFlag(FLAGS_output), audio);
   }
   if (command == "roundtrip") {

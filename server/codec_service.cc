@@ -57,11 +57,20 @@ class RequestLog {
 // Stops model work when the client cancels or the deadline passes.
 StopCheck StopFor(const grpc::ServerContext* context) {
   return [context]() -> absl::Status {
-    // A passed deadline also cancels the call: name the deadline first.
-    if (context->deadline() <= std::chrono::system_clock::now()) {
+    // A passed deadline also cancels the call: name the deadline first. The
+    // client cancels at its own clock's deadline, which may reach us a moment
+    // before ours passes: a cancel that close to the deadline is the deadline.
+    constexpr std::chrono::milliseconds kDeadlineSlack(250);
+    const auto now = std::chrono::system_clock::now();
+    if (context->deadline() <= now) {
       return absl::DeadlineExceededError("the call's deadline passed");
     }
-    if (context->IsCancelled()) return absl::CancelledError("the client cancelled the call");
+    if (context->IsCancelled()) {
+      if (context->deadline() <= now + kDeadlineSlack) {
+        return absl::DeadlineExceededError("the call's deadline passed");
+      }
+      return absl::CancelledError("the client cancelled the call");
+    }
     return absl::OkStatus();
   };
 }
@@ -137,7 +146,7 @@ grpc::Status CodecServiceImpl::Encode(
     const int64_t new_frames = codes.levels.back().frames;
     if (new_frames == 0 && codes.scales.empty()) return;
     v1::EncodeResponse response;
-    *response.mutable_tokens() = v1::TokenChunkFromCodes(codes, 0, new_frames);
+    *response.mutable_tokens() = v1::TokenChunkFromCodes(codes);
     response.mutable_tokens()->set_start_frame(static_cast<uint64_t>(frames));
     frames += new_frames;
     log.MarkFirstOutput();

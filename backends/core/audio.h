@@ -18,6 +18,11 @@ struct Audio {
   }
 };
 
+// Frames [first, last) of `audio` (0 <= first <= last <= num_frames()).
+Audio SliceFrames(const Audio& audio, int64_t first, int64_t last);
+// `parts` one after the other (same rate and channels); empty for none.
+Audio ConcatAudio(const std::vector<Audio>& parts);
+
 }  // namespace codec
 
 #endif  // BACKENDS_CORE_AUDIO_H_

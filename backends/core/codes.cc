@@ -1,5 +1,6 @@
 #include "backends/core/codes.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -73,6 +74,51 @@ absl::Status Codes::Validate(const CodecDescription& model) const {
     }
   }
   return absl::OkStatus();
+}
+
+Codes SliceCodes(const Codes& codes, int64_t first, int64_t last) {
+  Codes out;
+  const int64_t finest = codes.levels.empty() ? 0 : codes.levels.back().frames;
+  for (const CodeLevel& level : codes.levels) {
+    const int64_t stride = level.frames > 0 ? finest / level.frames : 1;
+    const int64_t begin = first / stride, end = std::min(level.frames, last / stride);
+    CodeLevel part{level.num_codebooks, end - begin, {}};
+    part.values.reserve(static_cast<size_t>(part.num_codebooks * part.frames));
+    for (int k = 0; k < level.num_codebooks; ++k) {
+      part.values.insert(part.values.end(), level.values.begin() + k * level.frames + begin,
+                         level.values.begin() + k * level.frames + end);
+    }
+    out.levels.push_back(std::move(part));
+  }
+  if (first == 0) out.scales = codes.scales;
+  return out;
+}
+
+Codes ConcatCodes(const std::vector<Codes>& parts) {
+  Codes out;
+  for (const Codes& part : parts) {
+    if (out.levels.size() < part.levels.size()) out.levels.resize(part.levels.size());
+    for (size_t l = 0; l < part.levels.size(); ++l) {
+      if (part.levels[l].frames == 0) continue;  // An empty part says nothing of its shape.
+      out.levels[l].num_codebooks = part.levels[l].num_codebooks;
+      out.levels[l].frames += part.levels[l].frames;
+    }
+    out.scales.insert(out.scales.end(), part.scales.begin(), part.scales.end());
+    if (part.num_samples > 0) out.num_samples = part.num_samples;
+  }
+  for (size_t l = 0; l < out.levels.size(); ++l) {
+    CodeLevel& level = out.levels[l];
+    level.values.reserve(static_cast<size_t>(level.num_codebooks * level.frames));
+    for (int k = 0; k < level.num_codebooks; ++k) {
+      for (const Codes& part : parts) {
+        if (l >= part.levels.size() || part.levels[l].frames == 0) continue;
+        const CodeLevel& in = part.levels[l];
+        level.values.insert(level.values.end(), in.values.begin() + k * in.frames,
+                            in.values.begin() + (k + 1) * in.frames);
+      }
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<Codes> CodesFromFlat(absl::Span<const uint32_t> tokens, int num_codebooks) {

@@ -51,6 +51,15 @@ struct Codes {
   absl::Status Validate(const CodecDescription& model) const;
 };
 
+// Finest frames [first, last) of every level (level i keeps its frames
+// [first / stride_i, last / stride_i), stride_i = finest / level_i.frames;
+// `first` and `last` multiples of the coarsest stride, or `last` the end).
+// The slice starting at frame 0 carries all the segment scales.
+Codes SliceCodes(const Codes& codes, int64_t first, int64_t last);
+// `parts` one after the other, level by level (codebook-major), with their
+// scales; num_samples from the last part that sets it.
+Codes ConcatCodes(const std::vector<Codes>& parts);
+
 // Rebuilds single-level codes from the flat layout; `num_codebooks` must
 // divide the token count.
 absl::StatusOr<Codes> CodesFromFlat(absl::Span<const uint32_t> tokens, int num_codebooks);

@@ -72,7 +72,7 @@ absl::StatusOr<std::unique_ptr<EncodeStream>> DacBackend::OpenEncodeStream(
     parts.encoder = network->OpenEncoderStream();
     parts.quantize = [network = network.get(), n_q](const at::Tensor& latent) {
       Codes codes;
-      codes.levels.push_back(nn::LevelFromTensor(network->Quantize(latent, n_q)));
+      codes.levels.push_back(nn::LevelFromTensor(network->Quantize(latent, n_q, nn::ConvKernel::kLongInput)));
       return codes;
     };
     parts.pad_multiple = config_.hop_length();

@@ -110,12 +110,13 @@ Codes DacModel::Encode(const at::Tensor& audio, int64_t n_q) const {
   const at::Tensor latent = EncodeLatent(x);
   Codes out;
   out.num_samples = length;
-  out.levels.push_back(nn::LevelFromTensor(Quantize(latent, n_q)));
+  out.levels.push_back(nn::LevelFromTensor(Quantize(latent, n_q, nn::ConvKernel::kBySize)));
   return out;
 }
 
-at::Tensor DacModel::Quantize(const at::Tensor& latent, int64_t n_q) const {
-  return at::cat(quantizer_.ptr()->Encode(latent, n_q), 0);
+at::Tensor DacModel::Quantize(const at::Tensor& latent, int64_t n_q,
+                             nn::ConvKernel kernel) const {
+  return at::cat(quantizer_.ptr()->Encode(latent, n_q, kernel), 0);
 }
 
 at::Tensor DacModel::Dequantize(const at::Tensor& codes) const {

@@ -48,7 +48,7 @@ class DacModel : public torch::nn::Module {
   // frame (latent [1, D, F] <-> codes int64 [n_q, F]).
   nn::StreamLayerPtr OpenEncoderStream() const { return nn::OpenModuleStream(*encoder_, nullptr); }
   nn::StreamLayerPtr OpenDecoderStream() const { return decoder_->OpenStream(nullptr); }
-  at::Tensor Quantize(const at::Tensor& latent, int64_t n_q) const;
+  at::Tensor Quantize(const at::Tensor& latent, int64_t n_q, nn::ConvKernel kernel) const;
   at::Tensor Dequantize(const at::Tensor& codes) const;
 
  private:

@@ -22,9 +22,16 @@ FactorizedVqImpl::FactorizedVqImpl(int64_t input_dim, int64_t codebook_size, int
   codebook_ = register_module("codebook", torch::nn::Embedding(codebook_size, codebook_dim));
 }
 
-std::pair<at::Tensor, at::Tensor> FactorizedVqImpl::Quantize(const at::Tensor& residual) {
+at::Tensor FactorizedVqImpl::Project(torch::nn::Conv1d& projection, const at::Tensor& x,
+                                     ConvKernel kernel) {
+  if (kernel == ConvKernel::kBySize) return projection->forward(x);
+  return LongInputConv1d(x, projection->weight, projection->bias, 1, 1, 1);
+}
+
+std::pair<at::Tensor, at::Tensor> FactorizedVqImpl::Quantize(const at::Tensor& residual,
+                                                             ConvKernel kernel) {
   const at::Tensor pooled = stride_ > 1 ? at::avg_pool1d(residual, {stride_}, {stride_}) : residual;
-  const at::Tensor projected = in_proj_->forward(pooled);  // [B, d, T]
+  const at::Tensor projected = Project(in_proj_, pooled, kernel);  // [B, d, T]
   const int64_t batch = projected.size(0);
   const at::Tensor encodings =
       L2Normalize(projected.transpose(1, 2).reshape({-1, projected.size(1)}));
@@ -35,7 +42,7 @@ std::pair<at::Tensor, at::Tensor> FactorizedVqImpl::Quantize(const at::Tensor& r
   const at::Tensor codes = std::get<1>((-distance).max(1)).view({batch, -1});
   const at::Tensor entries = at::embedding(codebook_->weight, codes).transpose(1, 2);
   // Upstream's straight-through estimator, z_e + (z_q - z_e), rounds like this.
-  const at::Tensor quantized = out_proj_->forward(projected + (entries - projected));
+  const at::Tensor quantized = Project(out_proj_, projected + (entries - projected), kernel);
   return {stride_ > 1 ? quantized.repeat_interleave(stride_, -1) : quantized, codes};
 }
 
@@ -54,11 +61,12 @@ FactorizedRvqImpl::FactorizedRvqImpl(int64_t input_dim, int64_t codebook_size, i
   }
 }
 
-std::vector<at::Tensor> FactorizedRvqImpl::Encode(const at::Tensor& latent, int64_t n_q) {
+std::vector<at::Tensor> FactorizedRvqImpl::Encode(const at::Tensor& latent, int64_t n_q,
+                                                  ConvKernel kernel) {
   std::vector<at::Tensor> codes;
   at::Tensor residual = latent;
   for (int64_t i = 0; i < n_q; ++i) {
-    auto [quantized, stage_codes] = stages_[i]->Quantize(residual);
+    auto [quantized, stage_codes] = stages_[i]->Quantize(residual, kernel);
     residual = residual - quantized;
     codes.push_back(stage_codes);
   }

@@ -8,6 +8,8 @@
 
 #include <vector>
 
+#include "backends/nn/conv_kernel.h"
+
 namespace codec::nn {
 
 // One factorised, L2-normalised vector quantiser (DAC, SNAC): project the
@@ -23,11 +25,16 @@ class FactorizedVqImpl : public torch::nn::Module {
 
   // residual [B, input_dim, T] -> (its quantised value [B, input_dim, T],
   // codes int64 [B, T / stride]).
-  std::pair<at::Tensor, at::Tensor> Quantize(const at::Tensor& residual);
+  // `kernel` picks the projections' conv kernel (see conv_kernel.h).
+  std::pair<at::Tensor, at::Tensor> Quantize(const at::Tensor& residual,
+                                             ConvKernel kernel = ConvKernel::kBySize);
   // codes [B, T'] -> [B, input_dim, T' * stride].
   at::Tensor Decode(const at::Tensor& codes);
 
  private:
+  at::Tensor Project(torch::nn::Conv1d& projection, const at::Tensor& x,
+                     ConvKernel kernel);
+
   int64_t stride_;
   torch::nn::Conv1d in_proj_{nullptr};
   torch::nn::Conv1d out_proj_{nullptr};
@@ -45,7 +52,8 @@ class FactorizedRvqImpl : public torch::nn::Module {
   int64_t stride(int64_t i) const { return stages_[i]->stride(); }
 
   // latent [B, D, T] -> codes of the first n_q stages, each [B, T / stride_i].
-  std::vector<at::Tensor> Encode(const at::Tensor& latent, int64_t n_q);
+  std::vector<at::Tensor> Encode(const at::Tensor& latent, int64_t n_q,
+                                 ConvKernel kernel = ConvKernel::kBySize);
   // codes of the first codes.size() stages -> the summed latent [B, D, T].
   at::Tensor Decode(const std::vector<at::Tensor>& codes);
 

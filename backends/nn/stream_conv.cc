@@ -1,8 +1,8 @@
 #include "backends/nn/stream_conv.h"
 
 #include <ATen/ATen.h>
-#include <ATen/ops/mkldnn_convolution.h>
 
+#include "backends/nn/conv_kernel.h"
 #include "backends/nn/interrupt.h"
 
 namespace codec::nn {
@@ -27,20 +27,8 @@ StreamConv1d::StreamConv1d(StreamConvSpec spec)
 
 at::Tensor StreamConv1d::Convolve(const at::Tensor& padded) const {
   PollInterrupt();
-  const int64_t no_padding = 0;
-  // libtorch runs a conv with oneDNN or with its own im2col kernel depending
-  // on the input's size, and the two round differently. Offline convs see a
-  // whole (long) input, so take the kernel libtorch picks for long inputs:
-  // oneDNN, unless the conv is a plain 1x1 on one thread.
-  const bool plain_1x1 = spec_.weight.size(-1) == 1 && spec_.stride == 1 && spec_.dilation == 1;
-  if (at::hasMKLDNN() && padded.scalar_type() == at::kFloat &&
-      (!plain_1x1 || at::get_num_threads() > 1)) {
-    return at::mkldnn_convolution(padded.contiguous(), spec_.weight, spec_.bias,
-                                  at::IntArrayRef(no_padding), at::IntArrayRef(spec_.stride),
-                                  at::IntArrayRef(spec_.dilation), spec_.groups);
-  }
-  return at::conv1d(padded, spec_.weight, spec_.bias, at::IntArrayRef(spec_.stride),
-                    at::IntArrayRef(no_padding), at::IntArrayRef(spec_.dilation), spec_.groups);
+  return LongInputConv1d(padded, spec_.weight, spec_.bias, spec_.stride, spec_.dilation,
+                         spec_.groups);
 }
 
 at::Tensor StreamConv1d::RunWindows() {

@@ -94,7 +94,7 @@ absl::StatusOr<std::unique_ptr<EncodeStream>> SnacBackend::OpenEncodeStream(
     nn::EncodeStreamParts parts;
     parts.encoder = network->OpenEncoderStream();
     parts.quantize = [network = network.get()](const at::Tensor& latent) {
-      return network->Quantize(latent);
+      return network->Quantize(latent, nn::ConvKernel::kLongInput);
     };
     parts.group_frames = FramesPerGroup(config_);
     parts.pad_multiple = config_.pad_multiple();

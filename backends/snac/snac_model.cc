@@ -49,14 +49,15 @@ Codes SnacModel::Encode(const at::Tensor& audio) const {
   const int64_t multiple = config_.pad_multiple();
   const int64_t padded = (length + multiple - 1) / multiple * multiple;
   const at::Tensor x = at::constant_pad_nd(audio.unsqueeze(0), {0, padded - length}, 0.0);
-  Codes codes = Quantize(encoder_.ptr()->forward(x));
+  Codes codes = Quantize(encoder_.ptr()->forward(x), nn::ConvKernel::kBySize);
   codes.num_samples = length;
   return codes;
 }
 
-Codes SnacModel::Quantize(const at::Tensor& latent) const {
+Codes SnacModel::Quantize(const at::Tensor& latent, nn::ConvKernel kernel) const {
   Codes codes;
-  for (const at::Tensor& level : quantizer_.ptr()->Encode(latent, quantizer_->num_quantizers())) {
+  for (const at::Tensor& level :
+       quantizer_.ptr()->Encode(latent, quantizer_->num_quantizers(), kernel)) {
     codes.levels.push_back(nn::LevelFromTensor(level));
   }
   return codes;

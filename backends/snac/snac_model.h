@@ -36,7 +36,7 @@ class SnacModel : public torch::nn::Module {
   nn::StreamLayerPtr OpenDecoderStream(nn::NoiseSource* noise) const {
     return decoder_->OpenStream(noise);
   }
-  Codes Quantize(const at::Tensor& latent) const;
+  Codes Quantize(const at::Tensor& latent, nn::ConvKernel kernel) const;
   at::Tensor Dequantize(const Codes& codes) const;
 
  private:

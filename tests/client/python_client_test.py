@@ -4,6 +4,7 @@ single-level (EnCodec) and a multi-level (SNAC) codec, in several chunk
 sizes; ModelService calls and errors come back as gRPC statuses."""
 
 import sys
+import time
 import unittest
 
 import grpc
@@ -74,6 +75,56 @@ class PythonClientTest(unittest.TestCase):
 
     def test_snac_equals_reference(self):
         self.check_codec("snac24_tiny")
+
+    def test_decode_stream_yields_audio_while_tokens_are_still_coming(self):
+        """A TTS-style producer: a generator of SNAC frame groups (1 + 2 + 4
+        codes); audio must come out before half of it has been produced, and
+        all of it must equal the reference decode."""
+        levels, expected_audio = reference("snac24_tiny")
+        groups = levels[0].shape[1]
+        produced = [0]
+
+        def frames():
+            for g in range(groups):
+                time.sleep(0.03)  # A language model taking its time per frame.
+                produced[0] = g + 1
+                yield [level[:, g * n:(g + 1) * n] for level, n in zip(levels, (1, 2, 4))]
+
+        chunks, produced_at_first = [], None
+        for audio in self.client.decode_stream("snac24_tiny", frames(), noise="off",
+                                               num_samples=expected_audio.shape[1]):
+            if produced_at_first is None:
+                produced_at_first = produced[0]
+            chunks.append(audio)
+        self.assertLess(produced_at_first, groups // 2)
+        decoded = np.concatenate(chunks, axis=1)
+        self.assertEqual(decoded.shape, expected_audio.shape)
+        self.assertLessEqual(float(np.abs(decoded - expected_audio).max()), 1e-4)
+
+    def test_encode_stream_yields_codes_while_audio_is_still_coming(self):
+        audio, rate = read_wav(f"{FIXTURES}/encodec24_tiny_bw6/input.wav")
+        expected_levels, _ = reference("encodec24_tiny_bw6")
+        chunk = 960  # 40 ms
+        sent = [0]
+
+        def pieces():
+            for first in range(0, audio.shape[1], chunk):
+                time.sleep(0.01)  # A microphone, faster than real time.
+                sent[0] += 1
+                yield audio[:, first:first + chunk]
+
+        parts, sent_at_first, summary = [], None, {}
+        for levels, start_frame, _ in self.client.encode_stream("encodec24_tiny_bw6", pieces(),
+                                                                rate, n_q=8, summary=summary):
+            if sent_at_first is None:
+                sent_at_first = sent[0]
+            self.assertEqual(start_frame, sum(p.shape[1] for p in parts))
+            parts.append(levels[0])
+        self.assertLess(sent_at_first, -(-audio.shape[1] // chunk) // 2)
+        codes = np.concatenate(parts, axis=1)
+        self.assertEqual(codes.shape, expected_levels[0].shape)
+        self.assertGreaterEqual(np.mean(codes == expected_levels[0]), 0.999)
+        self.assertEqual(summary["num_samples"], audio.shape[1])
 
     def test_model_service(self):
         names = {info.model_id: info for info in self.client.list()}

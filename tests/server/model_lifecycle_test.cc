@@ -244,7 +244,7 @@ class StopMidwayTest : public ModelLifecycleTest {
     request.mutable_config()->set_model_id("big");
     request.mutable_config()->set_format(v1::SAMPLE_FORMAT_F32LE);
     EXPECT_TRUE(stream->Write(request));
-    *request.mutable_tokens() = v1::TokenChunkFromCodes(codes, 0, codes.levels.back().frames);
+    *request.mutable_tokens() = v1::TokenChunkFromCodes(codes);
     EXPECT_TRUE(stream->Write(request));
     EXPECT_TRUE(stream->WritesDone());
     std::this_thread::sleep_for(std::chrono::seconds(1));

@@ -103,14 +103,17 @@ TEST_F(StreamingServiceTest, PacedEncodeGetsCodesBeforeHalfIsSentAndEqualsOfflin
     const grpc::Status status = PacedCall(stub_->Encode(&context), messages,
                                           std::chrono::milliseconds(30), responses, sent_at_first);
     ASSERT_TRUE(status.ok()) << id << ": " << status.error_message();
-    Codes streamed;
+    std::vector<Codes> parts;
     int64_t next_frame = 0;
     for (const v1::EncodeResponse& response : responses) {
       if (!response.has_tokens()) continue;
       EXPECT_EQ(response.tokens().start_frame(), static_cast<uint64_t>(next_frame)) << id;
-      ASSERT_TRUE(v1::AppendTokenChunk(response.tokens(), streamed).ok());
-      next_frame = streamed.levels.back().frames;
+      absl::StatusOr<Codes> part = v1::CodesFromTokenChunk(response.tokens());
+      ASSERT_TRUE(part.ok()) << part.status();
+      next_frame += part->levels.back().frames;
+      parts.push_back(*std::move(part));
     }
+    Codes streamed = ConcatCodes(parts);
     ASSERT_TRUE(responses.back().has_summary());
     streamed.num_samples = static_cast<int64_t>(responses.back().summary().num_samples());
     const testing::CodesAgreement agreement =
@@ -141,7 +144,7 @@ TEST_F(StreamingServiceTest, PacedDecodeGetsAudioBeforeHalfIsSentAndEqualsOfflin
     const int64_t group = desc.level_strides.front();
     for (int64_t first = 0; first < codes.levels.back().frames; first += group) {
       v1::DecodeRequest request;
-      *request.mutable_tokens() = v1::TokenChunkFromCodes(codes, first, first + group);
+      *request.mutable_tokens() = v1::TokenChunkFromCodes(SliceCodes(codes, first, first + group));
       messages.push_back(request);
     }
     grpc::ClientContext context;
@@ -190,7 +193,7 @@ TEST_F(StreamingServiceTest, HostileTokenChunksAreRefusedAndTheServerGoesOn) {
   };
   absl::StatusOr<testing::Fixture> snac = testing::LoadFixture("snac24_tiny");
   ASSERT_TRUE(snac.ok());
-  const v1::TokenChunk good = v1::TokenChunkFromCodes(snac->expected_codes, 0, 4);
+  const v1::TokenChunk good = v1::TokenChunkFromCodes(SliceCodes(snac->expected_codes, 0, 4));
   std::vector<std::pair<std::string, v1::TokenChunk>> hostile;
   hostile.push_back({"no levels", v1::TokenChunk()});
   v1::TokenChunk chunk = good;
@@ -227,7 +230,7 @@ TEST_F(StreamingServiceTest, HostileTokenChunksAreRefusedAndTheServerGoesOn) {
   absl::StatusOr<testing::Fixture> stereo = testing::LoadFixture("encodec48_tiny_stereo_bw6");
   ASSERT_TRUE(stereo.ok());
   const grpc::Status huge = decode("encodec48_tiny_stereo_bw6",
-                                   v1::TokenChunkFromCodes(stereo->expected_codes, 0, 10),
+                                   v1::TokenChunkFromCodes(SliceCodes(stereo->expected_codes, 0, 10)),
                                    uint64_t{1} << 62);
   EXPECT_EQ(huge.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << huge.error_message();
 }
