@@ -13,6 +13,8 @@
 #include "backends/core/loaded_model.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/checkpoint.h"
+#include "backends/nn/interrupt.h"
+#include "backends/nn/network_streams.h"
 #include "backends/nn/parameter_loading.h"
 
 namespace codec {
@@ -67,6 +69,33 @@ class CheckpointBackend : public CodecBackend {
   // The loaded model, held for the caller's work; FAILED_PRECONDITION when
   // not loaded.
   absl::StatusOr<std::shared_ptr<const Model>> model() const { return model_.GetOrError(id_); }
+
+  // Streams over the model's layers: `Model` provides EncodeStreamParts(n_q)
+  // and DecodeStreamParts() (its layers and quantiser); the backend adds the
+  // weights' lifetime, its description, the stop check and the noise.
+  absl::StatusOr<std::unique_ptr<EncodeStream>> OpenLayerEncodeStream(
+      std::shared_ptr<const Model> network, int n_q, const EncodeOptions& options) const {
+    return nn::RunInterruptible(options.stop, [&] {
+      nn::EncodeStreamParts parts = network->EncodeStreamParts(n_q);
+      parts.weights = std::move(network);
+      parts.description = description_;
+      parts.stop = options.stop;
+      return nn::OpenNetworkEncodeStream(std::move(parts));
+    });
+  }
+  absl::StatusOr<std::unique_ptr<DecodeStream>> OpenLayerDecodeStream(
+      std::shared_ptr<const Model> network, const DecodeOptions& options, int64_t num_samples,
+      nn::NoiseSource noise = std::nullopt) const {
+    return nn::RunInterruptible(options.stop, [&] {
+      nn::DecodeStreamParts parts = network->DecodeStreamParts();
+      parts.weights = std::move(network);
+      parts.description = description_;
+      parts.noise = std::move(noise);
+      parts.num_samples = num_samples;
+      parts.stop = options.stop;
+      return nn::OpenNetworkDecodeStream(std::move(parts));
+    });
+  }
 
  private:
   const std::string id_;

@@ -67,39 +67,13 @@ absl::StatusOr<std::unique_ptr<EncodeStream>> DacBackend::OpenEncodeStream(
     const EncodeOptions& options) const {
   ASSIGN_OR_RETURN(const int n_q, QuantizersFor(options));
   ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
-  return nn::RunInterruptible(options.stop, [&] {
-    nn::EncodeStreamParts parts;
-    parts.encoder = network->OpenEncoderStream();
-    parts.quantize = [network = network.get(), n_q](const at::Tensor& latent) {
-      Codes codes;
-      codes.levels.push_back(nn::LevelFromTensor(network->Quantize(latent, n_q, nn::ConvKernel::kLongInput)));
-      return codes;
-    };
-    parts.pad_multiple = config_.hop_length();
-    parts.weights = std::move(network);
-    parts.description = description();
-    parts.stop = options.stop;
-    return nn::OpenNetworkEncodeStream(std::move(parts));
-  });
+  return OpenLayerEncodeStream(std::move(network), n_q, options);
 }
 
 absl::StatusOr<std::unique_ptr<DecodeStream>> DacBackend::OpenDecodeStream(
     const DecodeOptions& options, int64_t num_samples) const {
   ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
-  return nn::RunInterruptible(options.stop, [&] {
-    nn::DecodeStreamParts parts;
-    parts.dequantize = [network = network.get()](const Codes& codes) {
-      return network->Dequantize(nn::TensorFromLevel(codes.levels[0]));
-    };
-    parts.open_decoder = [network = network.get()](nn::NoiseSource*) {
-      return network->OpenDecoderStream();
-    };
-    parts.weights = std::move(network);
-    parts.description = description();
-    parts.num_samples = num_samples;
-    parts.stop = options.stop;
-    return nn::OpenNetworkDecodeStream(std::move(parts));
-  });
+  return OpenLayerDecodeStream(std::move(network), options, num_samples);
 }
 
 }  // namespace codec::dac

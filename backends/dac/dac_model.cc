@@ -119,6 +119,27 @@ at::Tensor DacModel::Quantize(const at::Tensor& latent, int64_t n_q,
   return at::cat(quantizer_.ptr()->Encode(latent, n_q, kernel), 0);
 }
 
+nn::EncodeStreamParts DacModel::EncodeStreamParts(int n_q) const {
+  nn::EncodeStreamParts parts;
+  parts.encoder = nn::OpenModuleStream(*encoder_, nullptr);
+  parts.quantize = [this, n_q](const at::Tensor& latent) {
+    Codes codes;
+    codes.levels.push_back(nn::LevelFromTensor(Quantize(latent, n_q, nn::ConvKernel::kLongInput)));
+    return codes;
+  };
+  parts.pad_multiple = config_.hop_length();
+  return parts;
+}
+
+nn::DecodeStreamParts DacModel::DecodeStreamParts() const {
+  nn::DecodeStreamParts parts;
+  parts.dequantize = [this](const Codes& codes) {
+    return Dequantize(nn::TensorFromLevel(codes.levels[0]));
+  };
+  parts.open_decoder = [this](nn::NoiseSource*) { return decoder_->OpenStream(nullptr); };
+  return parts;
+}
+
 at::Tensor DacModel::Dequantize(const at::Tensor& codes) const {
   std::vector<at::Tensor> stages;
   for (int64_t k = 0; k < codes.size(0); ++k) stages.push_back(codes.slice(0, k, k + 1));

@@ -11,6 +11,7 @@
 #include "backends/dac/dac_config.h"
 #include "backends/io/checkpoint.h"
 #include "backends/nn/factorized_vq.h"
+#include "backends/nn/network_streams.h"
 #include "backends/nn/snake_blocks.h"
 
 namespace codec::dac {
@@ -44,14 +45,15 @@ class DacModel : public torch::nn::Module {
   // convs trim for odd rates, as upstream), cut to codes.num_samples.
   at::Tensor Decode(const Codes& codes) const;
 
-  // Streams: the encoder's and decoder's layers, and the quantiser per
-  // frame (latent [1, D, F] <-> codes int64 [n_q, F]).
-  nn::StreamLayerPtr OpenEncoderStream() const { return nn::OpenModuleStream(*encoder_, nullptr); }
-  nn::StreamLayerPtr OpenDecoderStream() const { return decoder_->OpenStream(nullptr); }
-  at::Tensor Quantize(const at::Tensor& latent, int64_t n_q, nn::ConvKernel kernel) const;
-  at::Tensor Dequantize(const at::Tensor& codes) const;
+  // Streams: the encoder's and decoder's layers, the quantiser per frame;
+  // the input is padded to a multiple of the hop.
+  nn::EncodeStreamParts EncodeStreamParts(int n_q) const;
+  nn::DecodeStreamParts DecodeStreamParts() const;
 
  private:
+  // latent [1, D, F] <-> codes int64 [n_q, F].
+  at::Tensor Quantize(const at::Tensor& latent, int64_t n_q, nn::ConvKernel kernel) const;
+  at::Tensor Dequantize(const at::Tensor& codes) const;
   at::Tensor EncodeLatent(const at::Tensor& x) const;  // [1, 1, T] -> [1, D, T / hop]
   at::Tensor DecodeLatent(const at::Tensor& z) const;  // [1, D, F] -> [1, 1, ~F * hop]
 

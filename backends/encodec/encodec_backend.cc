@@ -80,19 +80,7 @@ absl::StatusOr<std::unique_ptr<EncodeStream>> EncodecBackend::OpenEncodeStream(
   if (config_.normalize) {
     return OpenSegmentEncodeStream(std::move(network), description(), n_q, options.stop);
   }
-  return nn::RunInterruptible(options.stop, [&] {
-    nn::EncodeStreamParts parts;
-    parts.encoder = network->OpenEncoderStream();
-    parts.quantize = [network = network.get(), n_q](const at::Tensor& latent) {
-      Codes codes;
-      codes.levels.push_back(nn::LevelFromTensor(network->Quantize(latent, n_q)));
-      return codes;
-    };
-    parts.weights = std::move(network);
-    parts.description = description();
-    parts.stop = options.stop;
-    return nn::OpenNetworkEncodeStream(std::move(parts));
-  });
+  return OpenLayerEncodeStream(std::move(network), n_q, options);
 }
 
 absl::StatusOr<std::unique_ptr<DecodeStream>> EncodecBackend::OpenDecodeStream(
@@ -101,20 +89,7 @@ absl::StatusOr<std::unique_ptr<DecodeStream>> EncodecBackend::OpenDecodeStream(
   if (config_.normalize) {
     return OpenSegmentDecodeStream(std::move(network), description(), num_samples, options.stop);
   }
-  return nn::RunInterruptible(options.stop, [&] {
-    nn::DecodeStreamParts parts;
-    parts.dequantize = [network = network.get()](const Codes& codes) {
-      return network->Dequantize(nn::TensorFromLevel(codes.levels[0]));
-    };
-    parts.open_decoder = [network = network.get()](nn::NoiseSource*) {
-      return network->OpenDecoderStream();
-    };
-    parts.weights = std::move(network);
-    parts.description = description();
-    parts.num_samples = num_samples;
-    parts.stop = options.stop;
-    return nn::OpenNetworkDecodeStream(std::move(parts));
-  });
+  return OpenLayerDecodeStream(std::move(network), options, num_samples);
 }
 
 }  // namespace codec::encodec

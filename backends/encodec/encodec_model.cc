@@ -87,6 +87,26 @@ at::Tensor EncodecModel::Dequantize(const at::Tensor& codes) const {
   return quantizer_.ptr()->Decode(codes.unsqueeze(1));
 }
 
+nn::EncodeStreamParts EncodecModel::EncodeStreamParts(int n_q) const {
+  nn::EncodeStreamParts parts;
+  parts.encoder = encoder_->OpenStream(nullptr);
+  parts.quantize = [this, n_q](const at::Tensor& latent) {
+    Codes codes;
+    codes.levels.push_back(nn::LevelFromTensor(Quantize(latent, n_q)));
+    return codes;
+  };
+  return parts;
+}
+
+nn::DecodeStreamParts EncodecModel::DecodeStreamParts() const {
+  nn::DecodeStreamParts parts;
+  parts.dequantize = [this](const Codes& codes) {
+    return Dequantize(nn::TensorFromLevel(codes.levels[0]));
+  };
+  parts.open_decoder = [this](nn::NoiseSource*) { return decoder_->OpenStream(nullptr); };
+  return parts;
+}
+
 std::vector<int64_t> EncodecModel::SegmentLengthsFor(int64_t num_samples) const {
   const int64_t segment = config_.segment_length() > 0 ? config_.segment_length() : num_samples;
   const int64_t stride = config_.segment_length() > 0 ? config_.segment_stride() : num_samples;

@@ -13,6 +13,7 @@
 #include "backends/core/codec_description.h"
 #include "backends/io/checkpoint.h"
 #include "backends/nn/euclidean_rvq.h"
+#include "backends/nn/network_streams.h"
 
 namespace codec::encodec {
 
@@ -44,14 +45,15 @@ class EncodecModel : public torch::nn::Module {
   // The lengths of the segments Encode cuts `num_samples` samples into.
   std::vector<int64_t> SegmentLengthsFor(int64_t num_samples) const;
 
-  // Unsegmented, unnormalised models run as streams of layers: latent
-  // [1, D, F] <-> codes int64 [n_q, F] per frame.
-  nn::StreamLayerPtr OpenEncoderStream() const { return encoder_->OpenStream(nullptr); }
-  nn::StreamLayerPtr OpenDecoderStream() const { return decoder_->OpenStream(nullptr); }
-  at::Tensor Quantize(const at::Tensor& latent, int n_q) const;
-  at::Tensor Dequantize(const at::Tensor& codes) const;
+  // Unsegmented, unnormalised models run as streams of layers, quantised
+  // frame by frame.
+  nn::EncodeStreamParts EncodeStreamParts(int n_q) const;
+  nn::DecodeStreamParts DecodeStreamParts() const;
 
  private:
+  // latent [1, D, F] <-> codes int64 [n_q, F].
+  at::Tensor Quantize(const at::Tensor& latent, int n_q) const;
+  at::Tensor Dequantize(const at::Tensor& codes) const;
   // Lengths in samples of the segments that encoded `codes`.
   absl::StatusOr<std::vector<int64_t>> SegmentLengths(const Codes& codes) const;
 

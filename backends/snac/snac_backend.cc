@@ -90,40 +90,14 @@ absl::StatusOr<std::unique_ptr<EncodeStream>> SnacBackend::OpenEncodeStream(
     const EncodeOptions& options) const {
   RETURN_IF_ERROR(CheckEncodeOptions(options));
   ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
-  return nn::RunInterruptible(options.stop, [&] {
-    nn::EncodeStreamParts parts;
-    parts.encoder = network->OpenEncoderStream();
-    parts.quantize = [network = network.get()](const at::Tensor& latent) {
-      return network->Quantize(latent, nn::ConvKernel::kLongInput);
-    };
-    parts.group_frames = FramesPerGroup(config_);
-    parts.pad_multiple = config_.pad_multiple();
-    parts.weights = std::move(network);
-    parts.description = description();
-    parts.stop = options.stop;
-    return nn::OpenNetworkEncodeStream(std::move(parts));
-  });
+  return OpenLayerEncodeStream(std::move(network), static_cast<int>(config_.vq_strides.size()),
+                               options);
 }
 
 absl::StatusOr<std::unique_ptr<DecodeStream>> SnacBackend::OpenDecodeStream(
     const DecodeOptions& options, int64_t num_samples) const {
   ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
-  return nn::RunInterruptible(options.stop, [&] {
-    nn::DecodeStreamParts parts;
-    parts.dequantize = [network = network.get()](const Codes& codes) {
-      return network->Dequantize(codes);
-    };
-    parts.open_decoder = [network = network.get()](nn::NoiseSource* noise) {
-      return network->OpenDecoderStream(noise);
-    };
-    parts.noise = NoiseFor(options);
-    parts.frame_multiple = config_.attn_window_size.value_or(1);
-    parts.weights = std::move(network);
-    parts.description = description();
-    parts.num_samples = num_samples;
-    parts.stop = options.stop;
-    return nn::OpenNetworkDecodeStream(std::move(parts));
-  });
+  return OpenLayerDecodeStream(std::move(network), options, num_samples, NoiseFor(options));
 }
 
 }  // namespace codec::snac

@@ -63,6 +63,25 @@ Codes SnacModel::Quantize(const at::Tensor& latent, nn::ConvKernel kernel) const
   return codes;
 }
 
+nn::EncodeStreamParts SnacModel::EncodeStreamParts(int) const {
+  nn::EncodeStreamParts parts;
+  parts.encoder = encoder_->OpenStream(nullptr);
+  parts.quantize = [this](const at::Tensor& latent) {
+    return Quantize(latent, nn::ConvKernel::kLongInput);
+  };
+  parts.group_frames = FramesPerGroup(config_);
+  parts.pad_multiple = config_.pad_multiple();
+  return parts;
+}
+
+nn::DecodeStreamParts SnacModel::DecodeStreamParts() const {
+  nn::DecodeStreamParts parts;
+  parts.dequantize = [this](const Codes& codes) { return Dequantize(codes); };
+  parts.open_decoder = [this](nn::NoiseSource* noise) { return decoder_->OpenStream(noise); };
+  parts.frame_multiple = config_.attn_window_size.value_or(1);
+  return parts;
+}
+
 at::Tensor SnacModel::Dequantize(const Codes& codes) const {
   std::vector<at::Tensor> levels;
   for (const CodeLevel& level : codes.levels) levels.push_back(nn::TensorFromLevel(level));

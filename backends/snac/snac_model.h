@@ -9,6 +9,7 @@
 #include "backends/core/codes.h"
 #include "backends/io/checkpoint.h"
 #include "backends/nn/factorized_vq.h"
+#include "backends/nn/network_streams.h"
 #include "backends/snac/snac_config.h"
 #include "backends/snac/snac_layers.h"
 
@@ -30,16 +31,17 @@ class SnacModel : public torch::nn::Module {
   // codes.num_samples when set.
   at::Tensor Decode(const Codes& codes, nn::NoiseSource noise) const;
 
-  // Streams: the encoder's and decoder's layers, and the quantiser on whole
-  // groups of lcm(vq_strides) frames (latent [1, D, F] <-> levels).
-  nn::StreamLayerPtr OpenEncoderStream() const { return encoder_->OpenStream(nullptr); }
-  nn::StreamLayerPtr OpenDecoderStream(nn::NoiseSource* noise) const {
-    return decoder_->OpenStream(noise);
-  }
+  // Streams: the encoder's and decoder's layers, the quantiser on whole
+  // groups of lcm(vq_strides) frames; the input is padded as Encode pads it.
+  // `n_q` must be the level count.
+  nn::EncodeStreamParts EncodeStreamParts(int n_q) const;
+  nn::DecodeStreamParts DecodeStreamParts() const;
+
+ private:
+  // latent [1, D, F] <-> one level per VQ stride.
   Codes Quantize(const at::Tensor& latent, nn::ConvKernel kernel) const;
   at::Tensor Dequantize(const Codes& codes) const;
 
- private:
   SnacConfig config_;
   Encoder encoder_{nullptr};
   nn::FactorizedRvq quantizer_{nullptr};

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Both benchmarks run from a clean build and print complete tables: one
-# full-size preset for 1 s of audio, and the service on the tiny EnCodec for
-# 1 s per client count. Speed is never checked here (see docs/BENCHMARKS.md).
+# The benchmarks run from a clean build and print complete tables: one
+# full-size preset for 1 s of audio (model and streaming benchmarks), and the
+# service on the tiny EnCodec for 1 s per client count. Speed is never checked here (see docs/BENCHMARKS.md).
 set -euo pipefail
 
 out="${TEST_TMPDIR:-$(mktemp -d)}"
@@ -34,3 +34,15 @@ for path in gRPC in-process; do
   done
 done
 grep -Eq "^\| 4 \| $number \| -?$number \|$" "$out/service.md"
+
+bench/stream_bench --presets=encodec_24khz --seconds=1 --chunk_frames=1,25 --paced_seconds=0.5 \
+  --workdir="$out/stream" >"$out/stream.md"
+cat "$out/stream.md"
+for direction in encode decode; do
+  for chunk in '1 \(13 ms\)' '25 \(333 ms\)'; do
+    grep -Eq "^\| encodec_24khz \| $direction \| $number \| $chunk \| $number \| $number \| $number \| $number \| $number \|$" \
+      "$out/stream.md" || { echo "no stream $direction row for $chunk"; exit 1; }
+  done
+done
+grep -Eq "^\| encodec_24khz \| paced gRPC, 4-frame messages \| time to first codes $number ms \| time to first audio $number ms \|$" \
+  "$out/stream.md"
