@@ -261,6 +261,25 @@ TEST_P(StreamingTest, SessionsOnOneBackendAreIndependent) {
   ExpectSameCodes(from_b, *offline, "interleaved session b");
 }
 
+// SNAC's noise: seeded streams repeat for the same seed and chunking,
+// random ones do not, and noise off is the offline decode (tested above).
+TEST_P(StreamingTest, SeededNoiseRepeatsAndRandomNoiseDoesNot) {
+  if (!desc_.has_noise) GTEST_SKIP() << "no decoder noise";
+  const Codes& codes = fixture_.expected_codes;
+  const std::vector<int64_t> chunks =
+      RandomChunks(codes.levels.back().frames, Group(), 3, kSeed + 2);
+  DecodeOptions seeded;
+  seeded.noise = NoiseMode::kSeeded;
+  seeded.seed = 7;
+  const Audio first = StreamDecode(codes, chunks, seeded);
+  EXPECT_EQ(testing::MaxAbsDiff(first, StreamDecode(codes, chunks, seeded)), 0.0);
+  DecodeOptions random;
+  EXPECT_GT(testing::MaxAbsDiff(StreamDecode(codes, chunks, random),
+                                StreamDecode(codes, chunks, random)),
+            0.0);
+  EXPECT_GT(testing::MaxAbsDiff(first, StreamDecode(codes, chunks, decode_options_)), 0.0);
+}
+
 TEST_P(StreamingTest, BadChunksAreRefusedBeforeAnyWork) {
   auto decoder = backend_->OpenDecodeStream(decode_options_, fixture_.expected_codes.num_samples);
   ASSERT_TRUE(decoder.ok());

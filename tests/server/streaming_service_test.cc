@@ -88,6 +88,9 @@ TEST_F(StreamingServiceTest, PacedEncodeGetsCodesBeforeHalfIsSentAndEqualsOfflin
     config->set_sample_rate(audio.sample_rate);
     config->set_channels(audio.channels);
     config->set_format(v1::SAMPLE_FORMAT_F32LE);
+    if (fixture->meta.contains("bandwidth")) {  // The reference's quantisers.
+      config->set_bandwidth_kbps(fixture->meta.at("bandwidth").get<double>());
+    }
     // Chunks of 1/20 of the input, but at least what a frame's codes need.
     const int64_t chunk =
         std::max<int64_t>(audio.num_frames() / 20, desc.hop_length);
