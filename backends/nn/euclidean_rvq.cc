@@ -11,10 +11,17 @@ EuclideanCodebookImpl::EuclideanCodebookImpl(int64_t dim, int64_t codebook_size)
   register_buffer("embed_avg", at::zeros({codebook_size, dim}));
 }
 
+const at::Tensor& EuclideanCodebookImpl::EntryNorms() const {
+  std::call_once(norms_once_, [this] {
+    c10::InferenceMode inference;
+    entry_norms_ = embed_.t().pow(2).sum(0, /*keepdim=*/true);
+  });
+  return entry_norms_;
+}
+
 at::Tensor EuclideanCodebookImpl::Encode(const at::Tensor& x) const {
-  const at::Tensor embed_t = embed_.t();
-  const at::Tensor distance = -(x.pow(2).sum(1, /*keepdim=*/true) - 2 * at::matmul(x, embed_t) +
-                                embed_t.pow(2).sum(0, /*keepdim=*/true));
+  const at::Tensor distance = -(x.pow(2).sum(1, /*keepdim=*/true) - 2 * at::matmul(x, embed_.t()) +
+                                EntryNorms());
   return std::get<1>(distance.max(-1));
 }
 

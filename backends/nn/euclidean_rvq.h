@@ -5,6 +5,8 @@
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/pimpl.h>
 
+#include <mutex>
+
 namespace codec::nn {
 
 // One codebook searched by plain Euclidean distance (EnCodec's
@@ -22,7 +24,14 @@ class EuclideanCodebookImpl : public torch::nn::Module {
   at::Tensor Decode(const at::Tensor& indices) const;
 
  private:
+  // |e|^2 of every entry, [1, codebook_size]: computed once from the loaded
+  // weights (as every call would compute it), since recomputing it for each
+  // frame of a stream costs more than the search itself.
+  const at::Tensor& EntryNorms() const;
+
   at::Tensor embed_;
+  mutable std::once_flag norms_once_;
+  mutable at::Tensor entry_norms_;
 };
 TORCH_MODULE(EuclideanCodebook);
 
