@@ -18,24 +18,12 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
     absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture(GetParam());
     ASSERT_TRUE(fixture.ok()) << fixture.status();
     fixture_ = *std::move(fixture);
-    absl::StatusOr<std::shared_ptr<CodecBackend>> backend = CreateBackend(
-        {.id = GetParam(), .model = fixture_.meta.at("codec"), .weights = fixture_.dir});
+    absl::StatusOr<std::shared_ptr<CodecBackend>> backend = testing::LoadFixtureBackend(fixture_);
     ASSERT_TRUE(backend.ok()) << backend.status();
     backend_ = *backend;
-    const absl::Status loaded = backend_->Load();
-    ASSERT_TRUE(loaded.ok()) << loaded;
   }
 
-  // The quantiser selection the reference used.
-  EncodeOptions ReferenceOptions() const {
-    EncodeOptions options;
-    if (fixture_.meta.contains("bandwidth")) {
-      options.bandwidth_kbps = fixture_.meta.at("bandwidth").get<double>();
-    } else if (fixture_.meta.contains("n_q")) {
-      options.n_q = fixture_.meta.at("n_q").get<int>();
-    }
-    return options;
-  }
+  EncodeOptions ReferenceOptions() const { return fixture_.ReferenceEncodeOptions(); }
 
   testing::Fixture fixture_;
   std::shared_ptr<CodecBackend> backend_;

@@ -60,17 +60,11 @@ class StreamingTest : public ::testing::TestWithParam<std::string> {
     absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture(GetParam());
     ASSERT_TRUE(fixture.ok()) << fixture.status();
     fixture_ = *std::move(fixture);
-    absl::StatusOr<std::shared_ptr<CodecBackend>> backend = CreateBackend(
-        {.id = GetParam(), .model = fixture_.meta.at("codec"), .weights = fixture_.dir});
+    absl::StatusOr<std::shared_ptr<CodecBackend>> backend = testing::LoadFixtureBackend(fixture_);
     ASSERT_TRUE(backend.ok()) << backend.status();
     backend_ = *backend;
-    ASSERT_TRUE(backend_->Load().ok());
     desc_ = backend_->description();
-    if (fixture_.meta.contains("bandwidth")) {
-      encode_options_.bandwidth_kbps = fixture_.meta.at("bandwidth").get<double>();
-    } else if (fixture_.meta.contains("n_q") && desc_.family != "snac") {
-      encode_options_.n_q = fixture_.meta.at("n_q").get<int>();
-    }
+    encode_options_ = fixture_.ReferenceEncodeOptions();
     decode_options_.noise = NoiseMode::kOff;
     // A real recording, long enough that the offline path runs every conv
     // with the kernel libtorch picks for long inputs (as streams do), and

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "backends/codec_factory.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/codes_npz.h"
 #include "backends/io/npz.h"
@@ -29,6 +30,26 @@ absl::StatusOr<Fixture> LoadFixture(const std::string& name) {
   f.expected_decode.channels = static_cast<int>(decoded.shape[0]);
   ASSIGN_OR_RETURN(f.expected_decode.samples, io::AsFloat32(decoded));
   return f;
+}
+
+EncodeOptions Fixture::ReferenceEncodeOptions() const {
+  EncodeOptions options;
+  if (meta.contains("bandwidth")) {
+    options.bandwidth_kbps = meta.at("bandwidth").get<double>();
+  } else if (meta.contains("n_q")) {
+    options.n_q = meta.at("n_q").get<int>();
+  }
+  return options;
+}
+
+absl::StatusOr<std::shared_ptr<CodecBackend>> LoadFixtureBackend(const Fixture& fixture) {
+  const std::string name = fixture.dir.substr(fixture.dir.rfind('/') + 1);
+  ASSIGN_OR_RETURN(std::shared_ptr<CodecBackend> backend,
+                   CreateBackend({.id = name,
+                                  .model = fixture.meta.at("codec").get<std::string>(),
+                                  .weights = fixture.dir}));
+  RETURN_IF_ERROR(backend->Load());
+  return backend;
 }
 
 void UseReferenceThreadCount() { at::set_num_threads(2); }

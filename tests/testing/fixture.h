@@ -3,11 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "backends/core/audio.h"
+#include "backends/core/codec_backend.h"
 #include "backends/core/codes.h"
 
 namespace codec::testing {
@@ -19,9 +21,15 @@ struct Fixture {
   Audio input;            // input.wav
   Codes expected_codes;   // expected.npz codes / codes_<i>, scales, num_samples
   Audio expected_decode;  // expected.npz decoded
+
+  // The quantiser selection the reference used (its bandwidth or n_q).
+  EncodeOptions ReferenceEncodeOptions() const;
 };
 
 absl::StatusOr<Fixture> LoadFixture(const std::string& name);
+
+// The fixture's codec with its weights, loaded.
+absl::StatusOr<std::shared_ptr<CodecBackend>> LoadFixtureBackend(const Fixture& fixture);
 
 // The fixtures were made with 2 intra-op threads; libtorch's convolutions
 // sum in a thread-count-dependent order, so 2 threads reproduce the
