@@ -54,23 +54,31 @@ struct StepTimes {
   double total_seconds = 0;
 };
 
+// Pushes `piece(first, last)` for every `chunk` of `total` into `stream`,
+// then finishes it, timing each Push and the Finish (not the slicing).
+template <typename Stream, typename Piece>
+absl::StatusOr<StepTimes> TimeSteps(Stream& stream, int64_t total, int64_t chunk, Piece piece) {
+  StepTimes times;
+  const Clock::time_point start = Clock::now();
+  for (int64_t first = 0; first < total; first += chunk) {
+    const auto input = piece(first, std::min(total, first + chunk));
+    const Clock::time_point step = Clock::now();
+    RETURN_IF_ERROR(stream.Push(input).status());
+    times.ms.push_back(1000 * SecondsSince(step));
+  }
+  const Clock::time_point step = Clock::now();
+  RETURN_IF_ERROR(stream.Finish().status());
+  times.ms.push_back(1000 * SecondsSince(step));
+  times.total_seconds = SecondsSince(start);
+  return times;
+}
+
 // Streams `audio` into a fresh encode session, `chunk` samples a step.
 absl::StatusOr<StepTimes> StreamEncode(const CodecBackend& backend, const Audio& audio,
                                        int64_t chunk) {
   ASSIGN_OR_RETURN(std::unique_ptr<EncodeStream> stream, backend.OpenEncodeStream({}));
-  StepTimes times;
-  const Clock::time_point start = Clock::now();
-  for (int64_t first = 0; first < audio.num_frames(); first += chunk) {
-    const Audio piece = SliceFrames(audio, first, std::min(audio.num_frames(), first + chunk));
-    const Clock::time_point step = Clock::now();
-    RETURN_IF_ERROR(stream->Push(piece).status());
-    times.ms.push_back(1000 * SecondsSince(step));
-  }
-  const Clock::time_point step = Clock::now();
-  RETURN_IF_ERROR(stream->Finish().status());
-  times.ms.push_back(1000 * SecondsSince(step));
-  times.total_seconds = SecondsSince(start);
-  return times;
+  return TimeSteps(*stream, audio.num_frames(), chunk,
+                   [&](int64_t first, int64_t last) { return SliceFrames(audio, first, last); });
 }
 
 // Streams `codes` into a fresh decode session, `chunk` finest frames a step.
@@ -78,20 +86,8 @@ absl::StatusOr<StepTimes> StreamDecode(const CodecBackend& backend, const Codes&
                                        int64_t chunk, const DecodeOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<DecodeStream> stream,
                    backend.OpenDecodeStream(options, codes.num_samples));
-  StepTimes times;
-  const Clock::time_point start = Clock::now();
-  const int64_t frames = codes.levels.back().frames;
-  for (int64_t first = 0; first < frames; first += chunk) {
-    const Codes piece = SliceCodes(codes, first, std::min(frames, first + chunk));
-    const Clock::time_point step = Clock::now();
-    RETURN_IF_ERROR(stream->Push(piece).status());
-    times.ms.push_back(1000 * SecondsSince(step));
-  }
-  const Clock::time_point step = Clock::now();
-  RETURN_IF_ERROR(stream->Finish().status());
-  times.ms.push_back(1000 * SecondsSince(step));
-  times.total_seconds = SecondsSince(start);
-  return times;
+  return TimeSteps(*stream, codes.levels.back().frames, chunk,
+                   [&](int64_t first, int64_t last) { return SliceCodes(codes, first, last); });
 }
 
 // Time from the first message to the first output of a stream paced at real

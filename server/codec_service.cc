@@ -234,9 +234,9 @@ grpc::Status CodecServiceImpl::Decode(
     if (request.has_config()) return log.Finish(Invalid("the config may only be sent once"));
     absl::StatusOr<Codes> codes = v1::CodesFromTokenChunk(request.tokens());
     if (!codes.ok()) return log.Finish(ToGrpc(codes.status()));
-    // The model's own check, before any work and before any size is used.
-    if (absl::Status valid = codes->Validate(desc); !valid.ok()) return log.Finish(ToGrpc(valid));
-    frames += codes->levels[0].frames * desc.level_strides[0];
+    // Sizes are checked (CodesFromTokenChunk); the session checks the rest
+    // against the model before any work.
+    if (!codes->levels.empty()) frames += codes->levels[0].frames * desc.level_strides[0];
     if (max_frames > 0 && frames > max_frames) {
       return log.Finish(ToGrpc(OverLimit(limits_.max_stream_seconds)));
     }

@@ -103,14 +103,8 @@ class SegmentDecodeStream final : public DecodeStream {
         segments_((num_samples - 1) / stride_ + 1) {}
 
   absl::StatusOr<Audio> Push(const Codes& codes) override {
-    RETURN_IF_ERROR(codes.Validate(description_));
+    RETURN_IF_ERROR(nn::ValidateCodesChunk(codes, description_, codebooks_));
     const CodeLevel& level = codes.levels[0];
-    if (codebooks_ == 0) codebooks_ = level.num_codebooks;
-    if (level.num_codebooks != codebooks_) {
-      return absl::InvalidArgumentError(absl::StrCat("codes change from ", codebooks_, " to ",
-                                                     level.num_codebooks,
-                                                     " codebooks within the stream"));
-    }
     const int64_t frames_left = FramesFrom(decoded_) - TimeLength(pending_codes_);
     if (level.frames > frames_left ||
         static_cast<int64_t>(codes.scales.size()) >
@@ -206,7 +200,7 @@ class SegmentDecodeStream final : public DecodeStream {
   const int64_t segment_;
   const int64_t stride_;
   const int64_t segments_;
-  int codebooks_ = 0;
+  std::vector<int> codebooks_;  // Per level, set by the first chunk.
   at::Tensor pending_codes_;  // [n_q, frames] not yet decoded.
   std::deque<float> pending_scales_;
   int64_t decoded_ = 0;  // Segments decoded.

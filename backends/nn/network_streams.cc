@@ -79,15 +79,7 @@ class NetworkDecodeStream final : public DecodeStream {
       : parts_(std::move(parts)), decoder_(parts_.open_decoder(&parts_.noise)) {}
 
   absl::StatusOr<Audio> Push(const Codes& codes) override {
-    RETURN_IF_ERROR(codes.Validate(parts_.description));
-    for (size_t l = 0; l < codes.levels.size(); ++l) {
-      if (codebooks_.size() == l) codebooks_.push_back(codes.levels[l].num_codebooks);
-      if (codes.levels[l].num_codebooks != codebooks_[l]) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("codes level ", l, " changes from ", codebooks_[l], " to ",
-                         codes.levels[l].num_codebooks, " codebooks within the stream"));
-      }
-    }
+    RETURN_IF_ERROR(ValidateCodesChunk(codes, parts_.description, codebooks_));
     frames_ += codes.levels[0].frames * parts_.description.level_strides[0];
     return RunInterruptible(parts_.stop, [&] {
       c10::InferenceMode inference;
@@ -136,6 +128,20 @@ std::unique_ptr<EncodeStream> OpenNetworkEncodeStream(EncodeStreamParts parts) {
 
 std::unique_ptr<DecodeStream> OpenNetworkDecodeStream(DecodeStreamParts parts) {
   return std::make_unique<NetworkDecodeStream>(std::move(parts));
+}
+
+absl::Status ValidateCodesChunk(const Codes& codes, const CodecDescription& description,
+                                std::vector<int>& codebooks) {
+  RETURN_IF_ERROR(codes.Validate(description));
+  for (size_t l = 0; l < codes.levels.size(); ++l) {
+    if (codebooks.size() == l) codebooks.push_back(codes.levels[l].num_codebooks);
+    if (codes.levels[l].num_codebooks != codebooks[l]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("codes level ", l, " changes from ", codebooks[l], " to ",
+                       codes.levels[l].num_codebooks, " codebooks within the stream"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateAudioChunk(const Audio& audio, const CodecDescription& description) {

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "backends/core/codec_description.h"
 #include "backends/core/codec_options.h"
@@ -49,6 +50,12 @@ struct DecodeStreamParts {
 };
 
 std::unique_ptr<DecodeStream> OpenNetworkDecodeStream(DecodeStreamParts parts);
+
+// Checks one chunk of a decode stream: Codes::Validate against the model,
+// and codebook counts that stay what the stream's first chunk set
+// (`codebooks`, per level, is filled by the first chunk).
+absl::Status ValidateCodesChunk(const Codes& codes, const CodecDescription& description,
+                                std::vector<int>& codebooks);
 
 // Checks one chunk of a stream's audio: the model's rate and channels, whole
 // frames, finite samples; zero frames are allowed.
