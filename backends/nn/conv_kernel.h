@@ -12,8 +12,12 @@ namespace codec::nn {
 // a long input, so it takes the kernel libtorch picks for long inputs.
 enum class ConvKernel { kBySize, kLongInput };
 
-// conv1d without padding, with the kernel libtorch picks for long inputs:
-// oneDNN, unless the conv is a plain 1x1 on one thread.
+// Whether libtorch runs a float conv on oneDNN when its input is long: it
+// does unless the conv is a plain 1x1 on one thread.
+bool LongInputsUseOnednn(const at::Tensor& x, const at::Tensor& weight, int64_t stride,
+                         int64_t dilation);
+
+// conv1d without padding, with the kernel libtorch picks for long inputs.
 at::Tensor LongInputConv1d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                            int64_t stride, int64_t dilation, int64_t groups);
 

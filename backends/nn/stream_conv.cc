@@ -4,6 +4,7 @@
 
 #include "backends/nn/conv_kernel.h"
 #include "backends/nn/interrupt.h"
+#include "backends/nn/weight_cache.h"
 
 namespace codec::nn {
 
@@ -25,8 +26,17 @@ StreamConv1d::StreamConv1d(StreamConvSpec spec)
     : spec_(std::move(spec)),
       effective_kernel_((spec_.weight.size(-1) - 1) * spec_.dilation + 1) {}
 
-at::Tensor StreamConv1d::Convolve(const at::Tensor& padded) const {
+StreamConv1d::~StreamConv1d() = default;
+
+at::Tensor StreamConv1d::Convolve(const at::Tensor& padded) {
   PollInterrupt();
+  if (LongInputsUseOnednn(padded, spec_.weight, spec_.stride, spec_.dilation)) {
+    if (!onednn_) {
+      onednn_ = std::make_unique<OnednnConv1d>(spec_.weight, spec_.bias, spec_.stride,
+                                               spec_.dilation, spec_.groups);
+    }
+    return (*onednn_)(padded);
+  }
   return LongInputConv1d(padded, spec_.weight, spec_.bias, spec_.stride, spec_.dilation,
                          spec_.groups);
 }
@@ -106,10 +116,46 @@ at::Tensor StreamConvTranspose1d::Emit(const at::Tensor& y) {
   return out;
 }
 
+at::Tensor StreamConvTranspose1d::FullConvolution(const at::Tensor& x) {
+  // Frame by frame: each input frame's kernel-long contribution to every
+  // output channel is one row of products with the weights ([out x kernel,
+  // in]), which costs a fraction of the general transposed conv on a frame.
+  // The products keep a second, transposed copy of the weights, made when a
+  // model's first stream starts: worth it up to a few MB.
+  constexpr int64_t kMostFramesOneByOne = 4;
+  constexpr int64_t kMostWeightsCopied = int64_t{1} << 21;
+  if (x.size(0) * x.size(2) > kMostFramesOneByOne || spec_.weight.numel() > kMostWeightsCopied) {
+    return at::conv_transpose1d(x, spec_.weight, /*bias=*/{}, at::IntArrayRef(spec_.stride));
+  }
+  static auto* cache = new WeightCache<BlasOrderProducts>();
+  if (!frame_products_) {
+    frame_products_ = cache->Get(spec_.weight, [&] {
+      return std::shared_ptr<const BlasOrderProducts>(BlasOrderProducts::Make(
+          spec_.weight.flatten(1).t().contiguous()));
+    });
+  }
+  if (!*frame_products_) {
+    return at::conv_transpose1d(x, spec_.weight, /*bias=*/{}, at::IntArrayRef(spec_.stride));
+  }
+  const int64_t batch = x.size(0), frames = x.size(2), out_channels = spec_.weight.size(1);
+  const at::Tensor frame_major = x.permute({0, 2, 1}).contiguous();  // [batch, frames, in]
+  at::Tensor y = at::zeros({batch, out_channels, (frames - 1) * spec_.stride + kernel_},
+                           x.options());
+  at::Tensor contribution = at::empty({out_channels, kernel_}, x.options());
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t t = 0; t < frames; ++t) {
+      (*frame_products_)->Compute(frame_major[b][t].data_ptr<float>(),
+                                  contribution.data_ptr<float>());
+      y[b].narrow(-1, t * spec_.stride, kernel_).add_(contribution);
+    }
+  }
+  return y;
+}
+
 at::Tensor StreamConvTranspose1d::Push(const at::Tensor& x) {
   if (TimeLength(x) == 0) return {};
   PollInterrupt();
-  at::Tensor y = at::conv_transpose1d(x, spec_.weight, /*bias=*/{}, at::IntArrayRef(spec_.stride));
+  at::Tensor y = FullConvolution(x);
   const int64_t overlap = kernel_ - spec_.stride;
   if (tail_.defined() && overlap > 0) y.narrow(-1, 0, overlap).add_(tail_);
   const int64_t final_samples = x.size(-1) * spec_.stride;

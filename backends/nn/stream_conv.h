@@ -4,6 +4,11 @@
 #include <ATen/core/Tensor.h>
 #include <torch/nn/modules/conv.h>
 
+#include <memory>
+#include <optional>
+
+#include "backends/nn/blas_order_products.h"
+#include "backends/nn/onednn_conv.h"
 #include "backends/nn/padding.h"
 #include "backends/nn/stream_layer.h"
 
@@ -35,11 +40,13 @@ StreamConvSpec ConvSpecOf(const torch::nn::Conv1dImpl& conv);
 class StreamConv1d final : public StreamLayer {
  public:
   explicit StreamConv1d(StreamConvSpec spec);
+  ~StreamConv1d() override;
   at::Tensor Push(const at::Tensor& x) override;
   at::Tensor Finish() override;
 
  private:
-  at::Tensor Convolve(const at::Tensor& padded) const;
+  // The kernel offline uses on long inputs; oneDNN's prepared once.
+  at::Tensor Convolve(const at::Tensor& padded);
   // Runs every whole window in buffer_ and drops the input no window needs.
   at::Tensor RunWindows();
 
@@ -48,6 +55,7 @@ class StreamConv1d final : public StreamLayer {
   at::Tensor buffer_;      // Padded input from the next window's start.
   bool started_ = false;   // Whether the left padding is in buffer_.
   int64_t input_seen_ = 0;
+  std::unique_ptr<OnednnConv1d> onednn_;  // Made on first use.
 };
 
 // A transposed 1-D convolution whose offline output is the full transposed
@@ -75,6 +83,8 @@ class StreamConvTranspose1d final : public StreamLayer {
   at::Tensor Finish() override;
 
  private:
+  // The full transposed convolution of x, without bias.
+  at::Tensor FullConvolution(const at::Tensor& x);
   // Full-convolution samples [full_emitted_, full_emitted_ + n) of `y` as
   // output: the bias added, the start cropped.
   at::Tensor Emit(const at::Tensor& y);
@@ -83,6 +93,9 @@ class StreamConvTranspose1d final : public StreamLayer {
   const int64_t kernel_;
   at::Tensor tail_;  // Partial sums of the next kernel - stride samples.
   int64_t full_emitted_ = 0;
+  // Per frame, the products of the weights; null inside when there is no
+  // exact shortcut. Shared by the streams of the model.
+  std::optional<std::shared_ptr<const BlasOrderProducts>> frame_products_;
 };
 
 }  // namespace codec::nn
