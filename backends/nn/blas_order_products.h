@@ -28,6 +28,11 @@ namespace codec::nn {
 // Thread-safe after Make(); shared by every session of a loaded model.
 class BlasOrderProducts {
  public:
+  // Up to this many rows (a streaming step's frames) the layers take their
+  // products row by row; beyond it the BLAS's matrix product, whose packing
+  // is then shared by enough rows.
+  static constexpr int64_t kMostRowsOneByOne = 4;
+
   // m: float [entries, dim]; bias: float [entries] or undefined.
   static std::unique_ptr<BlasOrderProducts> Make(const at::Tensor& m, const at::Tensor& bias = {});
 
@@ -35,7 +40,6 @@ class BlasOrderProducts {
   void Compute(const float* x, float* out) const;
 
   int64_t entries() const { return entries_; }
-  int64_t dim() const { return dim_; }
 
  private:
   BlasOrderProducts(const at::Tensor& m, const at::Tensor& bias, bool fused, int64_t chunk);

@@ -6,12 +6,6 @@
 #include <vector>
 
 namespace codec::nn {
-namespace {
-
-// Frames searched and summed one by one: a streaming step's.
-constexpr int64_t kMostRowsOneByOne = 4;
-
-}  // namespace
 
 EuclideanCodebookImpl::EuclideanCodebookImpl(int64_t dim, int64_t codebook_size) {
   register_buffer("inited", at::zeros({1}));
@@ -95,7 +89,7 @@ EuclideanRvqImpl::EuclideanRvqImpl(int64_t dim, int64_t codebook_size, int64_t n
 at::Tensor EuclideanRvqImpl::Encode(const at::Tensor& x, int64_t n_q) const {
   const int64_t batch = x.size(0), dim = x.size(1), frames = x.size(2);
   at::Tensor residual = x.transpose(1, 2).reshape({batch * frames, dim});
-  if (batch * frames <= kMostRowsOneByOne) {
+  if (batch * frames <= BlasOrderProducts::kMostRowsOneByOne) {
     const int64_t rows = batch * frames;
     at::Tensor codes = at::empty({n_q, rows}, x.options().dtype(at::kLong));
     int64_t* code = codes.data_ptr<int64_t>();
@@ -122,7 +116,7 @@ at::Tensor EuclideanRvqImpl::Decode(const at::Tensor& codes) const {
   const int64_t n_q = codes.size(0), batch = codes.size(1), frames = codes.size(2);
   TORCH_CHECK(n_q >= 1 && n_q <= num_quantizers(), n_q, " codebooks given, ", num_quantizers(),
               " in the quantiser");
-  if (batch * frames <= kMostRowsOneByOne) {
+  if (batch * frames <= BlasOrderProducts::kMostRowsOneByOne) {
     const int64_t rows = batch * frames;
     const int64_t dim = codebooks_.front()->dim();
     const at::Tensor indices = codes.to(at::kLong).contiguous();

@@ -42,9 +42,6 @@ const SkipLstmImpl::RowProducts& SkipLstmImpl::GateProducts() const {
 
 namespace {
 
-// Frames whose gate products are taken row by row: a streaming step's.
-constexpr int64_t kMostRowsOneByOne = 4;
-
 class StreamSkipLstm final : public StreamLayer {
  public:
   explicit StreamSkipLstm(const SkipLstmImpl& module, torch::nn::LSTMImpl* lstm)
@@ -55,7 +52,7 @@ class StreamSkipLstm final : public StreamLayer {
     PollInterrupt();
     const at::Tensor time_major = x.permute({2, 0, 1});
     const SkipLstmImpl::RowProducts& products = module_.GateProducts();
-    if (products.input.empty() || x.size(0) * x.size(2) > kMostRowsOneByOne) {
+    if (products.input.empty() || x.size(0) * x.size(2) > BlasOrderProducts::kMostRowsOneByOne) {
       auto [y, state] = state_ ? lstm_->forward(time_major, *state_) : lstm_->forward(time_major);
       state_ = std::move(state);
       return (y + time_major).permute({1, 2, 0});

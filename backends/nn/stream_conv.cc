@@ -116,27 +116,32 @@ at::Tensor StreamConvTranspose1d::Emit(const at::Tensor& y) {
   return out;
 }
 
-at::Tensor StreamConvTranspose1d::FullConvolution(const at::Tensor& x) {
-  // Frame by frame: each input frame's kernel-long contribution to every
-  // output channel is one row of products with the weights ([out x kernel,
-  // in]), which costs a fraction of the general transposed conv on a frame.
+const BlasOrderProducts* StreamConvTranspose1d::FrameProducts(const at::Tensor& x) {
   // The products keep a second, transposed copy of the weights, made when a
   // model's first stream starts: worth it up to a few MB.
-  constexpr int64_t kMostFramesOneByOne = 4;
   constexpr int64_t kMostWeightsCopied = int64_t{1} << 21;
-  if (x.size(0) * x.size(2) > kMostFramesOneByOne || spec_.weight.numel() > kMostWeightsCopied) {
-    return at::conv_transpose1d(x, spec_.weight, /*bias=*/{}, at::IntArrayRef(spec_.stride));
+  if (x.size(0) * x.size(2) > BlasOrderProducts::kMostRowsOneByOne ||
+      spec_.weight.numel() > kMostWeightsCopied) {
+    return nullptr;
   }
   static auto* cache = new WeightCache<BlasOrderProducts>();
   if (!frame_products_) {
     frame_products_ = cache->Get(spec_.weight, [&] {
-      return std::shared_ptr<const BlasOrderProducts>(BlasOrderProducts::Make(
-          spec_.weight.flatten(1).t().contiguous()));
+      return std::shared_ptr<const BlasOrderProducts>(
+          BlasOrderProducts::Make(spec_.weight.flatten(1).t().contiguous()));
     });
   }
-  if (!*frame_products_) {
+  return frame_products_->get();
+}
+
+at::Tensor StreamConvTranspose1d::FullConvolution(const at::Tensor& x) {
+  const BlasOrderProducts* products = FrameProducts(x);
+  if (products == nullptr) {
     return at::conv_transpose1d(x, spec_.weight, /*bias=*/{}, at::IntArrayRef(spec_.stride));
   }
+  // Frame by frame: each input frame's kernel-long contribution to every
+  // output channel is one row of products with the weights ([out x kernel,
+  // in]), which costs a fraction of the general transposed conv on a frame.
   const int64_t batch = x.size(0), frames = x.size(2), out_channels = spec_.weight.size(1);
   const at::Tensor frame_major = x.permute({0, 2, 1}).contiguous();  // [batch, frames, in]
   at::Tensor y = at::zeros({batch, out_channels, (frames - 1) * spec_.stride + kernel_},
@@ -144,8 +149,7 @@ at::Tensor StreamConvTranspose1d::FullConvolution(const at::Tensor& x) {
   at::Tensor contribution = at::empty({out_channels, kernel_}, x.options());
   for (int64_t b = 0; b < batch; ++b) {
     for (int64_t t = 0; t < frames; ++t) {
-      (*frame_products_)->Compute(frame_major[b][t].data_ptr<float>(),
-                                  contribution.data_ptr<float>());
+      products->Compute(frame_major[b][t].data_ptr<float>(), contribution.data_ptr<float>());
       y[b].narrow(-1, t * spec_.stride, kernel_).add_(contribution);
     }
   }

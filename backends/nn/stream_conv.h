@@ -85,6 +85,9 @@ class StreamConvTranspose1d final : public StreamLayer {
  private:
   // The full transposed convolution of x, without bias.
   at::Tensor FullConvolution(const at::Tensor& x);
+  // The weights' one-row products for x's frames, or null where the general
+  // transposed conv is the better (or only exact) way.
+  const BlasOrderProducts* FrameProducts(const at::Tensor& x);
   // Full-convolution samples [full_emitted_, full_emitted_ + n) of `y` as
   // output: the bias added, the start cropped.
   at::Tensor Emit(const at::Tensor& y);
