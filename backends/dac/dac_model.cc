@@ -66,8 +66,8 @@ CodecDescription DescribeDac(const DacConfig& config) {
   nn::AppendEncoderBlocksReach(config.encoder_rates, encoder);
   encoder.push_back(nn::LayerReach::Conv(3, 1, 1, 1));
   d.encode_lookahead_samples = nn::EncoderLookaheadSamples(encoder, config.hop_length(), 1);
-  d.decode_lookahead_frames =
-      nn::DecoderLookaheadFrames(nn::SnakeDecoderReach(DecoderSpec(config)), config.hop_length(), 1);
+  d.decode_lookahead_frames = nn::DecoderLookaheadFrames(nn::SnakeDecoderReach(DecoderSpec(config)),
+                                                         config.hop_length(), 1);
   return d;
 }
 
@@ -110,13 +110,12 @@ Codes DacModel::Encode(const at::Tensor& audio, int64_t n_q) const {
   const at::Tensor latent = EncodeLatent(x);
   Codes out;
   out.num_samples = length;
-  out.levels.push_back(nn::LevelFromTensor(Quantize(latent, n_q, nn::ConvKernel::kBySize)));
+  out.levels.push_back(nn::LevelFromTensor(Quantize(latent, n_q)));
   return out;
 }
 
-at::Tensor DacModel::Quantize(const at::Tensor& latent, int64_t n_q,
-                             nn::ConvKernel kernel) const {
-  return at::cat(quantizer_.ptr()->Encode(latent, n_q, kernel), 0);
+at::Tensor DacModel::Quantize(const at::Tensor& latent, int64_t n_q) const {
+  return at::cat(quantizer_->Encode(latent, n_q), 0);
 }
 
 nn::EncodeStreamParts DacModel::EncodeStreamParts(int n_q) const {
@@ -124,7 +123,7 @@ nn::EncodeStreamParts DacModel::EncodeStreamParts(int n_q) const {
   parts.encoder = nn::OpenModuleStream(*encoder_, nullptr);
   parts.quantize = [this, n_q](const at::Tensor& latent) {
     Codes codes;
-    codes.levels.push_back(nn::LevelFromTensor(Quantize(latent, n_q, nn::ConvKernel::kLongInput)));
+    codes.levels.push_back(nn::LevelFromTensor(Quantize(latent, n_q)));
     return codes;
   };
   parts.pad_multiple = config_.hop_length();
@@ -143,7 +142,7 @@ nn::DecodeStreamParts DacModel::DecodeStreamParts() const {
 at::Tensor DacModel::Dequantize(const at::Tensor& codes) const {
   std::vector<at::Tensor> stages;
   for (int64_t k = 0; k < codes.size(0); ++k) stages.push_back(codes.slice(0, k, k + 1));
-  return quantizer_.ptr()->Decode(stages);
+  return quantizer_->Decode(stages);
 }
 
 at::Tensor DacModel::Decode(const Codes& codes) const {

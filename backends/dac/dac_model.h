@@ -52,7 +52,7 @@ class DacModel : public torch::nn::Module {
 
  private:
   // latent [1, D, F] <-> codes int64 [n_q, F].
-  at::Tensor Quantize(const at::Tensor& latent, int64_t n_q, nn::ConvKernel kernel) const;
+  at::Tensor Quantize(const at::Tensor& latent, int64_t n_q) const;
   at::Tensor Dequantize(const at::Tensor& codes) const;
   at::Tensor EncodeLatent(const at::Tensor& x) const;  // [1, 1, T] -> [1, D, T / hop]
   at::Tensor DecodeLatent(const at::Tensor& z) const;  // [1, D, F] -> [1, 1, ~F * hop]

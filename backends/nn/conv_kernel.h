@@ -17,9 +17,20 @@ enum class ConvKernel { kBySize, kLongInput };
 bool LongInputsUseOnednn(const at::Tensor& x, const at::Tensor& weight, int64_t stride,
                          int64_t dilation);
 
-// conv1d without padding, with the kernel libtorch picks for long inputs.
+// conv1d without padding, with the kernel libtorch picks for long inputs
+// (its im2col kernel in the reference BLAS's order, as ConvBySize, where
+// that is not oneDNN).
 at::Tensor LongInputConv1d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                            int64_t stride, int64_t dilation, int64_t groups);
+
+// conv1d without padding as libtorch runs it on this input, except that
+// where libtorch would take its im2col kernel through the BLAS (short
+// inputs), the products are taken in the reference BLAS's order whatever
+// BLAS is linked: the reference codecs were run with the reference BLAS,
+// and OpenBLAS rounds otherwise. Where libtorch takes oneDNN, it is
+// libtorch's conv (oneDNN does not use the BLAS).
+at::Tensor ConvBySize(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                      int64_t stride, int64_t dilation, int64_t groups);
 
 }  // namespace codec::nn
 

@@ -18,14 +18,15 @@ const EuclideanCodebookImpl::Search& EuclideanCodebookImpl::RowSearch() const {
   std::call_once(search_once_, [this] {
     c10::InferenceMode inference;
     search_.entry_norms = embed_.t().pow(2).sum(0, /*keepdim=*/true);
-    search_.products = BlasOrderProducts::Make(embed_);
+    search_.products = std::make_unique<RowByRowProducts>(embed_);
   });
   return search_;
 }
 
 at::Tensor EuclideanCodebookImpl::Encode(const at::Tensor& x) const {
-  const at::Tensor distance = -(x.pow(2).sum(1, /*keepdim=*/true) - 2 * at::matmul(x, embed_.t()) +
-                                RowSearch().entry_norms);
+  const Search& search = RowSearch();
+  const at::Tensor distance =
+      -(x.pow(2).sum(1, /*keepdim=*/true) - 2 * (*search.products)(x) + search.entry_norms);
   return std::get<1>(distance.max(-1));
 }
 
@@ -34,11 +35,10 @@ int64_t EuclideanCodebookImpl::EncodeRow(const at::Tensor& x) const {
                   x.size(0) == embed_.size(1),
               "EncodeRow needs a contiguous float [", embed_.size(1), "] row, got ", x.sizes());
   const Search& search = RowSearch();
-  if (!search.products) return Encode(x.unsqueeze(0)).item<int64_t>();
   // Encode's formula, term by term, with the same roundings.
   const float xx = x.unsqueeze(0).pow(2).sum(1).item<float>();
   std::vector<float> dots(search.products->entries());
-  search.products->Compute(x.data_ptr<float>(), dots.data());
+  search.products->Compute(x.data_ptr<float>(), /*rows=*/1, dots.data());
   const float* squared = search.entry_norms.data_ptr<float>();
   int64_t best = 0;
   float best_distance = -((xx - 2 * dots[0]) + squared[0]);

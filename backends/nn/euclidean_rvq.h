@@ -23,12 +23,13 @@ class EuclideanCodebookImpl : public torch::nn::Module {
 
   // x: [N, dim] -> nearest entry per row, int64 [N]. Uses upstream's
   // formula -(|x|^2 - 2 x.e + |e|^2) and its first-index-wins argmax, so
-  // near-ties resolve as the reference does.
+  // near-ties resolve as the reference does; the products row by row
+  // (RowByRowProducts), so a frame's code does not depend on the frames
+  // searched with it.
   at::Tensor Encode(const at::Tensor& x) const;
-  // Encode for one row x: [dim], the same index, with the products taken
-  // one row at a time in the BLAS's rounding (BlasOrderProducts), which a
-  // stream's steps (a frame each) need: a matrix product for one row costs
-  // its BLAS more in packing the codebook than in the search itself.
+  // Encode for one row x: [dim], the same index without tensor operations,
+  // which a stream's steps (a frame each) would spend more time in than in
+  // the search.
   int64_t EncodeRow(const at::Tensor& x) const;
   // row[d] -= entry[d] for the entry `index` (valid), as offline subtracts.
   void SubtractEntry(int64_t index, float* row) const;
@@ -42,10 +43,10 @@ class EuclideanCodebookImpl : public torch::nn::Module {
   // What a search needs besides the entries, made once from the loaded
   // weights: |e|^2 of every entry, [1, codebook_size] (as every call would
   // compute it; recomputing it for each frame of a stream costs more than
-  // the search) and the one-row products, null where not exact.
+  // the search) and the products with the entries.
   struct Search {
     at::Tensor entry_norms;
-    std::unique_ptr<BlasOrderProducts> products;
+    std::unique_ptr<RowByRowProducts> products;
   };
   const Search& RowSearch() const;
 

@@ -1,6 +1,7 @@
 #include "backends/nn/factorized_vq.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/nn/modules/container/modulelist.h>
 
 namespace codec::nn {
@@ -22,34 +23,49 @@ FactorizedVqImpl::FactorizedVqImpl(int64_t input_dim, int64_t codebook_size, int
   codebook_ = register_module("codebook", torch::nn::Embedding(codebook_size, codebook_dim));
 }
 
-at::Tensor FactorizedVqImpl::Project(torch::nn::Conv1d& projection, const at::Tensor& x,
-                                     ConvKernel kernel) {
-  if (kernel == ConvKernel::kBySize) return projection->forward(x);
-  return LongInputConv1d(x, projection->weight, projection->bias, 1, 1, 1);
+const FactorizedVqImpl::Frames& FactorizedVqImpl::FrameProducts() const {
+  std::call_once(frames_once_, [this] {
+    c10::InferenceMode inference;
+    frames_.in_proj =
+        std::make_unique<RowByRowProducts>(in_proj_->weight.squeeze(-1), in_proj_->bias);
+    frames_.out_proj =
+        std::make_unique<RowByRowProducts>(out_proj_->weight.squeeze(-1), out_proj_->bias);
+    const at::Tensor codebook = L2Normalize(codebook_->weight);
+    frames_.codebook = std::make_unique<RowByRowProducts>(codebook);
+    frames_.entry_norms = codebook.pow(2).sum(1, /*keepdim=*/true).t();
+  });
+  return frames_;
 }
 
-std::pair<at::Tensor, at::Tensor> FactorizedVqImpl::Quantize(const at::Tensor& residual,
-                                                             ConvKernel kernel) {
-  const at::Tensor pooled = stride_ > 1 ? at::avg_pool1d(residual, {stride_}, {stride_}) : residual;
-  const at::Tensor projected = Project(in_proj_, pooled, kernel);  // [B, d, T]
-  const int64_t batch = projected.size(0);
-  const at::Tensor encodings =
-      L2Normalize(projected.transpose(1, 2).reshape({-1, projected.size(1)}));
-  const at::Tensor codebook = L2Normalize(codebook_->weight);
-  const at::Tensor distance = encodings.pow(2).sum(1, /*keepdim=*/true) -
-                              2 * at::matmul(encodings, codebook.t()) +
-                              codebook.pow(2).sum(1, /*keepdim=*/true).t();
-  const at::Tensor codes = std::get<1>((-distance).max(1)).view({batch, -1});
-  const at::Tensor entries = at::embedding(codebook_->weight, codes).transpose(1, 2);
-  // Upstream's straight-through estimator, z_e + (z_q - z_e), rounds like this.
-  const at::Tensor quantized = Project(out_proj_, projected + (entries - projected), kernel);
-  return {stride_ > 1 ? quantized.repeat_interleave(stride_, -1) : quantized, codes};
-}
-
-at::Tensor FactorizedVqImpl::Decode(const at::Tensor& codes) {
-  const at::Tensor entries = at::embedding(codebook_->weight, codes).transpose(1, 2);
-  const at::Tensor latent = out_proj_->forward(entries);
+at::Tensor FactorizedVqImpl::ProjectOut(const at::Tensor& entries) const {
+  const int64_t batch = entries.size(0), frames = entries.size(1);
+  const at::Tensor latent = (*FrameProducts().out_proj)(entries.reshape({batch * frames, -1}))
+                                .view({batch, frames, -1})
+                                .transpose(1, 2);
   return stride_ > 1 ? latent.repeat_interleave(stride_, -1) : latent;
+}
+
+std::pair<at::Tensor, at::Tensor> FactorizedVqImpl::Quantize(const at::Tensor& residual) const {
+  const Frames& products = FrameProducts();
+  const at::Tensor pooled = stride_ > 1 ? at::avg_pool1d(residual, {stride_}, {stride_}) : residual;
+  const int64_t batch = pooled.size(0);
+  // [B*T, codebook_dim], frame by frame: upstream's in_proj, then its
+  // "b d t -> (b t) d".
+  const at::Tensor projected =
+      (*products.in_proj)(pooled.transpose(1, 2).reshape({-1, pooled.size(1)}));
+  const at::Tensor encodings = L2Normalize(projected);
+  const at::Tensor distance = encodings.pow(2).sum(1, /*keepdim=*/true) -
+                              2 * (*products.codebook)(encodings) + products.entry_norms;
+  const at::Tensor codes = std::get<1>((-distance).max(1));
+  const at::Tensor entries = at::embedding(codebook_->weight, codes);
+  // Upstream's straight-through estimator, z_e + (z_q - z_e), rounds like this.
+  const at::Tensor quantized =
+      ProjectOut((projected + (entries - projected)).view({batch, -1, projected.size(1)}));
+  return {quantized, codes.view({batch, -1})};
+}
+
+at::Tensor FactorizedVqImpl::Decode(const at::Tensor& codes) const {
+  return ProjectOut(at::embedding(codebook_->weight, codes));
 }
 
 FactorizedRvqImpl::FactorizedRvqImpl(int64_t input_dim, int64_t codebook_size, int64_t codebook_dim,
@@ -61,19 +77,18 @@ FactorizedRvqImpl::FactorizedRvqImpl(int64_t input_dim, int64_t codebook_size, i
   }
 }
 
-std::vector<at::Tensor> FactorizedRvqImpl::Encode(const at::Tensor& latent, int64_t n_q,
-                                                  ConvKernel kernel) {
+std::vector<at::Tensor> FactorizedRvqImpl::Encode(const at::Tensor& latent, int64_t n_q) const {
   std::vector<at::Tensor> codes;
   at::Tensor residual = latent;
   for (int64_t i = 0; i < n_q; ++i) {
-    auto [quantized, stage_codes] = stages_[i]->Quantize(residual, kernel);
+    auto [quantized, stage_codes] = stages_[i]->Quantize(residual);
     residual = residual - quantized;
     codes.push_back(stage_codes);
   }
   return codes;
 }
 
-at::Tensor FactorizedRvqImpl::Decode(const std::vector<at::Tensor>& codes) {
+at::Tensor FactorizedRvqImpl::Decode(const std::vector<at::Tensor>& codes) const {
   at::Tensor sum;
   for (size_t i = 0; i < codes.size(); ++i) {
     const at::Tensor stage = stages_[i]->Decode(codes[i]);

@@ -6,9 +6,11 @@
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/pimpl.h>
 
+#include <memory>
+#include <mutex>
 #include <vector>
 
-#include "backends/nn/conv_kernel.h"
+#include "backends/nn/blas_order_products.h"
 
 namespace codec::nn {
 
@@ -17,6 +19,12 @@ namespace codec::nn {
 // distance, and project the raw entry back. With stride > 1 (SNAC) it works
 // on the latent average-pooled by `stride` and repeats its output back.
 // Parameters: in_proj.*, out_proj.* (1x1 convs), codebook.weight.
+//
+// The projections and distances take each frame's products on their own
+// (RowByRowProducts), so a frame quantises to the same bits whether it comes
+// in a whole file or in a stream's chunk: libtorch would pick its 1x1-conv
+// kernel by the input's size and OpenBLAS rounds a frame by the number of
+// frames, so neither would.
 class FactorizedVqImpl : public torch::nn::Module {
  public:
   FactorizedVqImpl(int64_t input_dim, int64_t codebook_size, int64_t codebook_dim, int64_t stride);
@@ -25,17 +33,25 @@ class FactorizedVqImpl : public torch::nn::Module {
 
   // residual [B, input_dim, T] -> (its quantised value [B, input_dim, T],
   // codes int64 [B, T / stride]).
-  // `kernel` picks the projections' conv kernel (see conv_kernel.h).
-  std::pair<at::Tensor, at::Tensor> Quantize(const at::Tensor& residual,
-                                             ConvKernel kernel = ConvKernel::kBySize);
+  std::pair<at::Tensor, at::Tensor> Quantize(const at::Tensor& residual) const;
   // codes [B, T'] -> [B, input_dim, T' * stride].
-  at::Tensor Decode(const at::Tensor& codes);
+  at::Tensor Decode(const at::Tensor& codes) const;
 
  private:
-  at::Tensor Project(torch::nn::Conv1d& projection, const at::Tensor& x,
-                     ConvKernel kernel);
+  // Made from the loaded parameters on first use.
+  struct Frames {
+    std::unique_ptr<RowByRowProducts> in_proj;   // [B*T, input_dim] -> [B*T, codebook_dim]
+    std::unique_ptr<RowByRowProducts> out_proj;  // [B*T, codebook_dim] -> [B*T, input_dim]
+    std::unique_ptr<RowByRowProducts> codebook;  // [N, codebook_dim] -> [N, codebook_size]
+    at::Tensor entry_norms;                      // [1, codebook_size]
+  };
+  const Frames& FrameProducts() const;
+  // entries [B, T', codebook_dim] -> [B, input_dim, T' * stride].
+  at::Tensor ProjectOut(const at::Tensor& entries) const;
 
   int64_t stride_;
+  mutable std::once_flag frames_once_;
+  mutable Frames frames_;
   torch::nn::Conv1d in_proj_{nullptr};
   torch::nn::Conv1d out_proj_{nullptr};
   torch::nn::Embedding codebook_{nullptr};
@@ -52,10 +68,9 @@ class FactorizedRvqImpl : public torch::nn::Module {
   int64_t stride(int64_t i) const { return stages_[i]->stride(); }
 
   // latent [B, D, T] -> codes of the first n_q stages, each [B, T / stride_i].
-  std::vector<at::Tensor> Encode(const at::Tensor& latent, int64_t n_q,
-                                 ConvKernel kernel = ConvKernel::kBySize);
+  std::vector<at::Tensor> Encode(const at::Tensor& latent, int64_t n_q) const;
   // codes of the first codes.size() stages -> the summed latent [B, D, T].
-  at::Tensor Decode(const std::vector<at::Tensor>& codes);
+  at::Tensor Decode(const std::vector<at::Tensor>& codes) const;
 
  private:
   std::vector<FactorizedVq> stages_;

@@ -1,6 +1,7 @@
 #include "backends/nn/local_attention.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 
 #include <cmath>
 
@@ -29,11 +30,24 @@ LocalAttentionImpl::LocalAttentionImpl(int64_t dim, int64_t window_size)
       "inv_freq", 1.0 / at::pow(10000, at::arange(0, kHeadDim, 2).to(at::kFloat) / kHeadDim));
 }
 
+const LocalAttentionImpl::Projections& LocalAttentionImpl::FrameProjections() const {
+  std::call_once(projections_once_, [this] {
+    c10::InferenceMode inference;
+    projections_.to_qkv = std::make_unique<RowByRowProducts>(to_qkv_->weight);
+    projections_.to_out = std::make_unique<RowByRowProducts>(to_out_->weight);
+  });
+  return projections_;
+}
+
 at::Tensor LocalAttentionImpl::forward(const at::Tensor& x) {
+  const Projections& projections = FrameProjections();
   const int64_t batch = x.size(0), channels = x.size(1), frames = x.size(2);
   const int64_t windows = frames / window_size_;
   const at::Tensor normed = norm_->forward(x.transpose(1, 2));  // [B, T, C]
-  const std::vector<at::Tensor> qkv = to_qkv_->forward(normed).chunk(3, -1);
+  const std::vector<at::Tensor> qkv =
+      (*projections.to_qkv)(normed.reshape({batch * frames, channels}))
+          .view({batch, frames, -1})
+          .chunk(3, -1);
   // [B, T, C] -> [B, heads, windows, window, head_dim]
   auto split = [&](const at::Tensor& t) {
     return t.reshape({batch, windows, window_size_, heads_, kHeadDim}).permute({0, 3, 1, 2, 4});
@@ -49,10 +63,10 @@ at::Tensor LocalAttentionImpl::forward(const at::Tensor& x) {
 
   const double scale = 1.0 / std::sqrt(static_cast<double>(kHeadDim));
   const at::Tensor weights = at::softmax(at::matmul(q, k.transpose(-2, -1)) * scale, -1);
-  const at::Tensor out = at::matmul(weights, v)  // [B, h, w, n, d] -> [B, T, C]
+  const at::Tensor out = at::matmul(weights, v)  // [B, h, w, n, d] -> [B*T, C]
                              .permute({0, 2, 3, 1, 4})
-                             .reshape({batch, frames, channels});
-  return to_out_->forward(out).transpose(1, 2) + x;
+                             .reshape({batch * frames, channels});
+  return (*projections.to_out)(out).view({batch, frames, channels}).transpose(1, 2) + x;
 }
 
 StreamLayerPtr LocalAttentionImpl::OpenStream(NoiseSource*) const {

@@ -6,6 +6,10 @@
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 
+#include <memory>
+#include <mutex>
+
+#include "backends/nn/blas_order_products.h"
 #include "backends/nn/stream_modules.h"
 
 namespace codec::nn {
@@ -14,7 +18,9 @@ namespace codec::nn {
 // `window_size` frames, with rotary position embeddings and a residual
 // connection (SNAC's LocalMHA; 64-dim heads). Input [B, C, T] with T a
 // multiple of window_size. Parameters: norm.*, to_qkv.weight,
-// to_out.weight and the rel_pos.inv_freq buffer.
+// to_out.weight and the rel_pos.inv_freq buffer. The projections take each
+// frame's products on their own (RowByRowProducts), so a window gives the
+// same bits offline and in a stream.
 class LocalAttentionImpl : public torch::nn::Module, public Streamable {
  public:
   LocalAttentionImpl(int64_t dim, int64_t window_size);
@@ -23,12 +29,20 @@ class LocalAttentionImpl : public torch::nn::Module, public Streamable {
   StreamLayerPtr OpenStream(NoiseSource* noise) const override;
 
  private:
+  struct Projections {
+    std::unique_ptr<RowByRowProducts> to_qkv;
+    std::unique_ptr<RowByRowProducts> to_out;
+  };
+  const Projections& FrameProjections() const;  // Made once, on first use.
+
   int64_t heads_;
   int64_t window_size_;
   torch::nn::LayerNorm norm_{nullptr};
   torch::nn::Linear to_qkv_{nullptr};
   torch::nn::Linear to_out_{nullptr};
   at::Tensor inv_freq_;
+  mutable std::once_flag projections_once_;
+  mutable Projections projections_;
 };
 TORCH_MODULE(LocalAttention);
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "backends/nn/conv_kernel.h"
 #include "backends/nn/interrupt.h"
 #include "backends/nn/stream_conv.h"
 
@@ -19,7 +20,14 @@ NormConvImpl::NormConvImpl(torch::nn::AnyModule conv, const std::string& conv_na
 
 at::Tensor NormConvImpl::forward(const at::Tensor& x) {
   PollInterrupt();
-  at::Tensor y = conv_.forward(x);
+  at::Tensor y;
+  if (const auto conv = std::dynamic_pointer_cast<torch::nn::Conv1dImpl>(conv_.ptr())) {
+    const auto& options = conv->options;
+    y = ConvBySize(x, conv->weight, conv->bias, options.stride()->front(),
+                   options.dilation()->front(), options.groups());
+  } else {
+    y = conv_.forward(x);
+  }
   return norm_ ? norm_->forward(y) : y;
 }
 
@@ -42,9 +50,9 @@ std::pair<int64_t, int64_t> ConvPadding(const ConvSpec& spec) {
 // SEANet's split of a transposed conv's surplus: causal by trim_right_ratio.
 std::pair<int64_t, int64_t> TransposeTrim(const ConvSpec& spec) {
   const int64_t padding_total = spec.kernel_size - spec.stride;
-  const int64_t right =
-      spec.causal ? static_cast<int64_t>(std::ceil(padding_total * spec.trim_right_ratio))
-                  : padding_total / 2;
+  const int64_t right = spec.causal
+                            ? static_cast<int64_t>(std::ceil(padding_total * spec.trim_right_ratio))
+                            : padding_total / 2;
   return {padding_total - right, right};
 }
 
@@ -69,7 +77,8 @@ PaddedConv1dImpl::PaddedConv1dImpl(const ConvSpec& spec) : spec_(spec) {
 at::Tensor PaddedConv1dImpl::forward(const at::Tensor& x) {
   const int64_t effective_kernel = (spec_.kernel_size - 1) * spec_.dilation + 1;
   const auto [left, right] = ConvPadding(spec_);
-  const int64_t extra = ExtraPaddingForConv1d(x.size(-1), effective_kernel, spec_.stride, left + right);
+  const int64_t extra =
+      ExtraPaddingForConv1d(x.size(-1), effective_kernel, spec_.stride, left + right);
   return conv_->forward(Pad1d(x, left, right + extra, spec_.pad_mode));
 }
 

@@ -17,27 +17,39 @@ namespace codec::nn {
 // A unidirectional multi-layer LSTM over [batch, channels, time] with a
 // residual connection, y = lstm(x) + x (SEANet's SLSTM). Parameters live
 // under "lstm.*" with PyTorch's names (weight_ih_l0, ...).
+//
+// It computes what libtorch's CPU LSTM computes (each layer's input products
+// for all frames, then frame by frame the hidden products, their sum and
+// the cell), except that every gate product is taken row by row
+// (RowByRowProducts): libtorch takes all frames' input products in one
+// matrix product, which OpenBLAS rounds by the number of frames, so a
+// stream's chunks would not give the whole input's bits.
 class SkipLstmImpl : public torch::nn::Module, public Streamable {
  public:
   SkipLstmImpl(int64_t channels, int64_t num_layers);
   at::Tensor forward(const at::Tensor& x);
-  // Carries the LSTM's (h, c) from chunk to chunk. A step of a few frames
-  // takes its gate products one row at a time (BlasOrderProducts, rounded as
-  // the LSTM's own one-frame products are), then the LSTM's cell.
+  // Carries the LSTM's (h, c) from chunk to chunk.
   StreamLayerPtr OpenStream(NoiseSource* noise) const override;
 
-  // Per layer, the input and hidden gate products with their biases; empty
-  // where there is no exact one-row shortcut. Made once, on first use.
-  struct RowProducts {
-    std::vector<std::unique_ptr<BlasOrderProducts>> input;
-    std::vector<std::unique_ptr<BlasOrderProducts>> hidden;
+  // Per layer, the cell's state [batch, hidden]; empty before the first frame.
+  struct State {
+    std::vector<at::Tensor> h;
+    std::vector<at::Tensor> c;
   };
-  const RowProducts& GateProducts() const;
+  // x [batch, channels, frames] from `state` (then after them) -> y.
+  at::Tensor Run(const at::Tensor& x, State& state) const;
 
  private:
+  // Per layer, the input and hidden gate products with their biases.
+  struct GateProducts {
+    std::vector<std::unique_ptr<RowByRowProducts>> input;
+    std::vector<std::unique_ptr<RowByRowProducts>> hidden;
+  };
+  const GateProducts& Gates() const;  // Made once, on first use.
+
   torch::nn::LSTM lstm_{nullptr};
-  mutable std::once_flag products_once_;
-  mutable RowProducts products_;
+  mutable std::once_flag gates_once_;
+  mutable GateProducts gates_;
 };
 TORCH_MODULE(SkipLstm);
 

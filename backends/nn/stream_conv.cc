@@ -149,7 +149,8 @@ at::Tensor StreamConvTranspose1d::FullConvolution(const at::Tensor& x) {
   at::Tensor contribution = at::empty({out_channels, kernel_}, x.options());
   for (int64_t b = 0; b < batch; ++b) {
     for (int64_t t = 0; t < frames; ++t) {
-      products->Compute(frame_major[b][t].data_ptr<float>(), contribution.data_ptr<float>());
+      products->Compute(frame_major[b][t].data_ptr<float>(), /*rows=*/1,
+                        contribution.data_ptr<float>());
       y[b].narrow(-1, t * spec_.stride, kernel_).add_(contribution);
     }
   }

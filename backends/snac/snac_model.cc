@@ -30,8 +30,8 @@ CodecDescription DescribeSnac(const SnacConfig& config) {
   const int64_t group = FramesPerGroup(config);
   d.encode_lookahead_samples =
       nn::EncoderLookaheadSamples(EncoderReach(config), config.hop_length(), group);
-  d.decode_lookahead_frames =
-      nn::DecoderLookaheadFrames(nn::SnakeDecoderReach(DecoderSpec(config)), config.hop_length(), group);
+  d.decode_lookahead_frames = nn::DecoderLookaheadFrames(nn::SnakeDecoderReach(DecoderSpec(config)),
+                                                         config.hop_length(), group);
   return d;
 }
 
@@ -49,15 +49,14 @@ Codes SnacModel::Encode(const at::Tensor& audio) const {
   const int64_t multiple = config_.pad_multiple();
   const int64_t padded = (length + multiple - 1) / multiple * multiple;
   const at::Tensor x = at::constant_pad_nd(audio.unsqueeze(0), {0, padded - length}, 0.0);
-  Codes codes = Quantize(encoder_.ptr()->forward(x), nn::ConvKernel::kBySize);
+  Codes codes = Quantize(encoder_.ptr()->forward(x));
   codes.num_samples = length;
   return codes;
 }
 
-Codes SnacModel::Quantize(const at::Tensor& latent, nn::ConvKernel kernel) const {
+Codes SnacModel::Quantize(const at::Tensor& latent) const {
   Codes codes;
-  for (const at::Tensor& level :
-       quantizer_.ptr()->Encode(latent, quantizer_->num_quantizers(), kernel)) {
+  for (const at::Tensor& level : quantizer_->Encode(latent, quantizer_->num_quantizers())) {
     codes.levels.push_back(nn::LevelFromTensor(level));
   }
   return codes;
@@ -66,9 +65,7 @@ Codes SnacModel::Quantize(const at::Tensor& latent, nn::ConvKernel kernel) const
 nn::EncodeStreamParts SnacModel::EncodeStreamParts(int) const {
   nn::EncodeStreamParts parts;
   parts.encoder = encoder_->OpenStream(nullptr);
-  parts.quantize = [this](const at::Tensor& latent) {
-    return Quantize(latent, nn::ConvKernel::kLongInput);
-  };
+  parts.quantize = [this](const at::Tensor& latent) { return Quantize(latent); };
   parts.group_frames = FramesPerGroup(config_);
   parts.pad_multiple = config_.pad_multiple();
   return parts;
@@ -85,7 +82,7 @@ nn::DecodeStreamParts SnacModel::DecodeStreamParts() const {
 at::Tensor SnacModel::Dequantize(const Codes& codes) const {
   std::vector<at::Tensor> levels;
   for (const CodeLevel& level : codes.levels) levels.push_back(nn::TensorFromLevel(level));
-  return quantizer_.ptr()->Decode(levels);
+  return quantizer_->Decode(levels);
 }
 
 at::Tensor SnacModel::Decode(const Codes& codes, nn::NoiseSource noise) const {

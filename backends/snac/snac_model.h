@@ -39,7 +39,7 @@ class SnacModel : public torch::nn::Module {
 
  private:
   // latent [1, D, F] <-> one level per VQ stride.
-  Codes Quantize(const at::Tensor& latent, nn::ConvKernel kernel) const;
+  Codes Quantize(const at::Tensor& latent) const;
   at::Tensor Dequantize(const Codes& codes) const;
 
   SnacConfig config_;
