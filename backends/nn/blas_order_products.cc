@@ -104,6 +104,15 @@ void BlockedProducts(const float* x, int64_t rows, int64_t dim, const float* blo
 
 #pragma GCC pop_options
 
+// Whether the kernels can run here on this float matrix (entries a multiple
+// of eight) and bias.
+bool CanBlock(const at::Tensor& m, const at::Tensor& bias) {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && m.dim() == 2 &&
+         m.scalar_type() == at::kFloat && m.size(0) % kLanes == 0 && m.size(0) > 0 &&
+         m.size(1) > 0 &&
+         (!bias.defined() || (bias.scalar_type() == at::kFloat && bias.numel() == m.size(0)));
+}
+
 }  // namespace
 
 BlasOrderProducts::BlasOrderProducts(const at::Tensor& m, const at::Tensor& bias, bool fused,
@@ -135,12 +144,7 @@ void BlasOrderProducts::Compute(const float* x, int64_t rows, float* out) const 
 
 std::unique_ptr<BlasOrderProducts> BlasOrderProducts::Make(const at::Tensor& m,
                                                            const at::Tensor& bias) {
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return nullptr;
-  if (m.dim() != 2 || m.scalar_type() != at::kFloat || m.size(0) % kLanes != 0 || m.size(0) == 0 ||
-      m.size(1) == 0 ||
-      (bias.defined() && (bias.scalar_type() != at::kFloat || bias.numel() != m.size(0)))) {
-    return nullptr;
-  }
+  if (!CanBlock(m, bias)) return nullptr;
   const at::Tensor matrix = m.contiguous();
   const at::Tensor flat_bias = bias.defined() ? bias.reshape({-1}) : bias;
   const int64_t dim = matrix.size(1);
@@ -174,12 +178,7 @@ std::unique_ptr<BlasOrderProducts> BlasOrderProducts::Make(const at::Tensor& m,
 std::unique_ptr<BlasOrderProducts> BlasOrderProducts::MakeReferenceOrder(const at::Tensor& m,
                                                                          const at::Tensor& bias,
                                                                          ReferenceSum sum) {
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return nullptr;
-  if (m.dim() != 2 || m.scalar_type() != at::kFloat || m.size(0) % kLanes != 0 || m.size(0) == 0 ||
-      m.size(1) == 0 ||
-      (bias.defined() && (bias.scalar_type() != at::kFloat || bias.numel() != m.size(0)))) {
-    return nullptr;
-  }
+  if (!CanBlock(m, bias)) return nullptr;
   return std::unique_ptr<BlasOrderProducts>(
       new BlasOrderProducts(m.contiguous(), bias.defined() ? bias.reshape({-1}) : bias,
                             /*fused=*/false,

@@ -5,6 +5,7 @@
 #include <ATen/ops/mkldnn_convolution.h>
 
 #include "backends/nn/blas_order_products.h"
+#include "backends/nn/weight_cache.h"
 
 namespace codec::nn {
 namespace {
@@ -19,9 +20,14 @@ at::Tensor ReferenceOrderIm2colConv(const at::Tensor& x, const at::Tensor& weigh
   const at::Tensor rows =
       x.unfold(2, weight.size(-1), stride).permute({0, 2, 1, 3});  // [B, T', C, K]
   const int64_t frames = rows.size(1);
-  const RowByRowProducts products(weight.reshape({out_channels, -1}), bias,
-                                  ReferenceSum::kIntoBias);
-  return products(rows.reshape({batch * frames, -1}))
+  // Blocked once per weight: a one-thread stream runs its 1x1 convs here
+  // every step.
+  static auto* cache = new WeightCache<RowByRowProducts>();
+  const std::shared_ptr<const RowByRowProducts> products = cache->Get(weight, [&] {
+    return std::make_shared<const RowByRowProducts>(weight.reshape({out_channels, -1}), bias,
+                                                    ReferenceSum::kIntoBias);
+  });
+  return (*products)(rows.reshape({batch * frames, -1}))
       .view({batch, frames, out_channels})
       .transpose(1, 2)
       .contiguous();

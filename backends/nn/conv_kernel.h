@@ -10,7 +10,6 @@ namespace codec::nn {
 // bits. Offline, a layer sees the whole input and libtorch picks by its size
 // (as upstream does); a stream sees short chunks of what offline is usually
 // a long input, so it takes the kernel libtorch picks for long inputs.
-enum class ConvKernel { kBySize, kLongInput };
 
 // Whether libtorch runs a float conv on oneDNN when its input is long: it
 // does unless the conv is a plain 1x1 on one thread.
