@@ -8,25 +8,6 @@
 
 namespace codec::nn {
 
-// The products of a row with every row of a matrix, plus an optional bias,
-// b_j + x . m_j, rounded exactly as libtorch's one-row product
-// `at::addmm(b, x, m.t())` (or `x.matmul(m.t())` without bias) rounds them,
-// at a fraction of its cost: for a single row the BLAS spends more time
-// packing the matrix than multiplying. Streaming steps work on one frame.
-//
-// BLAS kernels accumulate each product over the shared dimension in order,
-// in chunks of a fixed length (all of it in the reference BLAS, 256 in
-// OpenBLAS's), each chunk's sum added to the result (which starts as the
-// bias); within a chunk with fused multiply-adds (OpenBLAS on FMA CPUs) or
-// a rounded product then a rounded sum (the reference BLAS). Make() finds
-// which of these the BLAS in use does by comparing each with its product to
-// the bit; when none matches, or the CPU lacks AVX2 and FMA, there is no
-// exact shortcut and Make() returns null. (OpenBLAS rounds some entries of
-// products of several rows differently, depending on the number of rows: a
-// product's last bits are not a property of the row alone there.)
-//
-// Thread-safe after Make(); shared by every session of a loaded model.
-//
 // How the reference BLAS sums the rounded products of a row with a bias:
 // its matrix-vector product (libtorch's one-row and linear products) sums
 // them in order from zero and adds the sum to the bias; its plain matrix
@@ -34,6 +15,15 @@ namespace codec::nn {
 // result, which starts as the bias.
 enum class ReferenceSum { kFromZero, kIntoBias };
 
+// The AVX2 kernel behind RowByRowProducts: the products of rows with every
+// row of a matrix, plus an optional bias, b_j + x . m_j, each product
+// rounded and summed as `ReferenceSum` says (the file is compiled without
+// contracting a product and a sum into one rounding). The matrix is kept
+// blocked eight rows side by side, so a streaming step's one row does not
+// pay for packing the whole matrix as a BLAS call would, and the rows are
+// split over the intra-op threads. Every entry is summed in the same order
+// whatever the number of rows and the tiling: a row's products do not
+// depend on the rows beside it. Thread-safe after Make().
 class BlasOrderProducts {
  public:
   // Up to this many rows (a streaming step's frames) layers take their
@@ -41,26 +31,21 @@ class BlasOrderProducts {
   // tensor operations, whose cost per call is then shared by enough rows.
   static constexpr int64_t kMostRowsOneByOne = 4;
 
-  // m: float [entries, dim]; bias: float [entries] or undefined.
-  static std::unique_ptr<BlasOrderProducts> Make(const at::Tensor& m, const at::Tensor& bias = {});
-  // The same shortcut in the reference BLAS's order (each product rounded,
-  // then summed as `sum` says) whatever BLAS libtorch uses; null where the
-  // CPU lacks AVX2 and FMA or the entries are not a multiple of eight.
-  static std::unique_ptr<BlasOrderProducts> MakeReferenceOrder(
-      const at::Tensor& m, const at::Tensor& bias = {}, ReferenceSum sum = ReferenceSum::kFromZero);
-  // x: rows x `dim` floats; out: rows x `entries` floats. Each row's
-  // products are the same whether computed alone or beside others.
+  // m: float [entries, dim]; bias: float [entries] or undefined. Null where
+  // the CPU lacks AVX2 or the entries are not a multiple of eight.
+  static std::unique_ptr<BlasOrderProducts> Make(const at::Tensor& m, const at::Tensor& bias = {},
+                                                 ReferenceSum sum = ReferenceSum::kFromZero);
+  // x: rows x `dim` floats; out: rows x `entries` floats.
   void Compute(const float* x, int64_t rows, float* out) const;
 
   int64_t entries() const { return entries_; }
 
  private:
-  BlasOrderProducts(const at::Tensor& m, const at::Tensor& bias, bool fused, int64_t chunk);
+  BlasOrderProducts(const at::Tensor& m, const at::Tensor& bias, ReferenceSum sum);
 
   int64_t entries_;
   int64_t dim_;
-  bool fused_;
-  int64_t chunk_;       // Terms summed before adding into the result; 1: each added.
+  ReferenceSum sum_;
   at::Tensor blocked_;  // [entries / 8, dim, 8]: eight rows side by side.
   at::Tensor bias_;     // [entries], zeros without bias.
 };
@@ -83,13 +68,16 @@ class RowByRowProducts {
   // x: rows x dim floats; out: rows x entries floats.
   void Compute(const float* x, int64_t rows, float* out) const;
 
-  int64_t entries() const { return matrix_.size(0); }
+  int64_t entries() const { return entries_; }
 
  private:
+  int64_t entries_;
+  int64_t dim_;
+  ReferenceSum sum_;
+  std::unique_ptr<BlasOrderProducts> fast_;
+  // Without the AVX2 kernel, a plain loop in the same order over these.
   at::Tensor matrix_;
   at::Tensor bias_;
-  ReferenceSum sum_;
-  std::unique_ptr<BlasOrderProducts> fast_;  // Null: a plain loop in the same order.
 };
 
 }  // namespace codec::nn

@@ -116,42 +116,45 @@ at::Tensor StreamConvTranspose1d::Emit(const at::Tensor& y) {
   return out;
 }
 
-const BlasOrderProducts* StreamConvTranspose1d::FrameProducts(const at::Tensor& x) {
+const RowByRowProducts* StreamConvTranspose1d::FrameProducts() {
   // The products keep a second, transposed copy of the weights, made when a
   // model's first stream starts: worth it up to a few MB.
   constexpr int64_t kMostWeightsCopied = int64_t{1} << 21;
-  if (x.size(0) * x.size(2) > BlasOrderProducts::kMostRowsOneByOne ||
-      spec_.weight.numel() > kMostWeightsCopied) {
-    return nullptr;
-  }
-  static auto* cache = new WeightCache<BlasOrderProducts>();
+  if (spec_.weight.numel() > kMostWeightsCopied) return nullptr;
+  static auto* cache = new WeightCache<RowByRowProducts>();
   if (!frame_products_) {
     frame_products_ = cache->Get(spec_.weight, [&] {
-      return std::shared_ptr<const BlasOrderProducts>(
-          BlasOrderProducts::Make(spec_.weight.flatten(1).t().contiguous()));
+      return std::make_shared<const RowByRowProducts>(spec_.weight.flatten(1).t());
     });
   }
-  return frame_products_->get();
+  return frame_products_.get();
 }
 
 at::Tensor StreamConvTranspose1d::FullConvolution(const at::Tensor& x) {
-  const BlasOrderProducts* products = FrameProducts(x);
+  const RowByRowProducts* products = FrameProducts();
   if (products == nullptr) {
     return at::conv_transpose1d(x, spec_.weight, /*bias=*/{}, at::IntArrayRef(spec_.stride));
   }
-  // Frame by frame: each input frame's kernel-long contribution to every
-  // output channel is one row of products with the weights ([out x kernel,
-  // in]), which costs a fraction of the general transposed conv on a frame.
+  // Each input frame's kernel-long contribution to every output channel is
+  // one row of products with the weights ([out x kernel, in]); the rows
+  // overlap-add at `stride` apart. A step's few frames cost a fraction of
+  // the general transposed conv, and its products are rounded alike in
+  // every chunking and under every BLAS.
   const int64_t batch = x.size(0), frames = x.size(2), out_channels = spec_.weight.size(1);
+  const int64_t length = (frames - 1) * spec_.stride + kernel_;
   const at::Tensor frame_major = x.permute({0, 2, 1}).contiguous();  // [batch, frames, in]
-  at::Tensor y = at::zeros({batch, out_channels, (frames - 1) * spec_.stride + kernel_},
-                           x.options());
-  at::Tensor contribution = at::empty({out_channels, kernel_}, x.options());
+  const at::Tensor contributions = at::empty({batch * frames, out_channels * kernel_}, x.options());
+  products->Compute(frame_major.data_ptr<float>(), batch * frames, contributions.data_ptr<float>());
+  at::Tensor y = at::zeros({batch, out_channels, length}, x.options());
+  const float* from = contributions.data_ptr<float>();
+  float* into = y.data_ptr<float>();
   for (int64_t b = 0; b < batch; ++b) {
     for (int64_t t = 0; t < frames; ++t) {
-      products->Compute(frame_major[b][t].data_ptr<float>(), /*rows=*/1,
-                        contribution.data_ptr<float>());
-      y[b].narrow(-1, t * spec_.stride, kernel_).add_(contribution);
+      for (int64_t o = 0; o < out_channels; ++o) {
+        float* samples = into + (b * out_channels + o) * length + t * spec_.stride;
+        for (int64_t k = 0; k < kernel_; ++k) samples[k] += from[k];
+        from += kernel_;
+      }
     }
   }
   return y;

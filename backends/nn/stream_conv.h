@@ -5,7 +5,6 @@
 #include <torch/nn/modules/conv.h>
 
 #include <memory>
-#include <optional>
 
 #include "backends/nn/blas_order_products.h"
 #include "backends/nn/onednn_conv.h"
@@ -85,9 +84,9 @@ class StreamConvTranspose1d final : public StreamLayer {
  private:
   // The full transposed convolution of x, without bias.
   at::Tensor FullConvolution(const at::Tensor& x);
-  // The weights' one-row products for x's frames, or null where the general
-  // transposed conv is the better (or only exact) way.
-  const BlasOrderProducts* FrameProducts(const at::Tensor& x);
+  // The weights' products with a frame, or null where the general
+  // transposed conv is the better (or only) way.
+  const RowByRowProducts* FrameProducts();
   // Full-convolution samples [full_emitted_, full_emitted_ + n) of `y` as
   // output: the bias added, the start cropped.
   at::Tensor Emit(const at::Tensor& y);
@@ -96,9 +95,9 @@ class StreamConvTranspose1d final : public StreamLayer {
   const int64_t kernel_;
   at::Tensor tail_;  // Partial sums of the next kernel - stride samples.
   int64_t full_emitted_ = 0;
-  // Per frame, the products of the weights; null inside when there is no
-  // exact shortcut. Shared by the streams of the model.
-  std::optional<std::shared_ptr<const BlasOrderProducts>> frame_products_;
+  // The products of frames with the weights, made on first use. Shared by
+  // the streams of the model.
+  std::shared_ptr<const RowByRowProducts> frame_products_;
 };
 
 }  // namespace codec::nn
