@@ -97,9 +97,9 @@ struct Paced {
   double decode_ms = 0;
 };
 
-absl::StatusOr<Paced> PacedOverGrpc(const std::string& preset, const std::string& weights,
-                                    const Audio& audio, const Codes& codes,
-                                    const DecodeOptions& options) {
+absl::StatusOr<Paced> PacedOverGrpc(CodecBackend& backend, const std::string& preset,
+                                    const std::string& weights, const Audio& audio,
+                                    const Codes& codes, const DecodeOptions& options) {
   server::ModelRegistry registry(absl::GetFlag(FLAGS_workdir));
   RETURN_IF_ERROR(registry.Load({.id = preset, .model = preset, .weights = weights}));
   server::CodecServiceImpl service(registry, server::StreamLimits{.max_concurrent_calls = 1});
@@ -154,17 +154,21 @@ absl::StatusOr<Paced> PacedOverGrpc(const std::string& preset, const std::string
             [&](const Codes&, int64_t) { arrived(); })
         .status();
   }));
+  // The decode sends the codes of the clip the encode sent, as an encode
+  // gives them: whole attention windows, and the encoded length by which a
+  // segmented model places its segments.
+  ASSIGN_OR_RETURN(const Codes clip,
+                   backend.Encode(SliceFrames(audio, 0, total_frames * desc.hop_length), {}));
+  const int64_t clip_frames = clip.levels.back().frames;
   ASSIGN_OR_RETURN(paced.decode_ms, run([&](auto wait_turn, auto arrived) {
     int64_t first = 0;
-    Codes head = SliceCodes(codes, 0, total_frames);
-    head.num_samples = 0;
     return client.DecodeStream(
-        preset, options, 0,
+        preset, options, clip.num_samples,
         [&]() -> std::optional<Codes> {
-          if (first >= total_frames) return std::nullopt;
+          if (first >= clip_frames) return std::nullopt;
           wait_turn();
-          const int64_t last = std::min(total_frames, first + frames_per_message);
-          Codes piece = SliceCodes(head, first, last);
+          const int64_t last = std::min(clip_frames, first + frames_per_message);
+          Codes piece = SliceCodes(clip, first, last);
           first = last;
           return piece;
         },
@@ -216,7 +220,7 @@ absl::Status RunPreset(const std::string& preset) {
       fflush(stdout);
     }
   }
-  ASSIGN_OR_RETURN(Paced paced, PacedOverGrpc(preset, weights, audio, codes, options));
+  ASSIGN_OR_RETURN(Paced paced, PacedOverGrpc(*backend, preset, weights, audio, codes, options));
   printf("| %s | paced gRPC, %d-frame messages | time to first codes %.0f ms | time to first "
          "audio %.0f ms |\n",
          preset.c_str(), absl::GetFlag(FLAGS_paced_frames), paced.encode_ms, paced.decode_ms);
