@@ -1,7 +1,6 @@
 #include "backends/codec_factory.h"
 
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -12,6 +11,7 @@
 #include "backends/core/status_macros.h"
 #include "backends/dac/dac_backend.h"
 #include "backends/encodec/encodec_backend.h"
+#include "backends/io/read_file.h"
 #include "backends/snac/snac_backend.h"
 
 namespace codec {
@@ -70,9 +70,8 @@ absl::StatusOr<std::string> ResolveCheckpoint(const std::string& weights) {
 }
 
 absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open config '", path, "'"));
-  nlohmann::json json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  ASSIGN_OR_RETURN(const std::string text, io::ReadFileBytes(path));
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) {
     return absl::InvalidArgumentError(absl::StrCat("config '", path, "' is not valid JSON"));
   }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
+#include "backends/io/read_file.h"
 #include "backends/io/safetensors.h"
 #include "backends/io/torch_checkpoint.h"
 #include "backends/io/zip_reader.h"

@@ -3,11 +3,10 @@
 #include <zlib.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
+#include "backends/io/read_file.h"
 
 namespace codec::io {
 namespace {
@@ -101,15 +100,6 @@ absl::StatusOr<std::string> Inflate(const std::string& compressed, uint64_t size
 }
 
 }  // namespace
-
-absl::StatusOr<std::string> ReadFileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("error reading '", path, "'"));
-  return buffer.str();
-}
 
 absl::StatusOr<ZipReader> ZipReader::OpenFile(const std::string& path) {
   ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(path));

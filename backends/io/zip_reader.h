@@ -44,9 +44,6 @@ class ZipReader {
   std::map<std::string, Entry> entries_;
 };
 
-// Reads a whole file into memory; NOT_FOUND when it does not exist.
-absl::StatusOr<std::string> ReadFileBytes(const std::string& path);
-
 }  // namespace codec::io
 
 #endif  // BACKENDS_IO_ZIP_READER_H_

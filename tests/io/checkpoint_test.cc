@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "backends/io/pickle_reader.h"
+#include "backends/io/read_file.h"
 #include "backends/io/safetensors.h"
 #include "backends/io/zip_reader.h"
 #include "backends/io/zip_writer.h"

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "backends/io/read_file.h"
 #include "backends/io/zip_reader.h"
 
 namespace codec::io {

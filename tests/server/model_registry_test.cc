@@ -1,9 +1,13 @@
 #include "server/model_registry.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <thread>
 
@@ -83,6 +87,33 @@ TEST(ModelRegistryTest, WeightsMustStayInsideTheRepository) {
   }
   EXPECT_TRUE(testing::IsInvalidArgument(ModelRegistry("").Load(TinyEncodec("x")),
                                          "inside the model repository"));
+}
+
+// Weights that are a FIFO (a file, or a folder's config) fail the Load at
+// once instead of blocking it until some writer appears; the id can load
+// good weights afterwards.
+TEST(ModelRegistryTest, WeightsThatAreNotRegularFilesFailAtOnce) {
+  const std::string repository = std::string(std::getenv("TEST_TMPDIR")) + "/fifo_repository";
+  ASSERT_EQ(mkdir(repository.c_str(), 0700), 0);
+  ASSERT_EQ(mkfifo((repository + "/weights.th").c_str(), 0600), 0);
+  ASSERT_EQ(mkdir((repository + "/folder").c_str(), 0700), 0);
+  const std::string fixture = std::string(kRepository) + "/" + kWeights;
+  std::filesystem::copy_file(fixture + "/weights.th", repository + "/folder/weights.th");
+  ASSERT_EQ(mkfifo((repository + "/folder/config.json").c_str(), 0600), 0);
+  ModelRegistry registry(repository);
+  for (const char* weights : {"weights.th", "folder"}) {
+    BackendSpec spec = TinyEncodec("fifo");
+    spec.weights = weights;
+    const absl::Status status = registry.Load(spec);
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << weights << ": " << status;
+    EXPECT_NE(status.message().find("not a regular file"), std::string::npos) << status;
+    EXPECT_EQ(registry.Get("fifo")->state, ModelState::kFailed);
+  }
+  ASSERT_EQ(unlink((repository + "/folder/config.json").c_str()), 0);
+  std::filesystem::copy_file(fixture + "/config.json", repository + "/folder/config.json");
+  BackendSpec spec = TinyEncodec("fifo");
+  spec.weights = "folder";
+  EXPECT_TRUE(registry.Load(spec).ok());
 }
 
 TEST(ModelRegistryTest, UnloadWaitsForLeasesAndRefusesNewOnes) {

@@ -5,7 +5,7 @@
 
 #include "backends/codec_factory.h"
 #include "backends/io/npy.h"
-#include "backends/io/zip_reader.h"
+#include "backends/io/read_file.h"
 #include "tests/testing/fixture.h"
 
 namespace codec {
