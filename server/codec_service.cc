@@ -11,6 +11,7 @@
 #include "backends/core/status_macros.h"
 #include "proto/pcm_format.h"
 #include "proto/token_format.h"
+#include "server/request_log.h"
 
 namespace codec::server {
 namespace {
@@ -20,39 +21,6 @@ constexpr int64_t kResponseFrames = 24000;  // PCM frames per DecodeResponse.
 grpc::Status Invalid(const std::string& message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
 }
-
-// One line per request: what, on which model, how big, how long, how it ended.
-class RequestLog {
- public:
-  explicit RequestLog(const char* rpc) : rpc_(rpc), start_(absl::Now()) {}
-
-  void set_model(std::string model) { model_ = std::move(model); }
-  void set_samples(int64_t samples) { samples_ = samples; }
-  // Notes when the first output left (once).
-  void MarkFirstOutput() {
-    if (first_output_ == absl::InfiniteFuture()) first_output_ = absl::Now();
-  }
-
-  // Logs the request's end and passes `status` through.
-  grpc::Status Finish(grpc::Status status) const {
-    const double first_ms = first_output_ == absl::InfiniteFuture()
-                                ? -1
-                                : absl::ToDoubleMilliseconds(first_output_ - start_);
-    fprintf(stderr,
-            "codec_server: %s model=%s samples=%lld ms=%.1f first_output_ms=%.1f status=%d %s\n",
-            rpc_, model_.c_str(), static_cast<long long>(samples_),
-            absl::ToDoubleMilliseconds(absl::Now() - start_), first_ms, status.error_code(),
-            status.error_message().c_str());
-    return status;
-  }
-
- private:
-  const char* rpc_;
-  const absl::Time start_;
-  absl::Time first_output_ = absl::InfiniteFuture();
-  std::string model_;
-  int64_t samples_ = 0;
-};
 
 // Stops model work when the client cancels or the deadline passes.
 StopCheck StopFor(const grpc::ServerContext* context) {
@@ -114,7 +82,7 @@ absl::Status OverLimit(double seconds) {
 grpc::Status CodecServiceImpl::Encode(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::EncodeResponse, v1::EncodeRequest>* stream) {
-  RequestLog log("Encode");
+  RequestLog log("Encode", context);
   absl::StatusOr<StreamStart<v1::EncodeConfig>> start =
       StartStream("EncodeRequest", registry_, stream, log);
   if (!start.ok()) return log.Finish(ToGrpc(start.status()));
@@ -133,6 +101,9 @@ grpc::Status CodecServiceImpl::Encode(
   if (config.quantizers_case() == v1::EncodeConfig::kBandwidthKbps) {
     options.bandwidth_kbps = config.bandwidth_kbps();
   } else if (config.quantizers_case() == v1::EncodeConfig::kNQ) {
+    if (config.n_q() > static_cast<uint32_t>(std::numeric_limits<int>::max())) {
+      return log.Finish(Invalid(absl::StrCat("n_q ", config.n_q(), " is too large")));
+    }
     options.n_q = static_cast<int>(config.n_q());
   }
   absl::StatusOr<std::unique_ptr<EncodeStream>> session =
@@ -182,7 +153,7 @@ grpc::Status CodecServiceImpl::Encode(
 grpc::Status CodecServiceImpl::Decode(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::DecodeResponse, v1::DecodeRequest>* stream) {
-  RequestLog log("Decode");
+  RequestLog log("Decode", context);
   absl::StatusOr<StreamStart<v1::DecodeConfig>> start =
       StartStream("DecodeRequest", registry_, stream, log);
   if (!start.ok()) return log.Finish(ToGrpc(start.status()));
@@ -206,6 +177,10 @@ grpc::Status CodecServiceImpl::Decode(
   }
   if (config.num_samples() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return log.Finish(Invalid(absl::StrCat("num_samples ", config.num_samples(), " is too large")));
+  }
+  if (limits_.max_stream_seconds > 0 &&
+      static_cast<double>(config.num_samples()) > limits_.max_stream_seconds * desc.sample_rate) {
+    return log.Finish(ToGrpc(OverLimit(limits_.max_stream_seconds)));
   }
   absl::StatusOr<std::unique_ptr<DecodeStream>> session = start->lease.provider().OpenDecodeStream(
       options, static_cast<int64_t>(config.num_samples()));

@@ -2,10 +2,11 @@
 
 #include <malloc.h>
 
-#include <filesystem>
+#include <cstdio>
 
-#include "absl/strings/match.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "backends/core/status_macros.h"
 
 namespace codec::server {
 
@@ -43,26 +44,26 @@ ModelLease::~ModelLease() {
 }
 
 ModelRegistry::ModelRegistry(std::string model_repository, BackendFactory factory)
-    : model_repository_(std::move(model_repository)), factory_(std::move(factory)) {}
+    : repository_(std::move(model_repository)), factory_(std::move(factory)) {}
 
 ModelRegistry::~ModelRegistry() = default;
 
-absl::StatusOr<std::string> ModelRegistry::ResolveWeights(const std::string& weights) const {
-  if (weights.empty()) return std::string();
-  namespace fs = std::filesystem;
-  const fs::path relative = fs::path(weights).lexically_normal();
-  if (model_repository_.empty() || relative.is_absolute() ||
-      absl::StartsWith(relative.string(), "..")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "weights '", weights, "' must be a relative path inside the model repository"));
+absl::StatusOr<std::shared_ptr<CodecBackend>> ModelRegistry::Build(const BackendSpec& spec) const {
+  try {
+    ASSIGN_OR_RETURN(std::shared_ptr<CodecBackend> backend, factory_(spec));
+    RETURN_IF_ERROR(backend->Load());
+    return backend;
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("out of memory loading the model");
+  } catch (const std::exception& error) {
+    return absl::InternalError(absl::StrCat("loading the model failed: ", error.what()));
   }
-  return (fs::path(model_repository_) / relative).string();
 }
 
 absl::Status ModelRegistry::Load(BackendSpec spec) {
   if (spec.id.empty()) spec.id = spec.model;
   if (spec.id.empty()) return absl::InvalidArgumentError("Load needs a model id or preset");
-  absl::StatusOr<std::string> weights = ResolveWeights(spec.weights);
+  absl::StatusOr<std::string> weights = repository_.Resolve(spec.weights);
   if (!weights.ok()) return weights.status();
   spec.weights = *weights;
 
@@ -89,9 +90,13 @@ absl::Status ModelRegistry::Load(BackendSpec spec) {
     entry->info.error = absl::OkStatus();
   }
 
-  absl::StatusOr<std::shared_ptr<CodecBackend>> backend = factory_(spec);
-  absl::Status status = backend.status();
-  if (status.ok()) status = (*backend)->Load();
+  absl::StatusOr<std::shared_ptr<CodecBackend>> backend = Build(spec);
+  if (!backend.ok()) {
+    fprintf(stderr, "codec_server: loading model '%s' failed: %s\n",
+            absl::CHexEscape(spec.id).c_str(),
+            absl::CHexEscape(backend.status().ToString()).c_str());
+  }
+  const absl::Status status = repository_.Redact(backend.status());
 
   absl::MutexLock lock(&mutex_);
   if (status.ok()) {
@@ -106,7 +111,7 @@ absl::Status ModelRegistry::Load(BackendSpec spec) {
   return status;
 }
 
-absl::Status ModelRegistry::Unload(const std::string& id) {
+absl::Status ModelRegistry::Unload(const std::string& id, absl::Time deadline) {
   std::shared_ptr<Entry> entry;
   std::shared_ptr<CodecBackend> backend;
   {
@@ -122,7 +127,11 @@ absl::Status ModelRegistry::Unload(const std::string& id) {
     if (entry->info.state == ModelState::kUnloaded) return absl::OkStatus();
     entry->info.state = ModelState::kUnloading;
     auto drained = [&entry]() { return entry->leases == 0; };
-    mutex_.Await(absl::Condition(&drained));
+    if (!mutex_.AwaitWithDeadline(absl::Condition(&drained), deadline)) {
+      entry->info.state = ModelState::kReady;
+      return absl::DeadlineExceededError(absl::StrCat("model '", id, "' is still used by ",
+                                                      entry->leases, " stream(s); it stays READY"));
+    }
     backend = std::move(entry->backend);
     entry->provider.reset();
   }

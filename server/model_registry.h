@@ -10,8 +10,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "backends/codec_factory.h"
 #include "backends/core/dyn_codec_provider.h"
+#include "server/model_repository.h"
 
 namespace codec::server {
 
@@ -56,25 +58,31 @@ class ModelLease {
 //
 // Thread-safe. Load of an id already loading waits for that load and shares
 // its result (one load); Load of a READY id is a no-op; Load of a FAILED or
-// UNLOADED id loads it again. Unload stops new leases at once, waits for the
-// leases in flight, then frees the weights; the id stays listed as UNLOADED.
+// UNLOADED id loads it again; a load that fails in any way (an error, an
+// exception, memory running out) leaves the id FAILED with its error, never
+// LOADING. Unload stops new leases at once, waits for the leases in flight,
+// then frees the weights; the id stays listed as UNLOADED.
 class ModelRegistry {
  public:
   using BackendFactory =
       std::function<absl::StatusOr<std::shared_ptr<CodecBackend>>(const BackendSpec&)>;
 
-  // Weights paths in Load specs are relative to `model_repository` (an
-  // empty repository allows no weights). `factory` builds backends
-  // (CreateBackend by default; tests inject their own).
+  // Weights paths in Load specs are relative to `model_repository` and
+  // confined to it (see ModelRepository; an empty repository allows no
+  // weights). `factory` builds backends (CreateBackend by default; tests
+  // inject their own).
   explicit ModelRegistry(std::string model_repository, BackendFactory factory = CreateBackend);
   ~ModelRegistry();
 
   // Registers `spec.id` and loads it, blocking until loaded or failed.
-  // INVALID_ARGUMENT for an empty id or a weights path outside the
-  // repository; the backend's own error when loading fails.
+  // INVALID_ARGUMENT for an empty id, ModelRepository::Resolve's errors for
+  // the weights path, the backend's own error when loading fails. Errors
+  // name paths as the caller did, never by the server's location.
   absl::Status Load(BackendSpec spec);
   // NOT_FOUND for an unknown id; OK (nothing to do) for an UNLOADED one.
-  absl::Status Unload(const std::string& id);
+  // DEADLINE_EXCEEDED when leases are still held at `deadline`: the model
+  // then stays READY.
+  absl::Status Unload(const std::string& id, absl::Time deadline = absl::InfiniteFuture());
 
   // A lease on a READY model: NOT_FOUND for an unknown id,
   // FAILED_PRECONDITION (naming the state and any load error) otherwise.
@@ -87,11 +95,12 @@ class ModelRegistry {
   friend class ModelLease;
   using Entry = ModelLease::Entry;
 
-  absl::StatusOr<std::string> ResolveWeights(const std::string& weights) const;
+  // Builds and loads the backend; exceptions become statuses.
+  absl::StatusOr<std::shared_ptr<CodecBackend>> Build(const BackendSpec& spec) const;
   void Release(Entry& entry);
   ModelInfo Snapshot(const Entry& entry) const ABSL_SHARED_LOCKS_REQUIRED(mutex_);
 
-  const std::string model_repository_;
+  const ModelRepository repository_;
   const BackendFactory factory_;
   mutable absl::Mutex mutex_;
   std::map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mutex_);

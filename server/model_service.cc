@@ -1,7 +1,11 @@
 #include "server/model_service.h"
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "server/codec_service.h"
+#include "server/request_log.h"
 
 namespace codec::server {
 namespace {
@@ -20,6 +24,15 @@ v1::ModelState StateToProto(ModelState state) {
       return v1::MODEL_STATE_UNLOADED;
   }
   return v1::MODEL_STATE_UNSPECIFIED;
+}
+
+// The call's deadline; none (gRPC's far future) is absl::InfiniteFuture.
+absl::Time DeadlineOf(const grpc::ServerContext& context) {
+  const auto deadline = context.deadline();
+  if (deadline >= std::chrono::system_clock::now() + std::chrono::hours(24 * 365)) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromChrono(deadline);
 }
 
 }  // namespace
@@ -51,29 +64,31 @@ v1::ModelInfo ToProto(const ModelInfo& info) {
   return out;
 }
 
-grpc::Status ModelServiceImpl::Load(grpc::ServerContext*, const v1::LoadRequest* request,
+grpc::Status ModelServiceImpl::Load(grpc::ServerContext* context, const v1::LoadRequest* request,
                                     v1::LoadResponse* response) {
+  RequestLog log("Load", context);
+  log.set_model(request->model_id());
+  log.add_detail("preset", request->preset());
+  log.add_detail("weights", request->weights());
   if (!request->device().empty() && request->device() != "cpu") {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("device '", request->device(),
-                                     "' is not available; this server runs models on cpu"));
+    return log.Finish(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                     absl::StrCat("device '", request->device(),
+                                  "' is not available; this server runs models on cpu")));
   }
   BackendSpec spec{
       .id = request->model_id(), .model = request->preset(), .weights = request->weights()};
   const absl::Status loaded = registry_.Load(spec);
   absl::StatusOr<ModelInfo> info = registry_.Get(spec.id.empty() ? spec.model : spec.id);
   if (info.ok()) *response->mutable_model() = ToProto(*info);
-  fprintf(stderr, "codec_server: Load model=%s preset=%s weights=%s status=%s\n", spec.id.c_str(),
-          spec.model.c_str(), spec.weights.c_str(), loaded.ToString().c_str());
-  return ToGrpc(loaded);
+  return log.Finish(ToGrpc(loaded));
 }
 
-grpc::Status ModelServiceImpl::Unload(grpc::ServerContext*, const v1::UnloadRequest* request,
-                                      v1::UnloadResponse*) {
-  const absl::Status status = registry_.Unload(request->model_id());
-  fprintf(stderr, "codec_server: Unload model=%s status=%s\n", request->model_id().c_str(),
-          status.ToString().c_str());
-  return ToGrpc(status);
+grpc::Status ModelServiceImpl::Unload(grpc::ServerContext* context,
+                                      const v1::UnloadRequest* request, v1::UnloadResponse*) {
+  RequestLog log("Unload", context);
+  log.set_model(request->model_id());
+  return log.Finish(ToGrpc(registry_.Unload(request->model_id(), DeadlineOf(*context))));
 }
 
 grpc::Status ModelServiceImpl::ListModels(grpc::ServerContext*, const v1::ListModelsRequest*,

@@ -1,5 +1,6 @@
 #include "backends/io/pickle_reader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 #include <unordered_map>
@@ -54,6 +55,10 @@ class Unpickler {
 
   absl::StatusOr<PyValuePtr> Run() {
     while (true) {
+      if (values_ > kMostPickleValues) {
+        return absl::ResourceExhaustedError(absl::StrCat("checkpoint pickle holds more than ",
+                                                         kMostPickleValues, " values; refused"));
+      }
       ASSIGN_OR_RETURN(uint8_t op, Byte());
       switch (op) {
         case 0x80:
@@ -121,16 +126,17 @@ class Unpickler {
           Push(Make(Kind::kTuple));
           break;
         case '(':
+          ++values_;
           marks_.push_back(stack_.size());
           break;
         case 't': {
           ASSIGN_OR_RETURN(auto items, PopToMark());
-          PushSequence(Kind::kTuple, std::move(items));
+          RETURN_IF_ERROR(PushSequence(Kind::kTuple, std::move(items)));
           break;
         }
         case 'l': {
           ASSIGN_OR_RETURN(auto items, PopToMark());
-          PushSequence(Kind::kList, std::move(items));
+          RETURN_IF_ERROR(PushSequence(Kind::kList, std::move(items)));
           break;
         }
         case 0x85:
@@ -240,7 +246,10 @@ class Unpickler {
     return line;
   }
 
-  void Push(PyValuePtr v) { stack_.push_back(std::move(v)); }
+  void Push(PyValuePtr v) {
+    ++values_;
+    stack_.push_back(std::move(v));
+  }
   void PushBool(bool b) {
     auto v = Make(Kind::kBool);
     v->bool_value = b;
@@ -251,10 +260,26 @@ class Unpickler {
     v->int_value = i;
     Push(v);
   }
-  void PushSequence(Kind kind, std::vector<PyValuePtr> items) {
+  // Puts `child` inside `parent`. A value that is inside another can no
+  // longer change, so depths are final when taken and no value can come to
+  // hold itself.
+  absl::Status Adopt(PyValue& parent, const PyValuePtr& child) {
+    if (parent.nested) return Corrupt("a container changes after it was nested");
+    if (child.get() == &parent) return Corrupt("a container holds itself");
+    if (child->depth >= kMostPickleDepth) {
+      return absl::ResourceExhaustedError(absl::StrCat("checkpoint pickle nests deeper than ",
+                                                       kMostPickleDepth, " levels; refused"));
+    }
+    child->nested = true;
+    parent.depth = std::max(parent.depth, child->depth + 1);
+    return absl::OkStatus();
+  }
+  absl::Status PushSequence(Kind kind, std::vector<PyValuePtr> items) {
     auto v = Make(kind);
+    for (const PyValuePtr& item : items) RETURN_IF_ERROR(Adopt(*v, item));
     v->items = std::move(items);
     Push(v);
+    return absl::OkStatus();
   }
 
   absl::StatusOr<PyValuePtr> Pop() {
@@ -311,14 +336,15 @@ class Unpickler {
     if (stack_.size() < floor + n) return Corrupt("stack underflow");
     std::vector<PyValuePtr> items(stack_.end() - n, stack_.end());
     stack_.resize(stack_.size() - n);
-    PushSequence(Kind::kTuple, std::move(items));
-    return absl::OkStatus();
+    return PushSequence(Kind::kTuple, std::move(items));
   }
   absl::Status SetItems(std::vector<PyValuePtr> items) {
     ASSIGN_OR_RETURN(PyValuePtr dict, Top());
     if (dict->kind != Kind::kDict) return Corrupt("SETITEMS on a non-dict");
     if (items.size() % 2 != 0) return Corrupt("odd number of dict items");
     for (size_t i = 0; i < items.size(); i += 2) {
+      RETURN_IF_ERROR(Adopt(*dict, items[i]));
+      RETURN_IF_ERROR(Adopt(*dict, items[i + 1]));
       dict->entries.emplace_back(items[i], items[i + 1]);
     }
     return absl::OkStatus();
@@ -331,6 +357,7 @@ class Unpickler {
   absl::Status Append(std::vector<PyValuePtr> items) {
     ASSIGN_OR_RETURN(PyValuePtr list, Top());
     if (list->kind != Kind::kList) return Corrupt("APPEND on a non-list");
+    for (const PyValuePtr& item : items) RETURN_IF_ERROR(Adopt(*list, item));
     list->items.insert(list->items.end(), items.begin(), items.end());
     return absl::OkStatus();
   }
@@ -342,6 +369,7 @@ class Unpickler {
   }
   absl::Status MemoPut(uint64_t index) {
     ASSIGN_OR_RETURN(PyValuePtr top, Top());
+    ++values_;
     memo_[index] = top;
     return absl::OkStatus();
   }
@@ -437,6 +465,7 @@ class Unpickler {
   std::vector<PyValuePtr> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, PyValuePtr> memo_;
+  int64_t values_ = 0;  // Values, marks and memo entries made so far.
 };
 
 }  // namespace

@@ -52,6 +52,13 @@ struct PyValue {
   std::vector<std::pair<PyValuePtr, PyValuePtr>> entries;  // kDict, in order.
   PyTensorRef tensor;                                      // kTensor.
 
+  // Kept by the unpickler, which bounds the nesting and forbids cycles: the
+  // longest chain of containers from this value down (1 for a leaf), and
+  // whether it already sits inside another value (then it can no longer
+  // change, so `depth` is final).
+  int depth = 1;
+  bool nested = false;
+
   // The value stored under string key `key` of a dict, or nullptr.
   PyValuePtr Get(const std::string& key) const;
 };

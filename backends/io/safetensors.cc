@@ -4,6 +4,7 @@
 #include <c10/core/ScalarType.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
@@ -84,12 +85,18 @@ absl::StatusOr<Checkpoint> ParseSafetensors(const std::string& bytes) {
           absl::StrCat("safetensors entry '", name, "' has unsupported dtype ", dtype_name));
     }
     std::vector<int64_t> shape;
-    uint64_t numel = 1;
     for (const auto& dim : entry["shape"]) {
-      if (!dim.is_number_unsigned())
+      if (!dim.is_number_unsigned() ||
+          dim.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
         return Corrupt(absl::StrCat("entry '", name, "' has a bad shape"));
+      }
       shape.push_back(dim.get<int64_t>());
-      numel *= dim.get<uint64_t>();
+    }
+    const std::optional<int64_t> numel = ElementCount(shape);
+    int64_t bytes_needed = 0;
+    if (!numel || __builtin_mul_overflow(*numel, static_cast<int64_t>(c10::elementSize(*dtype)),
+                                         &bytes_needed)) {
+      return Corrupt(absl::StrCat("entry '", name, "' has a shape too large to hold"));
     }
     const auto& offsets = entry["data_offsets"];
     if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned()) {
@@ -100,9 +107,9 @@ absl::StatusOr<Checkpoint> ParseSafetensors(const std::string& bytes) {
     if (begin > end || end > data_size) {
       return Corrupt(absl::StrCat("entry '", name, "' lies outside the data block"));
     }
-    if (end - begin != numel * c10::elementSize(*dtype)) {
+    if (end - begin != static_cast<uint64_t>(bytes_needed)) {
       return Corrupt(absl::StrCat("entry '", name, "' holds ", end - begin,
-                                  " bytes but its shape needs ", numel * c10::elementSize(*dtype)));
+                                  " bytes but its shape needs ", bytes_needed));
     }
     spans.push_back({begin, end, name});
     checkpoint.tensors[name] = TensorFromBytes(bytes.data() + data_start + begin, *dtype, shape);

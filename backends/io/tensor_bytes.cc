@@ -14,6 +14,14 @@ at::Tensor TensorFromBytes(const char* data, c10::ScalarType dtype,
   return tensor;
 }
 
+std::optional<int64_t> ElementCount(const std::vector<int64_t>& shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape) {
+    if (dim < 0 || __builtin_mul_overflow(count, dim, &count)) return std::nullopt;
+  }
+  return count;
+}
+
 std::optional<c10::ScalarType> DtypeFromTorchStorage(const std::string& name) {
   static const auto* kTypes = new std::map<std::string, c10::ScalarType>{
       {"FloatStorage", c10::kFloat}, {"DoubleStorage", c10::kDouble},

@@ -15,6 +15,10 @@ namespace codec::io {
 at::Tensor TensorFromBytes(const char* data, c10::ScalarType dtype,
                            const std::vector<int64_t>& sizes);
 
+// prod(shape), or nullopt when a dimension is negative or the product
+// overflows int64: shapes come from files.
+std::optional<int64_t> ElementCount(const std::vector<int64_t>& shape);
+
 // Element types by the names the two formats use ("FloatStorage", "F32").
 std::optional<c10::ScalarType> DtypeFromTorchStorage(const std::string& name);
 std::optional<c10::ScalarType> DtypeFromSafetensors(const std::string& name);

@@ -15,14 +15,20 @@ namespace {
 
 using Kind = PyValue::Kind;
 
-// Checkpoint configs are shallow; the bound keeps a hostile one from
-// exhausting the stack.
+// Checkpoint configs are small and shallow. The bounds keep a hostile one
+// from exhausting the stack, or the time (values shared through the pickle's
+// memo are walked once per reference).
 constexpr int kMaxConfigDepth = 32;
+constexpr int64_t kMostConfigValues = 1 << 16;
 
-absl::StatusOr<nlohmann::json> ToJson(const PyValue& v, int depth = 0) {
+absl::StatusOr<nlohmann::json> ToJson(const PyValue& v, int64_t& values_left, int depth = 0) {
   if (depth > kMaxConfigDepth) {
     return absl::UnimplementedError(
         absl::StrCat("checkpoint metadata nests deeper than ", kMaxConfigDepth, " levels"));
+  }
+  if (--values_left < 0) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("checkpoint metadata holds more than ", kMostConfigValues, " values"));
   }
   switch (v.kind) {
     case Kind::kNone:
@@ -39,7 +45,7 @@ absl::StatusOr<nlohmann::json> ToJson(const PyValue& v, int depth = 0) {
     case Kind::kTuple: {
       nlohmann::json array = nlohmann::json::array();
       for (const PyValuePtr& item : v.items) {
-        ASSIGN_OR_RETURN(nlohmann::json j, ToJson(*item, depth + 1));
+        ASSIGN_OR_RETURN(nlohmann::json j, ToJson(*item, values_left, depth + 1));
         array.push_back(std::move(j));
       }
       return array;
@@ -50,7 +56,7 @@ absl::StatusOr<nlohmann::json> ToJson(const PyValue& v, int depth = 0) {
         if (key->kind != Kind::kString) {
           return absl::UnimplementedError("checkpoint metadata has a non-string key");
         }
-        ASSIGN_OR_RETURN(object[key->string_value], ToJson(*value, depth + 1));
+        ASSIGN_OR_RETURN(object[key->string_value], ToJson(*value, values_left, depth + 1));
       }
       return object;
     }
@@ -68,17 +74,23 @@ class TensorMaterializer {
 
   absl::StatusOr<at::Tensor> Materialize(const std::string& name, const PyTensorRef& ref) {
     ASSIGN_OR_RETURN(at::Tensor storage, Storage(ref));
+    // The view's last element, in checked arithmetic: sizes and strides come
+    // from the file.
     int64_t last = ref.offset;
-    int64_t numel = 1;
-    for (size_t d = 0; d < ref.sizes.size(); ++d) {
-      if (ref.sizes[d] < 0 || ref.strides[d] < 0) {
-        return absl::DataLossError(
-            absl::StrCat("tensor '", name, "' has a negative size or stride"));
-      }
-      numel *= ref.sizes[d];
-      last += (ref.sizes[d] - 1) * ref.strides[d];
+    std::optional<int64_t> numel = ElementCount(ref.sizes);
+    bool overflow = ref.offset < 0 || !numel.has_value();
+    for (size_t d = 0; d < ref.sizes.size() && !overflow; ++d) {
+      int64_t reach = 0;
+      overflow =
+          ref.strides[d] < 0 ||
+          __builtin_mul_overflow(std::max<int64_t>(ref.sizes[d] - 1, 0), ref.strides[d], &reach) ||
+          __builtin_add_overflow(last, reach, &last);
     }
-    if (ref.offset < 0 || (numel > 0 && last >= storage.numel())) {
+    if (overflow) {
+      return absl::DataLossError(
+          absl::StrCat("tensor '", name, "' has a negative or overflowing offset, size or stride"));
+    }
+    if (*numel > 0 && last >= storage.numel()) {
       return absl::DataLossError(absl::StrCat("tensor '", name, "' reaches past its storage of ",
                                               storage.numel(), " elements"));
     }
@@ -97,8 +109,11 @@ class TensorMaterializer {
     }
     const std::string record = absl::StrCat(prefix_, "data/", ref.storage_key);
     ASSIGN_OR_RETURN(std::string bytes, zip_.Read(record));
-    const int64_t expected = ref.storage_numel * static_cast<int64_t>(c10::elementSize(*dtype));
-    if (ref.storage_numel < 0 || static_cast<int64_t>(bytes.size()) != expected) {
+    int64_t expected = -1;
+    if (ref.storage_numel < 0 ||
+        __builtin_mul_overflow(ref.storage_numel, static_cast<int64_t>(c10::elementSize(*dtype)),
+                               &expected) ||
+        static_cast<int64_t>(bytes.size()) != expected) {
       return absl::DataLossError(absl::StrCat("storage record '", record, "' holds ", bytes.size(),
                                               " bytes, expected ", expected));
     }
@@ -146,7 +161,8 @@ absl::StatusOr<nlohmann::json> EmbeddedConfig(const PyValue& root) {
   PyValuePtr metadata = root.Get("metadata");
   PyValuePtr kwargs = metadata ? metadata->Get("kwargs") : nullptr;
   if (!kwargs) return nlohmann::json();
-  return ToJson(*kwargs);
+  int64_t values_left = kMostConfigValues;
+  return ToJson(*kwargs, values_left);
 }
 
 }  // namespace

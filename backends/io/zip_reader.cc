@@ -76,10 +76,13 @@ void ApplyZip64Extra(const std::string& extra, uint64_t& uncompressed, uint64_t&
 
 absl::StatusOr<std::string> Inflate(const std::string& compressed, uint64_t size,
                                     const std::string& name) {
-  // Deflate expands at most ~1032:1; a larger claimed size is corruption, and
-  // must not drive the allocation below.
-  if (size > (compressed.size() + 1) * 1032) {
-    return absl::DataLossError(absl::StrCat("zip entry '", name, "' claims an impossible size"));
+  constexpr uint64_t kRatioFreeBytes = 1 << 20;
+  if (size > kMostInflatedBytes ||
+      (size > kRatioFreeBytes && size / kMostInflateRatio > compressed.size())) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("zip entry '", name, "' would inflate ", compressed.size(), " bytes to ", size,
+                     "; refused (at most ", kMostInflatedBytes, " bytes, ", kMostInflateRatio,
+                     " times the compressed size)"));
   }
   std::string out(size, '\0');
   z_stream stream{};
@@ -152,6 +155,10 @@ absl::StatusOr<ZipReader> ZipReader::Open(std::string bytes) {
     dir_offset = end64.Uint(8);
   }
 
+  if (entry_count > kMostZipEntries) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "zip archive lists ", entry_count, " entries; at most ", kMostZipEntries, " are read"));
+  }
   Cursor dir(data, dir_offset);
   for (uint64_t i = 0; i < entry_count; ++i) {
     if (!dir.Has(46) || dir.Uint(4) != kCentralDirEntrySig) {
@@ -218,7 +225,7 @@ absl::StatusOr<std::string> ZipReader::Read(const std::string& name) const {
     ASSIGN_OR_RETURN(content, Inflate(raw, entry.uncompressed_size, name));
   }
   const uint32_t crc = static_cast<uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(content.data()), static_cast<uInt>(content.size())));
+      crc32_z(0L, reinterpret_cast<const Bytef*>(content.data()), content.size()));
   if (crc != entry.crc32) {
     return absl::DataLossError(absl::StrCat("zip entry '", name, "' fails its CRC check"));
   }

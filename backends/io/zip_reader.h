@@ -15,7 +15,15 @@ namespace codec::io {
 //
 // Supports stored and deflated entries and ZIP64 sizes/offsets. Every
 // structural problem (truncation, bad signatures, CRC mismatch, entries
-// pointing outside the file) is a DATA_LOSS error naming the entry.
+// pointing outside the file) is a DATA_LOSS error naming the entry. An
+// archive of more than kMostZipEntries entries, or a deflated entry that
+// would inflate above kMostInflatedBytes or more than kMostInflateRatio
+// times its compressed size (past the first MiB), is RESOURCE_EXHAUSTED
+// before anything is inflated.
+inline constexpr uint64_t kMostZipEntries = 1 << 16;
+inline constexpr uint64_t kMostInflatedBytes = uint64_t{1} << 31;
+inline constexpr uint64_t kMostInflateRatio = 256;
+
 class ZipReader {
  public:
   // Parses the central directory of `bytes`.

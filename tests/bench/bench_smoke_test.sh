@@ -23,7 +23,8 @@ if bench/model_bench --presets=encodec_24khz --threads=1 --runs=1 --seconds=1 \
 fi
 grep -q "model_bench: reference:" "$out/ref.err"
 
-bench/service_bench --model=encodec --model_repository=tests/fixtures --weights=encodec24_tiny_bw6 \
+source tests/testing/start_server.sh  # For fixtures_repository.
+bench/service_bench --model=encodec --model_repository="$(fixtures_repository)" --weights=encodec24_tiny_bw6 \
   --clients=1,4 --duration_seconds=1 --workdir="$out/service" >"$out/service.md"
 cat "$out/service.md"
 for path in gRPC in-process; do

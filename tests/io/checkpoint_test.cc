@@ -12,6 +12,7 @@
 #include "backends/io/pickle_reader.h"
 #include "backends/io/read_file.h"
 #include "backends/io/safetensors.h"
+#include "backends/io/torch_checkpoint.h"
 #include "backends/io/zip_reader.h"
 #include "backends/io/zip_writer.h"
 #include "backends/nn/weight_norm.h"
@@ -131,6 +132,53 @@ TEST(CheckpointTest, CorruptBytesNeverCrash) {
   }
 }
 
+// The zip's CRC rejects most flipped bytes above; here each checkpoint's
+// pickle is corrupted and re-zipped with valid CRCs, so the unpickler and the
+// tensor builder behind it see every corruption.
+TEST(CheckpointTest, CorruptPicklesBehindValidZipsNeverCrash) {
+  for (const char* path : {kEncodecWeights, kDacWeights, kSnacWeights}) {
+    absl::StatusOr<ZipReader> zip = ZipReader::OpenFile(path);
+    ASSERT_TRUE(zip.ok()) << zip.status();
+    std::string pickle_name;
+    for (const std::string& name : zip->names()) {
+      if (name.size() > 8 && name.substr(name.size() - 8) == "data.pkl") pickle_name = name;
+    }
+    absl::StatusOr<std::string> pickle = zip->Read(pickle_name);
+    ASSERT_TRUE(pickle.ok());
+    auto rezip = [&](const std::string& new_pickle) {
+      ZipWriter writer;
+      for (const std::string& name : zip->names()) {
+        absl::StatusOr<std::string> record = zip->Read(name);
+        EXPECT_TRUE(record.ok()) << record.status();
+        writer.Add(name, name == pickle_name ? new_pickle : record.value_or(""));
+      }
+      absl::StatusOr<std::string> bytes = std::move(writer).Finish();
+      EXPECT_TRUE(bytes.ok()) << bytes.status();
+      return bytes.value_or("");
+    };
+    int parsed = 0, refused = 0;
+    const size_t stride = std::max<size_t>(1, pickle->size() / 200);
+    for (size_t pos = 0; pos < pickle->size(); pos += stride) {
+      for (uint8_t mask : {0x01, 0x5A, 0xFF}) {
+        std::string corrupt = *pickle;
+        corrupt[pos] = static_cast<char>(corrupt[pos] ^ mask);
+        const absl::StatusOr<Checkpoint> checkpoint = ParseTorchCheckpoint(rezip(corrupt));
+        if (checkpoint.ok()) {
+          ++parsed;
+          continue;
+        }
+        ++refused;
+        EXPECT_NE(checkpoint.status().code(), absl::StatusCode::kInternal)
+            << path << " byte " << pos << ": " << checkpoint.status();
+      }
+      const absl::StatusOr<Checkpoint> cut = ParseTorchCheckpoint(rezip(pickle->substr(0, pos)));
+      EXPECT_EQ(cut.status().code(), absl::StatusCode::kDataLoss) << path << " cut at " << pos;
+    }
+    // Many corruptions are refused; a flip in a name or a number can parse.
+    EXPECT_GT(refused, 100) << path << ": " << parsed << " parsed";
+  }
+}
+
 TEST(CheckpointTest, CorruptPickleIsRejected) {
   absl::StatusOr<ZipReader> zip = ZipReader::OpenFile(kEncodecWeights);
   ASSERT_TRUE(zip.ok());
@@ -202,6 +250,91 @@ TEST(CheckpointTest, SafetensorsStrictness) {
                 .code(),
             absl::StatusCode::kDataLoss);
   EXPECT_EQ(ParseSafetensors(make("{not json", "")).status().code(), absl::StatusCode::kDataLoss);
+  // A shape whose element count wraps to 0 in 64 bits must not pass as empty.
+  EXPECT_EQ(ParseSafetensors(make(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],)"
+                                  R"("data_offsets":[0,0]}})",
+                                  ""))
+                .status()
+                .code(),
+            absl::StatusCode::kDataLoss);
+}
+
+// A pickle's bytes drive the unpickler; each of these would crash, loop or
+// exhaust memory without its bound.
+TEST(CheckpointTest, HostilePicklesAreBounded) {
+  auto status_of = [](const std::string& pickle) { return UnpickleCheckpoint(pickle).status(); };
+  // Lists nested 200,000 deep (freeing them recursively overflowed the stack).
+  const int deep = 200000;
+  absl::Status status =
+      status_of("\x80\x02" + std::string(deep, ']') + std::string(deep - 1, 'a') + ".");
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  EXPECT_NE(status.message().find("nests deeper"), std::string::npos) << status;
+  // Nesting up to the bound is fine.
+  EXPECT_TRUE(status_of("\x80\x02" + std::string(kMostPickleDepth, ']') +
+                        std::string(kMostPickleDepth - 1, 'a') + ".")
+                  .ok());
+  // More values than the bound, a few bytes each.
+  status = status_of("\x80\x02" + std::string(kMostPickleValues + 1, 'N') + ".");
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  // As many marks.
+  status = status_of("\x80\x02" + std::string(kMostPickleValues + 1, '(') + ".");
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  // A list appended to itself through the memo: a cycle.
+  const std::string zero(1, '\0'), one(1, '\1');
+  status = status_of("\x80\x02]q" + zero + "h" + zero + "a.");
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  // Two lists made to hold each other: the second append changes a list
+  // that is already nested.
+  status =
+      status_of("\x80\x02]q" + zero + "]q" + one + "h" + zero + "ah" + zero + "h" + one + "a.");
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_NE(status.message().find("after it was nested"), std::string::npos) << status;
+}
+
+// Metadata whose 30 levels each hold the level below twice, through the memo:
+// a few hundred bytes that would be walked 2^30 times.
+TEST(CheckpointTest, SharedMetadataIsWalkedWithinABound) {
+  auto text = [](const std::string& s) {
+    return std::string("X") + static_cast<char>(s.size()) + std::string(3, '\0') + s;
+  };
+  std::string kwargs("]q\x00", 3);
+  for (char level = 1; level <= 30; ++level) {  // (level - 1, level - 1) by TUPLE2.
+    kwargs += std::string("h") + static_cast<char>(level - 1) + "\x86" + "q" + level;
+  }
+  const std::string pickle = "\x80\x02}(" + text("state_dict") + "}" + text("metadata") + "}(" +
+                             text("kwargs") + kwargs + "uu.";
+  ASSERT_TRUE(UnpickleCheckpoint(pickle).ok()) << UnpickleCheckpoint(pickle).status();
+  ZipWriter zip;
+  zip.Add("ckpt/data.pkl", pickle);
+  absl::StatusOr<std::string> bytes = std::move(zip).Finish();
+  ASSERT_TRUE(bytes.ok());
+  const absl::Status status = LoadCheckpointConfig(WriteTemp("shared.pth", *bytes)).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+}
+
+// The sizes a zip's directory claims are checked before anything is
+// allocated or inflated.
+TEST(CheckpointTest, ZipBombsAreRefusedBeforeInflating) {
+  ZipWriter writer;
+  writer.Add("bomb", std::string(4096, 'x'));
+  absl::StatusOr<std::string> bytes = std::move(writer).Finish();
+  ASSERT_TRUE(bytes.ok());
+  const size_t dir = bytes->find("PK\x01\x02");
+  ASSERT_NE(dir, std::string::npos);
+  auto put = [&](size_t at, uint64_t value, int width) {
+    for (int i = 0; i < width; ++i) (*bytes)[at + i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+  };
+  put(dir + 10, 8, 2);           // Method: deflated.
+  put(dir + 24, 0xFFFFFFF0, 4);  // Claims to inflate its 4 KiB to 4 GiB.
+  absl::StatusOr<ZipReader> zip = ZipReader::Open(*bytes);
+  ASSERT_TRUE(zip.ok()) << zip.status();
+  absl::Status status = zip->Read("bomb").status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  put(dir + 24, 8 << 20, 4);  // 8 MiB: under the size cap, over the ratio.
+  zip = ZipReader::Open(*bytes);
+  ASSERT_TRUE(zip.ok()) << zip.status();
+  status = zip->Read("bomb").status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
 }
 
 }  // namespace

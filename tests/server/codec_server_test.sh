@@ -6,7 +6,7 @@ set -euo pipefail
 
 out="${TEST_TMPDIR:-$(mktemp -d)}"
 source tests/testing/start_server.sh
-start_server --model_repository=tests/fixtures --models=tiny=encodec:encodec24_tiny_bw6
+start_server --model_repository="$(fixtures_repository)" --models=tiny=encodec:encodec24_tiny_bw6
 grep -q "startup Load tiny=encodec:encodec24_tiny_bw6: OK" "$log"
 
 /usr/bin/python3 - "$port" <<'PY'

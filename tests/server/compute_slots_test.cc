@@ -94,7 +94,9 @@ TEST(ComputeSlotsTest, AWaitingCallStopsWithItsStatusAndNeverRuns) {
   EXPECT_EQ(slots.waiting(), 0) << "a stopped call leaves the queue";
   holder.Release();
   // The slot it held is free again.
-  EXPECT_EQ(*slots.Run(stop, [] { return absl::StatusOr<int>(7); }), 7);
+  const absl::StatusOr<int> again = slots.Run(stop, [] { return absl::StatusOr<int>(7); });
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, 7);
 }
 
 TEST(ComputeSlotsTest, WaitingCallsTakeTurnsInArrivalOrder) {

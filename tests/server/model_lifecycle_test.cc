@@ -163,7 +163,7 @@ Audio RealSpeechAt(int sample_rate) {
 
 TEST_F(ModelLifecycleTest, LoadAndUnloadUnderTrafficLoseNothingAndFreeTheWeights) {
   testing::UseReferenceThreadCount();
-  StartServer("tests/fixtures");
+  StartServer(testing::FixtureRepository());
   const std::string model = "speech";
   ASSERT_TRUE(client_->Load(model, "encodec", "encodec24_tiny_bw6").ok());
   const Audio speech = RealSpeechAt(24000);

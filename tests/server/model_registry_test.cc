@@ -9,18 +9,26 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 
+#include "absl/time/clock.h"
 #include "tests/testing/fixture.h"
 
 namespace codec::server {
 namespace {
 
-constexpr char kRepository[] = "tests/fixtures";
 constexpr char kWeights[] = "encodec24_tiny_bw6";
 
 BackendSpec TinyEncodec(const std::string& id) {
   return {.id = id, .model = "encodec", .weights = kWeights};
+}
+
+// `id`'s info; an unknown id fails the test (and reads as a default info).
+ModelInfo InfoOf(const ModelRegistry& registry, const std::string& id) {
+  absl::StatusOr<ModelInfo> info = registry.Get(id);
+  EXPECT_TRUE(info.ok()) << info.status();
+  return info.value_or(ModelInfo());
 }
 
 // Counts the backends built, and can hold each build for a while.
@@ -39,7 +47,7 @@ struct CountingFactory {
 TEST(ModelRegistryTest, ConcurrentLoadsOfOneIdLoadOnce) {
   CountingFactory factory;
   factory.delay = std::chrono::milliseconds(50);
-  ModelRegistry registry(kRepository, factory.get());
+  ModelRegistry registry(testing::FixtureRepository(), factory.get());
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   for (int i = 0; i < 16; ++i) {
@@ -55,7 +63,7 @@ TEST(ModelRegistryTest, ConcurrentLoadsOfOneIdLoadOnce) {
 }
 
 TEST(ModelRegistryTest, UnknownAndFailedModelsAreClearErrors) {
-  ModelRegistry registry(kRepository);
+  ModelRegistry registry(testing::FixtureRepository());
   EXPECT_EQ(registry.Acquire("nope").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(registry.Unload("nope").code(), absl::StatusCode::kNotFound);
 
@@ -78,7 +86,7 @@ TEST(ModelRegistryTest, UnknownAndFailedModelsAreClearErrors) {
 }
 
 TEST(ModelRegistryTest, WeightsMustStayInsideTheRepository) {
-  ModelRegistry registry(kRepository);
+  ModelRegistry registry(testing::FixtureRepository());
   for (const char* weights : {"/etc/passwd", "../fixtures/encodec24_tiny_bw6", "a/../../x"}) {
     BackendSpec spec = TinyEncodec("escape");
     spec.weights = weights;
@@ -97,7 +105,7 @@ TEST(ModelRegistryTest, WeightsThatAreNotRegularFilesFailAtOnce) {
   ASSERT_EQ(mkdir(repository.c_str(), 0700), 0);
   ASSERT_EQ(mkfifo((repository + "/weights.th").c_str(), 0600), 0);
   ASSERT_EQ(mkdir((repository + "/folder").c_str(), 0700), 0);
-  const std::string fixture = std::string(kRepository) + "/" + kWeights;
+  const std::string fixture = testing::FixtureRepository() + "/" + kWeights;
   std::filesystem::copy_file(fixture + "/weights.th", repository + "/folder/weights.th");
   ASSERT_EQ(mkfifo((repository + "/folder/config.json").c_str(), 0600), 0);
   ModelRegistry registry(repository);
@@ -107,7 +115,7 @@ TEST(ModelRegistryTest, WeightsThatAreNotRegularFilesFailAtOnce) {
     const absl::Status status = registry.Load(spec);
     EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << weights << ": " << status;
     EXPECT_NE(status.message().find("not a regular file"), std::string::npos) << status;
-    EXPECT_EQ(registry.Get("fifo")->state, ModelState::kFailed);
+    EXPECT_EQ(InfoOf(registry, "fifo").state, ModelState::kFailed);
   }
   ASSERT_EQ(unlink((repository + "/folder/config.json").c_str()), 0);
   std::filesystem::copy_file(fixture + "/config.json", repository + "/folder/config.json");
@@ -116,8 +124,98 @@ TEST(ModelRegistryTest, WeightsThatAreNotRegularFilesFailAtOnce) {
   EXPECT_TRUE(registry.Load(spec).ok());
 }
 
+// Symlinks are followed before the check: one that leads out of the
+// repository (a folder, or a file inside a folder) is refused, and neither
+// the status nor the stored error names where the server keeps its files.
+TEST(ModelRegistryTest, SymlinksOutOfTheRepositoryAreRefused) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(std::getenv("TEST_TMPDIR")) / "symlink_case";
+  const fs::path repository = root / "repository";
+  const fs::path outside = root / "outside";
+  fs::create_directories(repository / "folder");
+  fs::create_directories(outside);
+  const fs::path fixture = fs::path(testing::FixtureRepository()) / kWeights;
+  for (const char* name : {"weights.th", "config.json"}) {
+    fs::copy_file(fixture / name, outside / name);
+    fs::copy_file(fixture / name, repository / "folder" / name);
+  }
+  fs::create_directory_symlink(outside, repository / "escape");
+  fs::create_directories(repository / "mixed");
+  fs::copy_file(fixture / "config.json", repository / "mixed" / "config.json");
+  fs::create_symlink(outside / "weights.th", repository / "mixed" / "weights.th");
+  fs::create_directory_symlink(repository / "folder", repository / "alias");
+
+  ModelRegistry registry(repository.string());
+  for (const char* weights : {"escape", "escape/weights.th", "mixed", "mixed/weights.th"}) {
+    BackendSpec spec = TinyEncodec("linked");
+    spec.weights = weights;
+    const absl::Status status = registry.Load(spec);
+    EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << weights << ": " << status;
+    EXPECT_NE(status.message().find(weights), std::string::npos) << status;
+    EXPECT_EQ(status.message().find(root.string()), std::string::npos) << status;
+  }
+  BackendSpec spec = TinyEncodec("linked");
+  spec.weights = "nothing/here";
+  EXPECT_EQ(registry.Load(spec).code(), absl::StatusCode::kNotFound);
+  spec.weights = "alias";  // A link that stays inside is fine.
+  EXPECT_TRUE(registry.Load(spec).ok());
+
+  // A load error names the file as the caller did, without the repository.
+  BackendSpec broken = TinyEncodec("broken");
+  broken.model = "snac";
+  broken.weights = "folder/weights.th";
+  const absl::Status failed = registry.Load(broken);
+  EXPECT_FALSE(failed.ok());
+  EXPECT_NE(failed.message().find("folder/weights.th"), std::string::npos) << failed;
+  EXPECT_EQ(failed.message().find(root.string()), std::string::npos) << failed;
+  EXPECT_EQ(InfoOf(registry, "broken").error, failed);
+}
+
+// Whatever a backend throws while loading, the id ends FAILED with a status
+// and loads again later.
+TEST(ModelRegistryTest, ExceptionsInLoadLeaveTheModelFailedAndRetryable) {
+  std::atomic<int> calls{0};
+  ModelRegistry registry(
+      testing::FixtureRepository(),
+      [&calls](const BackendSpec& spec) -> absl::StatusOr<std::shared_ptr<CodecBackend>> {
+        switch (calls++) {
+          case 0:
+            throw std::runtime_error("boom");
+          case 1:
+            throw std::bad_alloc();
+          default:
+            return CreateBackend(spec);
+        }
+      });
+  absl::Status status = registry.Load(TinyEncodec("m"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal) << status;
+  EXPECT_NE(status.message().find("boom"), std::string::npos) << status;
+  EXPECT_EQ(InfoOf(registry, "m").state, ModelState::kFailed);
+  status = registry.Load(TinyEncodec("m"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  EXPECT_EQ(InfoOf(registry, "m").state, ModelState::kFailed);
+  EXPECT_TRUE(registry.Load(TinyEncodec("m")).ok());
+  EXPECT_EQ(InfoOf(registry, "m").state, ModelState::kReady);
+}
+
+// An Unload that cannot drain by its deadline gives up and leaves the model
+// serving.
+TEST(ModelRegistryTest, UnloadHonoursItsDeadline) {
+  ModelRegistry registry(testing::FixtureRepository());
+  ASSERT_TRUE(registry.Load(TinyEncodec("m")).ok());
+  absl::StatusOr<ModelLease> lease = registry.Acquire("m");
+  ASSERT_TRUE(lease.ok());
+  const absl::Time start = absl::Now();
+  const absl::Status status = registry.Unload("m", start + absl::Milliseconds(100));
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(100));
+  EXPECT_EQ(InfoOf(registry, "m").state, ModelState::kReady);
+  EXPECT_TRUE(registry.Acquire("m").ok());
+  EXPECT_TRUE(lease->provider().IsLoaded());
+}
+
 TEST(ModelRegistryTest, UnloadWaitsForLeasesAndRefusesNewOnes) {
-  ModelRegistry registry(kRepository);
+  ModelRegistry registry(testing::FixtureRepository());
   ASSERT_TRUE(registry.Load(TinyEncodec("m")).ok());
   std::optional<ModelLease> lease;
   {
@@ -126,8 +224,8 @@ TEST(ModelRegistryTest, UnloadWaitsForLeasesAndRefusesNewOnes) {
     lease.emplace(std::move(*acquired));
   }
   const DynCodecProvider provider = lease->provider();  // Watches the backend.
-  EXPECT_GT(registry.Get("m")->memory_bytes, 0);
-  EXPECT_EQ(registry.Get("m")->memory_bytes, provider.MemoryBytes());
+  EXPECT_GT(InfoOf(registry, "m").memory_bytes, 0);
+  EXPECT_EQ(InfoOf(registry, "m").memory_bytes, provider.MemoryBytes());
 
   std::atomic<bool> unloaded{false};
   std::thread unloader([&] {
@@ -150,8 +248,8 @@ TEST(ModelRegistryTest, UnloadWaitsForLeasesAndRefusesNewOnes) {
   unloader.join();
   EXPECT_TRUE(unloaded);
   ASSERT_TRUE(registry.Get("m").ok());
-  EXPECT_EQ(registry.Get("m")->state, ModelState::kUnloaded);
-  EXPECT_EQ(registry.Get("m")->memory_bytes, 0);
+  EXPECT_EQ(InfoOf(registry, "m").state, ModelState::kUnloaded);
+  EXPECT_EQ(InfoOf(registry, "m").memory_bytes, 0);
   EXPECT_EQ(registry.Acquire("m").status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_FALSE(provider.IsLoaded()) << "Unload must free the weights";
   EXPECT_EQ(provider.MemoryBytes(), 0);
@@ -159,7 +257,7 @@ TEST(ModelRegistryTest, UnloadWaitsForLeasesAndRefusesNewOnes) {
 
   // Load brings an unloaded model back.
   ASSERT_TRUE(registry.Load(TinyEncodec("m")).ok());
-  EXPECT_EQ(registry.Get("m")->state, ModelState::kReady);
+  EXPECT_EQ(InfoOf(registry, "m").state, ModelState::kReady);
   EXPECT_TRUE(registry.Acquire("m").ok());
 }
 

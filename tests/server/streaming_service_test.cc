@@ -70,7 +70,7 @@ class StreamingServiceTest : public ::testing::Test {
     return stream->Finish();
   }
 
-  ModelRegistry registry_{"tests/fixtures"};
+  ModelRegistry registry_{testing::FixtureRepository()};
   CodecServiceImpl service_{registry_, StreamLimits{.max_concurrent_calls = 2}};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::CodecService::Stub> stub_;
@@ -81,7 +81,9 @@ TEST_F(StreamingServiceTest, PacedEncodeGetsCodesBeforeHalfIsSentAndEqualsOfflin
     absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture(id);
     ASSERT_TRUE(fixture.ok());
     const Audio& audio = fixture->input;
-    const CodecDescription& desc = registry_.Acquire(id)->provider().description();
+    absl::StatusOr<ModelInfo> info = registry_.Get(id);
+    ASSERT_TRUE(info.ok()) << info.status();
+    const CodecDescription& desc = info->description;
     std::vector<v1::EncodeRequest> messages(1);
     v1::EncodeConfig* config = messages[0].mutable_config();
     config->set_model_id(id);
@@ -138,7 +140,9 @@ TEST_F(StreamingServiceTest, PacedDecodeGetsAudioBeforeHalfIsSentAndEqualsOfflin
     absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture(id);
     ASSERT_TRUE(fixture.ok());
     const Codes& codes = fixture->expected_codes;
-    const CodecDescription& desc = registry_.Acquire(id)->provider().description();
+    absl::StatusOr<ModelInfo> info = registry_.Get(id);
+    ASSERT_TRUE(info.ok()) << info.status();
+    const CodecDescription& desc = info->description;
     std::vector<v1::DecodeRequest> messages(1);
     messages[0].mutable_config()->set_model_id(id);
     messages[0].mutable_config()->set_format(v1::SAMPLE_FORMAT_F32LE);

@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 
@@ -50,6 +51,21 @@ absl::StatusOr<std::shared_ptr<CodecBackend>> LoadFixtureBackend(const Fixture& 
                                   .weights = fixture.dir}));
   RETURN_IF_ERROR(backend->Load());
   return backend;
+}
+
+std::string FixtureRepository() {
+  namespace fs = std::filesystem;
+  const fs::path fixtures = "tests/fixtures";
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(fixtures)) {
+    if (!entry.is_symlink()) continue;
+    const std::string real = fs::canonical(entry.path()).string();
+    const std::string relative = entry.path().lexically_relative(fixtures).string();
+    if (real.size() > relative.size() + 1 &&
+        real.compare(real.size() - relative.size(), relative.size(), relative) == 0) {
+      return real.substr(0, real.size() - relative.size() - 1);
+    }
+  }
+  return fs::canonical(fixtures).string();
 }
 
 void UseReferenceThreadCount() { at::set_num_threads(2); }

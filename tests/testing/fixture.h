@@ -28,6 +28,11 @@ struct Fixture {
 
 absl::StatusOr<Fixture> LoadFixture(const std::string& name);
 
+// tests/fixtures as a server's model repository: the folder where its files
+// really are. Bazel's runfiles tree links each file to it, and the server
+// refuses weights whose real path is outside its repository.
+std::string FixtureRepository();
+
 // The fixture's codec with its weights, loaded.
 absl::StatusOr<std::shared_ptr<CodecBackend>> LoadFixtureBackend(const Fixture& fixture);
 

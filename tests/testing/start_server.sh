@@ -2,6 +2,15 @@
 # free loopback port with ARGS, waits until it listens, and sets $pid, $port
 # and $log (its stderr). Every server started is killed when the test exits.
 
+# tests/fixtures as a model repository: the folder its runfiles link to (the
+# server refuses weights whose real path is outside its repository).
+fixtures_repository() {
+  local first real
+  first="$(find tests/fixtures -mindepth 2 -maxdepth 2 | head -n 1)"
+  real="$(realpath "$first")"
+  echo "${real%/"${first#tests/fixtures/}"}"
+}
+
 start_server() {
   log="$(mktemp -p "${TEST_TMPDIR:-/tmp}" server.XXXXXX.log)"
   server/codec_server --listen=127.0.0.1:0 "$@" 2>"$log" &

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Hostile inputs against the real codec_server binary on loopback: each gets
+# a precise status at once, and the server keeps serving correctly after it.
+# Prints the table of input, status and time to answer.
+set -euo pipefail
+source tests/testing/start_server.sh
+fixtures="$(fixtures_repository)"
+repo="$TEST_TMPDIR/repository"
+outside="$TEST_TMPDIR/outside"
+mkdir -p "$repo" "$outside"
+for model in encodec24_tiny_bw6 encodec48_tiny_stereo_bw6; do
+  cp -r "$fixtures/$model" "$repo/$model"
+done
+cp -r "$fixtures/encodec24_tiny_bw6" "$outside/model"
+ln -s "$outside/model" "$repo/escape"
+mkfifo "$repo/fifo.th"
+/usr/bin/python3 - "$repo" <<'PY'
+import sys, zipfile
+repo = sys.argv[1]
+# A torch.save zip whose pickle nests lists 200,000 deep.
+deep = 200000
+with zipfile.ZipFile(f"{repo}/deep.th", "w", zipfile.ZIP_STORED) as z:
+    z.writestr("deep/data.pkl", b"\x80\x02" + b"]" * deep + b"a" * (deep - 1) + b".")
+# A zip whose 256 MiB of zeros deflate to a few hundred KiB.
+with zipfile.ZipFile(f"{repo}/bomb.th", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("bomb/data.pkl", bytes(256 << 20))
+PY
+start_server --model_repository="$repo" \
+  --models=tiny=encodec:encodec24_tiny_bw6,stereo=encodec:encodec48_tiny_stereo_bw6
+PYTHONPATH="client/python:proto" /usr/bin/python3 tests/server/hostile_inputs_test.py "$port"
+kill -0 "$pid"  # Still up.
