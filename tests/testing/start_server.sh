@@ -1,6 +1,7 @@
-# Sourced by shell tests: start_server ARGS... runs server/codec_server on a
-# free loopback port with ARGS, waits until it listens, and sets $pid, $port
-# and $log (its stderr). Every server started is killed when the test exits.
+# Sourced by shell tests: start_server ARGS... runs server/codec_server (or
+# $CODEC_SERVER) on a free loopback port with ARGS, waits until it listens,
+# and sets $pid, $port and $log (its stderr). Every server started is killed
+# when the test exits.
 
 # tests/fixtures as a model repository: the folder its runfiles link to (the
 # server refuses weights whose real path is outside its repository).
@@ -13,7 +14,7 @@ fixtures_repository() {
 
 start_server() {
   log="$(mktemp -p "${TEST_TMPDIR:-/tmp}" server.XXXXXX.log)"
-  server/codec_server --listen=127.0.0.1:0 "$@" 2>"$log" &
+  "${CODEC_SERVER:-server/codec_server}" --listen=127.0.0.1:0 "$@" 2>"$log" &
   pid=$!
   server_pids="${server_pids:-} $pid"
   trap 'kill $server_pids 2>/dev/null || true' EXIT
