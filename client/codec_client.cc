@@ -18,8 +18,10 @@ absl::Status FromGrpc(const grpc::Status& status) {
 
 }  // namespace
 
-CodecClient::CodecClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+CodecClient::CodecClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+                         std::string bearer_token)
     : timeout_(timeout),
+      bearer_token_(std::move(bearer_token)),
       codec_(v1::CodecService::NewStub(channel)),
       models_(v1::ModelService::NewStub(channel)) {}
 
@@ -27,6 +29,7 @@ void CodecClient::Prepare(grpc::ClientContext& context) const {
   if (timeout_ != absl::InfiniteDuration()) {
     context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
   }
+  if (!bearer_token_.empty()) context.AddMetadata("authorization", "Bearer " + bearer_token_);
 }
 
 namespace {

@@ -37,8 +37,11 @@ class CodecClient {
  public:
   // Every call gets `timeout` as its deadline (none by default); past it
   // the call fails with DEADLINE_EXCEEDED and the server stops its work.
+  // A non-empty `bearer_token` goes with every call as
+  // `authorization: Bearer <token>`.
   explicit CodecClient(std::shared_ptr<grpc::Channel> channel,
-                       absl::Duration timeout = absl::InfiniteDuration());
+                       absl::Duration timeout = absl::InfiniteDuration(),
+                       std::string bearer_token = "");
 
   // `audio` must already be at the model's rate and channel count.
   absl::StatusOr<Codes> Encode(const std::string& model, const Audio& audio,
@@ -66,10 +69,11 @@ class CodecClient {
   absl::StatusOr<v1::ModelInfo> Get(const std::string& id);
 
  private:
-  // Sets the call's deadline from the client's timeout.
+  // Sets the call's deadline and token.
   void Prepare(grpc::ClientContext& context) const;
 
   const absl::Duration timeout_;
+  const std::string bearer_token_;
   std::unique_ptr<v1::CodecService::Stub> codec_;
   std::unique_ptr<v1::ModelService::Stub> models_;
 };

@@ -19,11 +19,14 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/audio_convert.h"
 #include "backends/io/codes_npz.h"
+#include "backends/io/read_file.h"
 #include "backends/io/wav.h"
+#include "client/channel.h"
 #include "client/codec_client.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "codec_server address.");
@@ -38,6 +41,13 @@ ABSL_FLAG(std::string, input, "", "Input file.");
 ABSL_FLAG(std::string, output, "", "Output file.");
 ABSL_FLAG(std::string, codes, "", "roundtrip: also write the codes here (.npz).");
 ABSL_FLAG(double, timeout_seconds, 0, "Deadline of each call; 0: none.");
+ABSL_FLAG(bool, tls, false,
+          "Use TLS (implied by --tls_ca / --tls_cert), trusting the system's roots.");
+ABSL_FLAG(std::string, tls_ca, "", "PEM roots that the server's certificate must chain to.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate, for servers that require one.");
+ABSL_FLAG(std::string, tls_key, "", "PEM key of --tls_cert.");
+ABSL_FLAG(std::string, token_file, "",
+          "File holding a bearer token sent with every call (authorization: Bearer).");
 ABSL_FLAG(bool, realtime, false,
           "encode/decode: stream the input paced at real time (as a microphone or a TTS model "
           "would) and report time to first output and per-chunk latency.");
@@ -210,9 +220,20 @@ double SnrDb(const Audio& reference, const Audio& decoded) {
 
 absl::Status Run(const std::string& command) {
   const double timeout = absl::GetFlag(FLAGS_timeout_seconds);
-  CodecClient client(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()),
-      timeout > 0 ? absl::Seconds(timeout) : absl::InfiniteDuration());
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                   OpenChannel(absl::GetFlag(FLAGS_server),
+                               {.tls = absl::GetFlag(FLAGS_tls),
+                                .root_certs_file = absl::GetFlag(FLAGS_tls_ca),
+                                .cert_file = absl::GetFlag(FLAGS_tls_cert),
+                                .key_file = absl::GetFlag(FLAGS_tls_key)}));
+  std::string token;
+  if (const std::string token_file = absl::GetFlag(FLAGS_token_file); !token_file.empty()) {
+    ASSIGN_OR_RETURN(token, io::ReadFileBytes(token_file, 1 << 20));
+    token = std::string(absl::StripAsciiWhitespace(token));
+  }
+  CodecClient client(std::move(channel),
+                     timeout > 0 ? absl::Seconds(timeout) : absl::InfiniteDuration(),
+                     std::move(token));
   const std::string model = absl::GetFlag(FLAGS_model);
   if (command == "list") {
     ASSIGN_OR_RETURN(std::vector<v1::ModelInfo> models, client.List());

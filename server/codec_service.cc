@@ -83,6 +83,9 @@ grpc::Status CodecServiceImpl::Encode(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::EncodeResponse, v1::EncodeRequest>* stream) {
   RequestLog log("Encode", context);
+  if (grpc::Status allowed = access_.Check(*context, AccessPolicy::Action::kUse); !allowed.ok()) {
+    return log.Finish(allowed);
+  }
   absl::StatusOr<StreamStart<v1::EncodeConfig>> start =
       StartStream("EncodeRequest", registry_, stream, log);
   if (!start.ok()) return log.Finish(ToGrpc(start.status()));
@@ -154,6 +157,9 @@ grpc::Status CodecServiceImpl::Decode(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::DecodeResponse, v1::DecodeRequest>* stream) {
   RequestLog log("Decode", context);
+  if (grpc::Status allowed = access_.Check(*context, AccessPolicy::Action::kUse); !allowed.ok()) {
+    return log.Finish(allowed);
+  }
   absl::StatusOr<StreamStart<v1::DecodeConfig>> start =
       StartStream("DecodeRequest", registry_, stream, log);
   if (!start.ok()) return log.Finish(ToGrpc(start.status()));

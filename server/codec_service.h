@@ -2,6 +2,7 @@
 #define SERVER_CODEC_SERVICE_H_
 
 #include "codec/v1/codec.grpc.pb.h"
+#include "server/access_policy.h"
 #include "server/compute_slots.h"
 #include "server/model_registry.h"
 
@@ -25,8 +26,11 @@ struct StreamLimits {
 // concurrent streams interleave fairly.
 class CodecServiceImpl final : public v1::CodecService::Service {
  public:
-  CodecServiceImpl(ModelRegistry& registry, StreamLimits limits)
-      : registry_(registry), limits_(limits), slots_(limits.max_concurrent_calls) {}
+  CodecServiceImpl(ModelRegistry& registry, StreamLimits limits, AccessPolicy access = {})
+      : registry_(registry),
+        limits_(limits),
+        access_(std::move(access)),
+        slots_(limits.max_concurrent_calls) {}
 
   grpc::Status Encode(
       grpc::ServerContext* context,
@@ -38,6 +42,7 @@ class CodecServiceImpl final : public v1::CodecService::Service {
  private:
   ModelRegistry& registry_;
   const StreamLimits limits_;
+  const AccessPolicy access_;
   ComputeSlots slots_;
 };
 

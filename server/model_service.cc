@@ -70,6 +70,9 @@ grpc::Status ModelServiceImpl::Load(grpc::ServerContext* context, const v1::Load
   log.set_model(request->model_id());
   log.add_detail("preset", request->preset());
   log.add_detail("weights", request->weights());
+  if (grpc::Status allowed = CheckAdministration(*context); !allowed.ok()) {
+    return log.Finish(allowed);
+  }
   if (!request->device().empty() && request->device() != "cpu") {
     return log.Finish(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -88,17 +91,36 @@ grpc::Status ModelServiceImpl::Unload(grpc::ServerContext* context,
                                       const v1::UnloadRequest* request, v1::UnloadResponse*) {
   RequestLog log("Unload", context);
   log.set_model(request->model_id());
+  if (grpc::Status allowed = CheckAdministration(*context); !allowed.ok()) {
+    return log.Finish(allowed);
+  }
   return log.Finish(ToGrpc(registry_.Unload(request->model_id(), DeadlineOf(*context))));
 }
 
-grpc::Status ModelServiceImpl::ListModels(grpc::ServerContext*, const v1::ListModelsRequest*,
+grpc::Status ModelServiceImpl::CheckAdministration(const grpc::ServerContext& context) const {
+  if (administration_ == Administration::kElsewhere) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "Load and Unload are served on the admin listener only");
+  }
+  return access_.Check(context, AccessPolicy::Action::kAdminister);
+}
+
+grpc::Status ModelServiceImpl::ListModels(grpc::ServerContext* context,
+                                          const v1::ListModelsRequest*,
                                           v1::ListModelsResponse* response) {
+  if (grpc::Status allowed = access_.Check(*context, AccessPolicy::Action::kUse); !allowed.ok()) {
+    return allowed;
+  }
   for (const ModelInfo& info : registry_.List()) *response->add_models() = ToProto(info);
   return grpc::Status::OK;
 }
 
-grpc::Status ModelServiceImpl::GetModel(grpc::ServerContext*, const v1::GetModelRequest* request,
+grpc::Status ModelServiceImpl::GetModel(grpc::ServerContext* context,
+                                        const v1::GetModelRequest* request,
                                         v1::ModelInfo* response) {
+  if (grpc::Status allowed = access_.Check(*context, AccessPolicy::Action::kUse); !allowed.ok()) {
+    return allowed;
+  }
   absl::StatusOr<ModelInfo> info = registry_.Get(request->model_id());
   if (!info.ok()) return ToGrpc(info.status());
   *response = ToProto(*info);

@@ -2,16 +2,22 @@
 #define SERVER_MODEL_SERVICE_H_
 
 #include "codec/v1/codec.grpc.pb.h"
+#include "server/access_policy.h"
 #include "server/model_registry.h"
 
 namespace codec::server {
 
+// Whether a listener's ModelService may Load and Unload: a data listener
+// does not when the server has a separate admin listener.
+enum class Administration { kServed, kElsewhere };
+
 // codec.v1.ModelService: Load / Unload / ListModels / GetModel over the
-// registry. Models run on the CPU in this build; another device is
-// INVALID_ARGUMENT.
+// registry, each call checked against `access`. Models run on the CPU in this
+// build; another device is INVALID_ARGUMENT.
 class ModelServiceImpl final : public v1::ModelService::Service {
  public:
-  explicit ModelServiceImpl(ModelRegistry& registry) : registry_(registry) {}
+  ModelServiceImpl(ModelRegistry& registry, AccessPolicy access, Administration administration)
+      : registry_(registry), access_(std::move(access)), administration_(administration) {}
 
   grpc::Status Load(grpc::ServerContext* context, const v1::LoadRequest* request,
                     v1::LoadResponse* response) override;
@@ -23,7 +29,12 @@ class ModelServiceImpl final : public v1::ModelService::Service {
                         v1::ModelInfo* response) override;
 
  private:
+  // OK when the call may Load or Unload here.
+  grpc::Status CheckAdministration(const grpc::ServerContext& context) const;
+
   ModelRegistry& registry_;
+  const AccessPolicy access_;
+  const Administration administration_;
 };
 
 // The registry's view of a model as the API message.

@@ -17,7 +17,10 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "absl/strings/str_cat.h"
+#include "server/access_policy.h"
 #include "server/codec_service.h"
+#include "server/listener_credentials.h"
 #include "server/model_service.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to serve on.");
@@ -33,9 +36,24 @@ ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
 ABSL_FLAG(int, max_concurrent_calls, 0,
           "Most model calls running at once; more streams wait for a turn. 0: cores / --threads "
           "(at least 1), so that calls never oversubscribe the CPU.");
-ABSL_FLAG(int, max_rpc_threads, 0,
+ABSL_FLAG(int, max_rpc_threads, 256,
           "Most threads serving RPCs (each open stream holds one); calls beyond it get "
           "RESOURCE_EXHAUSTED. 0: no limit.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of the listeners; with --tls_key, they serve TLS only.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA that client certificates must chain to: mutual TLS, clients without a valid "
+          "certificate are refused.");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "Bearer tokens (one per line) of clients that may stream and list models; calls "
+          "without a known token are UNAUTHENTICATED. Empty: no authentication.");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "Bearer tokens (one per line) that may also Load and Unload; others get "
+          "PERMISSION_DENIED.");
+ABSL_FLAG(std::string, admin_listen, "",
+          "Serve ModelService's Load and Unload only on this second address (with health); the "
+          "main address then refuses them. Empty: one listener serves everything.");
 ABSL_FLAG(double, shutdown_grace_seconds, 30, "How long SIGTERM waits for streams to finish.");
 
 namespace codec::server {
@@ -56,6 +74,32 @@ absl::Status LoadStartupModels(ModelRegistry& registry) {
   return absl::OkStatus();
 }
 
+// A server on `address` with `services` (plus health and reflection), or
+// nullptr after saying why it cannot listen.
+std::unique_ptr<grpc::Server> Listen(const char* what, const std::string& address,
+                                     const std::shared_ptr<grpc::ServerCredentials>& credentials,
+                                     std::initializer_list<grpc::Service*> services) {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(address, credentials, &port);
+  const int max_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
+  builder.SetMaxReceiveMessageSize(max_bytes);
+  builder.SetMaxSendMessageSize(max_bytes);
+  if (const int rpc_threads = absl::GetFlag(FLAGS_max_rpc_threads); rpc_threads > 0) {
+    grpc::ResourceQuota quota(absl::StrCat("codec_server ", what, "listener"));
+    quota.SetMaxThreads(rpc_threads);
+    builder.SetResourceQuota(quota);
+  }
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    fprintf(stderr, "codec_server: cannot listen on %s\n", address.c_str());
+    return nullptr;
+  }
+  fprintf(stderr, "codec_server: %slistening on port %d\n", what, port);
+  return server;
+}
+
 int Run() {
   const int threads = std::max(1, absl::GetFlag(FLAGS_threads));
   at::set_num_threads(threads);  // Per model call.
@@ -72,46 +116,65 @@ int Run() {
   if (concurrent_calls <= 0) concurrent_calls = CallsPerMachine(threads);
   fprintf(stderr, "codec_server: %d model call(s) at a time, %d intra-op thread(s) each\n",
           concurrent_calls, threads);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ListenerCredentials({.cert = absl::GetFlag(FLAGS_tls_cert),
+                           .key = absl::GetFlag(FLAGS_tls_key),
+                           .client_ca = absl::GetFlag(FLAGS_tls_client_ca)});
+  absl::StatusOr<AccessPolicy> access = AccessPolicy::FromTokenFiles(
+      absl::GetFlag(FLAGS_auth_token_file), absl::GetFlag(FLAGS_admin_token_file));
+  for (const absl::Status& status : {credentials.status(), access.status()}) {
+    if (!status.ok()) {
+      fprintf(stderr, "codec_server: %s\n", status.ToString().c_str());
+      return 1;
+    }
+  }
+  fprintf(stderr, "codec_server: %s, %s\n",
+          absl::GetFlag(FLAGS_tls_cert).empty()
+              ? "WARNING: plaintext listeners (no --tls_cert), for loopback development only"
+              : absl::GetFlag(FLAGS_tls_client_ca).empty() ? "TLS" : "mutual TLS",
+          access->authenticates() ? "bearer tokens required" : "no authentication");
+  const std::string admin_listen = absl::GetFlag(FLAGS_admin_listen);
   CodecServiceImpl codec_service(
-      registry, StreamLimits{.max_stream_seconds = absl::GetFlag(FLAGS_max_stream_seconds),
-                             .max_concurrent_calls = concurrent_calls});
-  ModelServiceImpl model_service(registry);
+      registry,
+      StreamLimits{.max_stream_seconds = absl::GetFlag(FLAGS_max_stream_seconds),
+                   .max_concurrent_calls = concurrent_calls},
+      *access);
+  ModelServiceImpl model_service(
+      registry, *access,
+      admin_listen.empty() ? Administration::kServed : Administration::kElsewhere);
+  ModelServiceImpl admin_service(registry, *access, Administration::kServed);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
-  const int max_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
-  builder.SetMaxReceiveMessageSize(max_bytes);
-  builder.SetMaxSendMessageSize(max_bytes);
-  if (const int rpc_threads = absl::GetFlag(FLAGS_max_rpc_threads); rpc_threads > 0) {
-    grpc::ResourceQuota quota("codec_server");
-    quota.SetMaxThreads(rpc_threads);
-    builder.SetResourceQuota(quota);
-  }
-  builder.RegisterService(&codec_service);
-  builder.RegisterService(&model_service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
-    fprintf(stderr, "codec_server: cannot listen on %s\n", absl::GetFlag(FLAGS_listen).c_str());
-    return 1;
-  }
+  std::unique_ptr<grpc::Server> server =
+      Listen("", absl::GetFlag(FLAGS_listen), *credentials, {&codec_service, &model_service});
+  if (!server) return 1;
   for (const char* service : {"codec.v1.CodecService", "codec.v1.ModelService"}) {
     server->GetHealthCheckService()->SetServingStatus(service, true);
   }
-  fprintf(stderr, "codec_server: listening on port %d\n", port);
+  std::unique_ptr<grpc::Server> admin_server;
+  if (!admin_listen.empty()) {
+    admin_server = Listen("admin ", admin_listen, *credentials, {&admin_service});
+    if (!admin_server) return 1;
+    admin_server->GetHealthCheckService()->SetServingStatus("codec.v1.ModelService", true);
+  }
 
   std::thread waiter([&] {
     int signal = 0;
     sigwait(&signals, &signal);
     fprintf(stderr, "codec_server: signal %d, draining\n", signal);
-    server->GetHealthCheckService()->SetServingStatus(false);
-    server->Shutdown(std::chrono::system_clock::now() +
-                     std::chrono::milliseconds(
-                         static_cast<int64_t>(absl::GetFlag(FLAGS_shutdown_grace_seconds) * 1000)));
+    const auto deadline =
+        std::chrono::system_clock::now() +
+        std::chrono::milliseconds(
+            static_cast<int64_t>(absl::GetFlag(FLAGS_shutdown_grace_seconds) * 1000));
+    for (grpc::Server* each : {server.get(), admin_server.get()}) {
+      if (each == nullptr) continue;
+      each->GetHealthCheckService()->SetServingStatus(false);
+      each->Shutdown(deadline);
+    }
   });
   server->Wait();
+  if (admin_server) admin_server->Wait();
   waiter.join();
   fprintf(stderr, "codec_server: stopped\n");
   return 0;

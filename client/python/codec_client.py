@@ -58,11 +58,22 @@ class EncodeResult:
 class CodecClient:
     """Streams audio and tokens to a codec_server in chunks."""
 
-    def __init__(self, target, timeout=None, channel=None):
+    def __init__(self, target, timeout=None, channel=None, root_certificates=None,
+                 private_key=None, certificate_chain=None, tls=False, token=None):
+        """Plaintext by default; TLS when `tls` or any PEM (bytes) is given:
+        `root_certificates` the server's certificate must chain to (the system's
+        roots when None), `private_key` and `certificate_chain` for servers that
+        require a client certificate. `token` goes with every call as
+        `authorization: Bearer <token>`."""
+        if channel is None and (tls or root_certificates or certificate_chain):
+            channel = grpc.secure_channel(target, grpc.ssl_channel_credentials(
+                root_certificates, private_key, certificate_chain))
         self._channel = channel or grpc.insecure_channel(target)
         self._codec = codec_pb2_grpc.CodecServiceStub(self._channel)
         self._models = codec_pb2_grpc.ModelServiceStub(self._channel)
-        self._timeout = timeout
+        self._call = {"timeout": timeout}
+        if token:
+            self._call["metadata"] = (("authorization", f"Bearer {token}"),)
 
     def close(self):
         self._channel.close()
@@ -86,7 +97,7 @@ class CodecClient:
                 yield codec_pb2.EncodeRequest(pcm=np.ascontiguousarray(chunk.T).astype("<f4")
                                               .tobytes())
 
-        for response in self._codec.Encode(requests(), timeout=self._timeout):
+        for response in self._codec.Encode(requests(), **self._call):
             if response.HasField("summary"):
                 if summary is not None:
                     summary["frames"] = response.summary.frames
@@ -116,7 +127,7 @@ class CodecClient:
                                        values=level.reshape(-1).tolist())
                 yield codec_pb2.DecodeRequest(tokens=message)
 
-        for response in self._codec.Decode(requests(), timeout=self._timeout):
+        for response in self._codec.Decode(requests(), **self._call):
             samples = np.frombuffer(response.pcm, "<f4")
             yield samples.reshape(-1, response.channels).T.copy()
 
@@ -154,15 +165,15 @@ class CodecClient:
     def load(self, model, preset, weights="", device=""):
         request = codec_pb2.LoadRequest(model_id=model, preset=preset, weights=weights,
                                         device=device)
-        return self._models.Load(request, timeout=self._timeout).model
+        return self._models.Load(request, **self._call).model
 
     def unload(self, model):
-        self._models.Unload(codec_pb2.UnloadRequest(model_id=model), timeout=self._timeout)
+        self._models.Unload(codec_pb2.UnloadRequest(model_id=model), **self._call)
 
     def list(self):
         return list(self._models.ListModels(codec_pb2.ListModelsRequest(),
-                                            timeout=self._timeout).models)
+                                            **self._call).models)
 
     def get(self, model):
         return self._models.GetModel(codec_pb2.GetModelRequest(model_id=model),
-                                     timeout=self._timeout)
+                                     **self._call)

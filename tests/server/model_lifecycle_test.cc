@@ -120,7 +120,8 @@ class ModelLifecycleTest : public ::testing::Test {
           return backend;
         });
     codec_service_ = std::make_unique<CodecServiceImpl>(*registry_, limits);
-    model_service_ = std::make_unique<ModelServiceImpl>(*registry_);
+    model_service_ =
+        std::make_unique<ModelServiceImpl>(*registry_, AccessPolicy(), Administration::kServed);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
