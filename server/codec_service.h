@@ -4,6 +4,8 @@
 #include "codec/v1/codec.grpc.pb.h"
 #include "server/access_policy.h"
 #include "server/compute_slots.h"
+#include "server/idle_watch.h"
+#include "server/memory_budget.h"
 #include "server/model_registry.h"
 
 namespace codec::server {
@@ -15,22 +17,34 @@ struct StreamLimits {
   // Most model calls (encodes and decodes) run at once; further streams
   // wait for one to finish, within their deadline. 0: no bound.
   int max_concurrent_calls = 0;
+  // The memory all streams together may hold (MemoryBudget; 0: no bound):
+  // each holds `stream_state_bytes` for its session's state, plus the
+  // message in hand and what it becomes.
+  int64_t max_stream_memory_bytes = 0;
+  int64_t stream_state_bytes = int64_t{4} << 20;
+  // A stream whose client sends or reads nothing for this long is cancelled
+  // (IdleWatch; zero: never); the log line says why.
+  absl::Duration idle_timeout = absl::ZeroDuration();
 };
 
 // codec.v1.CodecService over a ModelRegistry. Each stream holds a lease on
 // its model for its whole life, so Unload never cuts it off. Every message
 // is checked against the model, then pushed into the call's streaming
-// session, and what became final is written at once (equal, concatenated, to
-// the offline result); the client's half-close finishes the session. Each
-// step takes its turn in `limits.max_concurrent_calls` ComputeSlots, so
-// concurrent streams interleave fairly.
+// session in bounded steps (so a large message never makes a large call),
+// and what became final is written at once (equal,
+// concatenated, to the offline result); the client's half-close finishes
+// the session. Each step takes its turn in `limits.max_concurrent_calls`
+// ComputeSlots, so concurrent streams interleave fairly; each stream holds
+// its share of the memory budget and is ended when its client goes idle.
 class CodecServiceImpl final : public v1::CodecService::Service {
  public:
   CodecServiceImpl(ModelRegistry& registry, StreamLimits limits, AccessPolicy access = {})
       : registry_(registry),
         limits_(limits),
         access_(std::move(access)),
-        slots_(limits.max_concurrent_calls) {}
+        slots_(limits.max_concurrent_calls),
+        memory_(limits.max_stream_memory_bytes),
+        idle_(limits.idle_timeout) {}
 
   grpc::Status Encode(
       grpc::ServerContext* context,
@@ -39,11 +53,16 @@ class CodecServiceImpl final : public v1::CodecService::Service {
       grpc::ServerContext* context,
       grpc::ServerReaderWriter<v1::DecodeResponse, v1::DecodeRequest>* stream) override;
 
+  // Bytes of the memory budget the open streams hold now.
+  int64_t reserved_stream_memory() const { return memory_.reserved(); }
+
  private:
   ModelRegistry& registry_;
   const StreamLimits limits_;
   const AccessPolicy access_;
   ComputeSlots slots_;
+  MemoryBudget memory_;
+  IdleWatch idle_;
 };
 
 // absl::Status -> grpc::Status with the same code and message.

@@ -43,8 +43,11 @@ ModelLease::~ModelLease() {
   if (entry_) registry_->Release(*entry_);
 }
 
-ModelRegistry::ModelRegistry(std::string model_repository, BackendFactory factory)
-    : repository_(std::move(model_repository)), factory_(std::move(factory)) {}
+ModelRegistry::ModelRegistry(std::string model_repository, BackendFactory factory,
+                             int max_models)
+    : repository_(std::move(model_repository)),
+      factory_(std::move(factory)),
+      max_models_(max_models) {}
 
 ModelRegistry::~ModelRegistry() = default;
 
@@ -80,7 +83,20 @@ absl::Status ModelRegistry::Load(BackendSpec spec) {
         return absl::FailedPreconditionError(
             absl::StrCat("model '", spec.id, "' is unloading; load it again afterwards"));
       }
-    } else {
+    }
+    if (max_models_ > 0) {
+      int held = 0;
+      for (const auto& [id, other] : entries_) {
+        held += other->info.state == ModelState::kReady ||
+                other->info.state == ModelState::kLoading ||
+                other->info.state == ModelState::kUnloading;
+      }
+      if (held >= max_models_) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "the server holds its most models (", max_models_, "); unload one first"));
+      }
+    }
+    if (entry == nullptr) {
       entry = std::make_shared<Entry>();
       entries_[spec.id] = entry;
     }

@@ -71,7 +71,11 @@ class ModelRegistry {
   // confined to it (see ModelRepository; an empty repository allows no
   // weights). `factory` builds backends (CreateBackend by default; tests
   // inject their own).
-  explicit ModelRegistry(std::string model_repository, BackendFactory factory = CreateBackend);
+  // At most `max_models` ids hold or load weights at once (LOADING, READY or
+  // UNLOADING; 0: no bound);
+  // a Load beyond it is RESOURCE_EXHAUSTED.
+  explicit ModelRegistry(std::string model_repository, BackendFactory factory = CreateBackend,
+                         int max_models = 0);
   ~ModelRegistry();
 
   // Registers `spec.id` and loads it, blocking until loaded or failed.
@@ -102,6 +106,7 @@ class ModelRegistry {
 
   const ModelRepository repository_;
   const BackendFactory factory_;
+  const int max_models_;
   mutable absl::Mutex mutex_;
   std::map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mutex_);
 };

@@ -31,6 +31,13 @@ ABSL_FLAG(double, max_stream_seconds, 0,
           "Longest audio one stream may carry (a policy; streams hold bounded state, so 0, "
           "no limit, is the default).");
 ABSL_FLAG(int, max_message_mb, 64, "Largest gRPC message accepted.");
+ABSL_FLAG(int, max_models, 16, "Most models loaded at once; a Load beyond is RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, max_stream_memory_mb, 4096,
+          "Memory all streams together may hold (each its session's state and the message in "
+          "hand); a stream that would go over is RESOURCE_EXHAUSTED. 0: no bound.");
+ABSL_FLAG(double, stream_idle_timeout_seconds, 300,
+          "A stream whose client sends or reads nothing for this long is cancelled (its log "
+          "line says why). 0: never.");
 ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
           "Intra-op threads per model call.");
 ABSL_FLAG(int, max_concurrent_calls, 0,
@@ -110,7 +117,8 @@ int Run() {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  ModelRegistry registry(absl::GetFlag(FLAGS_model_repository));
+  ModelRegistry registry(absl::GetFlag(FLAGS_model_repository), CreateBackend,
+                         absl::GetFlag(FLAGS_max_models));
   if (!LoadStartupModels(registry).ok()) return 1;
   int concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
   if (concurrent_calls <= 0) concurrent_calls = CallsPerMachine(threads);
@@ -136,8 +144,11 @@ int Run() {
   const std::string admin_listen = absl::GetFlag(FLAGS_admin_listen);
   CodecServiceImpl codec_service(
       registry,
-      StreamLimits{.max_stream_seconds = absl::GetFlag(FLAGS_max_stream_seconds),
-                   .max_concurrent_calls = concurrent_calls},
+      StreamLimits{
+          .max_stream_seconds = absl::GetFlag(FLAGS_max_stream_seconds),
+          .max_concurrent_calls = concurrent_calls,
+          .max_stream_memory_bytes = absl::GetFlag(FLAGS_max_stream_memory_mb) << 20,
+          .idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_stream_idle_timeout_seconds))},
       *access);
   ModelServiceImpl model_service(
       registry, *access,

@@ -125,6 +125,37 @@ TEST_F(CodecServiceTest, StreamedDecodeEqualsOffline) {
 
 // 16-bit PCM is the float input within quantisation (1/32768), which moves
 // the latent too little to change more than a rare near-tie code.
+// One message of 25 s: the server cuts it into several model calls, and the
+// result still equals the offline one.
+TEST_F(CodecServiceTest, MessagesLongerThanOneModelCallEqualOffline) {
+  for (const char* id : {"encodec24_tiny_bw6", "snac24_tiny", "dac16_tiny"}) {
+    absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture(id);
+    ASSERT_TRUE(fixture.ok());
+    Audio input = fixture->input;
+    while (input.num_frames() < 25 * input.sample_rate) {
+      input.samples.insert(input.samples.end(), fixture->input.samples.begin(),
+                           fixture->input.samples.end());
+    }
+    absl::StatusOr<ModelLease> lease = registry_.Acquire(id);
+    ASSERT_TRUE(lease.ok());
+    DecodeOptions off;
+    off.noise = NoiseMode::kOff;
+    const absl::StatusOr<Codes> offline = lease->provider().Encode(input);
+    ASSERT_TRUE(offline.ok()) << offline.status();
+    const absl::StatusOr<Audio> offline_audio = lease->provider().Decode(*offline, off);
+    ASSERT_TRUE(offline_audio.ok()) << offline_audio.status();
+
+    const absl::StatusOr<Codes> streamed = client_->Encode(id, input, {}, int64_t{1} << 30);
+    ASSERT_TRUE(streamed.ok()) << id << ": " << streamed.status();
+    const testing::CodesAgreement agreement = testing::CompareCodes(*streamed, *offline);
+    EXPECT_TRUE(agreement.same_shape) << id;
+    EXPECT_GE(agreement.identical_fraction, 0.999) << id;
+    const absl::StatusOr<Audio> audio = client_->Decode(id, *offline, off, int64_t{1} << 30);
+    ASSERT_TRUE(audio.ok()) << id << ": " << audio.status();
+    EXPECT_LE(testing::MaxAbsDiff(*audio, *offline_audio), 1e-4) << id;
+  }
+}
+
 TEST_F(CodecServiceTest, S16PcmWithinQuantisation) {
   absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture("encodec24_tiny_bw6");
   ASSERT_TRUE(fixture.ok());

@@ -214,6 +214,21 @@ TEST(ModelRegistryTest, UnloadHonoursItsDeadline) {
   EXPECT_TRUE(lease->provider().IsLoaded());
 }
 
+// A cap on the models held: a Load beyond it is refused, reloading a held id
+// is not, and unloading one makes room.
+TEST(ModelRegistryTest, LoadsBeyondTheModelCapAreRefused) {
+  ModelRegistry registry(testing::FixtureRepository(), CreateBackend, /*max_models=*/2);
+  ASSERT_TRUE(registry.Load(TinyEncodec("a")).ok());
+  ASSERT_TRUE(registry.Load(TinyEncodec("b")).ok());
+  const absl::Status refused = registry.Load(TinyEncodec("c"));
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  EXPECT_FALSE(registry.Get("c").ok()) << "a refused id is not registered";
+  EXPECT_TRUE(registry.Load(TinyEncodec("a")).ok()) << "already held";
+  ASSERT_TRUE(registry.Unload("b").ok());
+  EXPECT_TRUE(registry.Load(TinyEncodec("c")).ok());
+  EXPECT_EQ(registry.Load(TinyEncodec("b")).code(), absl::StatusCode::kResourceExhausted);
+}
+
 TEST(ModelRegistryTest, UnloadWaitsForLeasesAndRefusesNewOnes) {
   ModelRegistry registry(testing::FixtureRepository());
   ASSERT_TRUE(registry.Load(TinyEncodec("m")).ok());

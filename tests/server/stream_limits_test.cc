@@ -1,0 +1,122 @@
+// The limits every stream shares, on a real server on loopback with raw
+// gRPC streams: the memory budget and the idle timeout.
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "proto/pcm_format.h"
+#include "server/codec_service.h"
+#include "tests/testing/fixture.h"
+
+namespace codec::server {
+namespace {
+
+constexpr char kModel[] = "encodec24_tiny_bw6";
+constexpr int64_t kStateBytes = 1 << 20;
+
+class StreamLimitsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(registry_.Load({.id = kModel, .model = "encodec", .weights = kModel}).ok());
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::CodecService::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  // An encode stream that has sent its config.
+  struct OpenStream {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReaderWriter<v1::EncodeRequest, v1::EncodeResponse>> stream;
+  };
+  std::unique_ptr<OpenStream> Open() {
+    auto open = std::make_unique<OpenStream>();
+    open->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    open->stream = stub_->Encode(&open->context);
+    v1::EncodeRequest request;
+    v1::EncodeConfig* config = request.mutable_config();
+    config->set_model_id(kModel);
+    config->set_sample_rate(24000);
+    config->set_channels(1);
+    config->set_format(v1::SAMPLE_FORMAT_F32LE);
+    open->stream->Write(request);
+    return open;
+  }
+  // Sends `seconds` of silence in one message.
+  static void Send(OpenStream& open, double seconds) {
+    v1::EncodeRequest request;
+    request.set_pcm(std::string(static_cast<size_t>(seconds * 24000) * sizeof(float), '\0'));
+    open.stream->Write(request);
+  }
+  static grpc::Status Close(OpenStream& open) {
+    open.stream->WritesDone();
+    v1::EncodeResponse response;
+    while (open.stream->Read(&response)) {
+    }
+    return open.stream->Finish();
+  }
+  // Waits until the server holds `bytes` of its budget for streams.
+  void AwaitReserved(int64_t bytes) {
+    for (int i = 0; i < 500 && service_.reserved_stream_memory() != bytes; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(service_.reserved_stream_memory(), bytes);
+  }
+
+  ModelRegistry registry_{testing::FixtureRepository()};
+  // Room for two streams' state and a little more.
+  CodecServiceImpl service_{registry_,
+                            StreamLimits{.max_stream_memory_bytes = 2 * kStateBytes + (1 << 19),
+                                         .stream_state_bytes = kStateBytes,
+                                         .idle_timeout = absl::Milliseconds(500)}};
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::CodecService::Stub> stub_;
+};
+
+TEST_F(StreamLimitsTest, StreamsBeyondTheMemoryBudgetAreRefusedAndTheAdmittedGoOn) {
+  std::unique_ptr<OpenStream> first = Open();
+  std::unique_ptr<OpenStream> second = Open();
+  AwaitReserved(2 * kStateBytes);
+  // No room for a third stream's state: refused at once.
+  std::unique_ptr<OpenStream> third = Open();
+  const grpc::Status refused = Close(*third);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << refused.error_message();
+  // A message larger than what is left is refused too; its stream ends.
+  Send(*second, 1.0);  // 96 KB in hand, 192 KB with its samples: fits.
+  Send(*first, 4.0);   // 768 KB with its samples: does not.
+  EXPECT_EQ(Close(*first).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(Close(*second).ok());
+  AwaitReserved(0);
+  // Everything given back: a new stream is served.
+  std::unique_ptr<OpenStream> later = Open();
+  Send(*later, 1.0);
+  EXPECT_TRUE(Close(*later).ok());
+}
+
+TEST_F(StreamLimitsTest, AStreamWhoseClientGoesQuietIsEndedAndALivelyOneIsNot) {
+  std::unique_ptr<OpenStream> lively = Open();
+  std::unique_ptr<OpenStream> quiet = Open();
+  Send(*quiet, 0.1);
+  for (int i = 0; i < 12; ++i) {  // 1.2 s, a message every 100 ms.
+    Send(*lively, 0.1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // The server cancels the call (a blocked read can only end so); its log
+  // line says the idle timeout ended it.
+  const grpc::Status ended = Close(*quiet);
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::CANCELLED) << ended.error_message();
+  EXPECT_TRUE(Close(*lively).ok());
+  AwaitReserved(0);
+}
+
+}  // namespace
+}  // namespace codec::server
