@@ -198,7 +198,7 @@ void Convert(const std::string& data, std::vector<To>& out) {
 template <typename T>
 NpyArray FromValues(const char* dtype, std::vector<int64_t> shape, const std::vector<T>& values) {
   NpyArray array{dtype, std::move(shape), std::string(values.size() * sizeof(T), '\0')};
-  std::memcpy(array.data.data(), values.data(), array.data.size());
+  if (!values.empty()) std::memcpy(array.data.data(), values.data(), array.data.size());
   return array;
 }
 

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
+#include "backends/io/read_file.h"
 #include "backends/io/zip_reader.h"
 #include "backends/io/zip_writer.h"
 
@@ -11,22 +12,23 @@ namespace {
 
 constexpr absl::string_view kSuffix = ".npy";
 
-absl::StatusOr<NpzFile> ParseNpz(const ZipReader& zip) {
+}  // namespace
+
+absl::StatusOr<NpzFile> ParseNpz(std::string bytes) {
+  ASSIGN_OR_RETURN(const ZipReader zip, ZipReader::Open(std::move(bytes)));
   NpzFile arrays;
   for (const std::string& entry : zip.names()) {
     if (!absl::EndsWith(entry, kSuffix)) continue;
     const std::string name = entry.substr(0, entry.size() - kSuffix.size());
-    ASSIGN_OR_RETURN(const std::string bytes, zip.Read(entry));
-    ASSIGN_OR_RETURN(arrays[name], ParseNpy(bytes, name));
+    ASSIGN_OR_RETURN(const std::string array, zip.Read(entry));
+    ASSIGN_OR_RETURN(arrays[name], ParseNpy(array, name));
   }
   return arrays;
 }
 
-}  // namespace
-
 absl::StatusOr<NpzFile> ReadNpz(const std::string& path) {
-  ASSIGN_OR_RETURN(const ZipReader zip, ZipReader::OpenFile(path));
-  absl::StatusOr<NpzFile> arrays = ParseNpz(zip);
+  ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(path));
+  absl::StatusOr<NpzFile> arrays = ParseNpz(std::move(bytes));
   if (!arrays.ok()) {
     return absl::Status(arrays.status().code(),
                         absl::StrCat(path, ": ", arrays.status().message()));

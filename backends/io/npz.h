@@ -18,6 +18,9 @@ using NpzFile = std::map<std::string, NpyArray>;
 // NOT_FOUND; a corrupt archive or array DATA_LOSS. Errors name the path.
 absl::StatusOr<NpzFile> ReadNpz(const std::string& path);
 
+// The same, of a file's bytes in memory.
+absl::StatusOr<NpzFile> ParseNpz(std::string bytes);
+
 // Writes `arrays` as an uncompressed .npz, as np.savez does. Each array
 // must be consistent (data size matching dtype and shape).
 absl::Status WriteNpz(const std::string& path, const NpzFile& arrays);

@@ -10,7 +10,8 @@ namespace codec::io {
 at::Tensor TensorFromBytes(const char* data, c10::ScalarType dtype,
                            const std::vector<int64_t>& sizes) {
   at::Tensor tensor = at::empty(sizes, at::TensorOptions().dtype(dtype));
-  std::memcpy(tensor.data_ptr(), data, tensor.numel() * tensor.element_size());
+  if (tensor.numel() > 0)
+    std::memcpy(tensor.data_ptr(), data, tensor.numel() * tensor.element_size());
   return tensor;
 }
 

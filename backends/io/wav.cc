@@ -4,11 +4,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <filesystem>
+#include <cstring>
 #include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "backends/io/read_file.h"
 
 namespace codec::io {
 namespace {
@@ -34,15 +35,54 @@ absl::Status WriteError(const std::string& path, int code, const char* reason) {
   return absl::InvalidArgumentError(message);
 }
 
+// libsndfile's view of bytes in memory.
+struct MemoryFile {
+  const std::string& bytes;
+  sf_count_t position = 0;
+};
+
+SF_VIRTUAL_IO MemoryIo() {
+  SF_VIRTUAL_IO io{};
+  io.get_filelen = [](void* data) -> sf_count_t {
+    return static_cast<sf_count_t>(static_cast<MemoryFile*>(data)->bytes.size());
+  };
+  io.seek = [](sf_count_t offset, int whence, void* data) -> sf_count_t {
+    auto* file = static_cast<MemoryFile*>(data);
+    const sf_count_t size = static_cast<sf_count_t>(file->bytes.size());
+    const sf_count_t base = whence == SEEK_CUR ? file->position : whence == SEEK_END ? size : 0;
+    if (offset > size || offset < -size) return -1;  // Also keeps base + offset in range.
+    const sf_count_t target = base + offset;
+    if (target < 0 || target > size) return -1;
+    file->position = target;
+    return target;
+  };
+  io.read = [](void* out, sf_count_t count, void* data) -> sf_count_t {
+    auto* file = static_cast<MemoryFile*>(data);
+    const sf_count_t left = static_cast<sf_count_t>(file->bytes.size()) - file->position;
+    const sf_count_t n = std::clamp<sf_count_t>(count, 0, left);
+    std::memcpy(out, file->bytes.data() + file->position, static_cast<size_t>(n));
+    file->position += n;
+    return n;
+  };
+  io.write = [](const void*, sf_count_t, void*) -> sf_count_t { return 0; };
+  io.tell = [](void* data) -> sf_count_t { return static_cast<MemoryFile*>(data)->position; };
+  return io;
+}
+
 }  // namespace
 
 absl::StatusOr<Audio> ReadWav(const std::string& path) {
-  std::error_code error;
-  if (!std::filesystem::exists(path, error)) {
-    return absl::NotFoundError(absl::StrCat("audio file '", path, "' does not exist"));
-  }
+  absl::StatusOr<std::string> bytes = ReadFileBytes(path);
+  if (!bytes.ok()) return bytes.status();
+  return ParseAudioFile(*bytes, path);
+}
+
+absl::StatusOr<Audio> ParseAudioFile(const std::string& bytes, const std::string& name) {
+  const std::string& path = name;
+  MemoryFile memory{bytes};
+  SF_VIRTUAL_IO io = MemoryIo();
   SF_INFO info{};
-  SndfilePtr file(sf_open(path.c_str(), SFM_READ, &info));
+  SndfilePtr file(sf_open_virtual(&io, SFM_READ, &info, &memory));
   if (!file) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot read audio '", path, "': ", sf_strerror(nullptr)));

@@ -157,7 +157,7 @@ TEST(CheckpointTest, CorruptPicklesBehindValidZipsNeverCrash) {
       return bytes.value_or("");
     };
     int parsed = 0, refused = 0;
-    const size_t stride = std::max<size_t>(1, pickle->size() / 200);
+    const size_t stride = std::max<size_t>(1, pickle->size() / 100);
     for (size_t pos = 0; pos < pickle->size(); pos += stride) {
       for (uint8_t mask : {0x01, 0x5A, 0xFF}) {
         std::string corrupt = *pickle;
@@ -175,7 +175,7 @@ TEST(CheckpointTest, CorruptPicklesBehindValidZipsNeverCrash) {
       EXPECT_EQ(cut.status().code(), absl::StatusCode::kDataLoss) << path << " cut at " << pos;
     }
     // Many corruptions are refused; a flip in a name or a number can parse.
-    EXPECT_GT(refused, 100) << path << ": " << parsed << " parsed";
+    EXPECT_GT(refused, (refused + parsed) / 5) << path << ": " << parsed << " parsed";
   }
 }
 

@@ -78,7 +78,7 @@ expect_failure() {  # expected-text, command...
 }
 expect_failure "is not supported" "$tool" encode --model=encodec --weights="$fixtures/encodec24_tiny_bw6" \
   --bandwidth=24 --input="$fixtures/encodec24_tiny_bw6/input.wav" --output="$out/x.npz"
-expect_failure "does not exist" "$tool" encode --model=encodec --weights="$fixtures/encodec24_tiny_bw6" \
+expect_failure "no such file" "$tool" encode --model=encodec --weights="$fixtures/encodec24_tiny_bw6" \
   --input="$out/none.wav" --output="$out/x.npz"
 expect_failure "unknown model" "$tool" info --model=nonesuch
 expect_failure "--noise must be on or off" "$tool" decode --model=snac --weights="$fixtures/snac24_tiny" \
