@@ -7,11 +7,6 @@
 #include "backends/io/read_file.h"
 
 namespace codec::client {
-namespace {
-
-constexpr int64_t kMostPemBytes = 1 << 20;
-
-}  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const std::string& target,
                                                            const ChannelSecurity& security) {
@@ -23,11 +18,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const std::string& ta
   grpc::SslCredentialsOptions options;
   if (!security.root_certs_file.empty()) {
     ASSIGN_OR_RETURN(options.pem_root_certs,
-                     io::ReadFileBytes(security.root_certs_file, kMostPemBytes));
+                     io::ReadFileBytes(security.root_certs_file, io::kMostCredentialFileBytes));
   }
   if (!security.cert_file.empty()) {
-    ASSIGN_OR_RETURN(options.pem_cert_chain, io::ReadFileBytes(security.cert_file, kMostPemBytes));
-    ASSIGN_OR_RETURN(options.pem_private_key, io::ReadFileBytes(security.key_file, kMostPemBytes));
+    ASSIGN_OR_RETURN(options.pem_cert_chain,
+                     io::ReadFileBytes(security.cert_file, io::kMostCredentialFileBytes));
+    ASSIGN_OR_RETURN(options.pem_private_key,
+                     io::ReadFileBytes(security.key_file, io::kMostCredentialFileBytes));
   }
   return grpc::CreateChannel(target, grpc::SslCredentials(options));
 }

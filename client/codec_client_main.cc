@@ -228,7 +228,7 @@ absl::Status Run(const std::string& command) {
                                 .key_file = absl::GetFlag(FLAGS_tls_key)}));
   std::string token;
   if (const std::string token_file = absl::GetFlag(FLAGS_token_file); !token_file.empty()) {
-    ASSIGN_OR_RETURN(token, io::ReadFileBytes(token_file, 1 << 20));
+    ASSIGN_OR_RETURN(token, io::ReadFileBytes(token_file, io::kMostCredentialFileBytes));
     token = std::string(absl::StripAsciiWhitespace(token));
   }
   CodecClient client(std::move(channel),

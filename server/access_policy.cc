@@ -11,9 +11,6 @@
 namespace codec::server {
 namespace {
 
-// Tokens are secrets: a file of them is small.
-constexpr int64_t kMostTokenFileBytes = 1 << 20;
-
 // Equal strings, in time that depends only on the lengths.
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   const size_t n = std::max(a.size(), b.size());
@@ -37,7 +34,7 @@ bool Contains(const std::vector<std::string>& tokens, const std::string& token) 
 absl::StatusOr<std::vector<std::string>> ReadTokens(const std::string& path) {
   std::vector<std::string> tokens;
   if (path.empty()) return tokens;
-  absl::StatusOr<std::string> text = io::ReadFileBytes(path, kMostTokenFileBytes);
+  absl::StatusOr<std::string> text = io::ReadFileBytes(path, io::kMostCredentialFileBytes);
   if (!text.ok()) return text.status();
   for (absl::string_view line : absl::StrSplit(*text, '\n')) {
     line = absl::StripAsciiWhitespace(line);

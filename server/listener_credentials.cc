@@ -6,11 +6,6 @@
 #include "backends/io/read_file.h"
 
 namespace codec::server {
-namespace {
-
-constexpr int64_t kMostPemBytes = 1 << 20;
-
-}  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
     const TlsFiles& files) {
@@ -25,11 +20,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
   }
   grpc::SslServerCredentialsOptions options;
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  ASSIGN_OR_RETURN(pair.cert_chain, io::ReadFileBytes(files.cert, kMostPemBytes));
-  ASSIGN_OR_RETURN(pair.private_key, io::ReadFileBytes(files.key, kMostPemBytes));
+  ASSIGN_OR_RETURN(pair.cert_chain, io::ReadFileBytes(files.cert, io::kMostCredentialFileBytes));
+  ASSIGN_OR_RETURN(pair.private_key, io::ReadFileBytes(files.key, io::kMostCredentialFileBytes));
   options.pem_key_cert_pairs.push_back(std::move(pair));
   if (!files.client_ca.empty()) {
-    ASSIGN_OR_RETURN(options.pem_root_certs, io::ReadFileBytes(files.client_ca, kMostPemBytes));
+    ASSIGN_OR_RETURN(options.pem_root_certs,
+                     io::ReadFileBytes(files.client_ca, io::kMostCredentialFileBytes));
     options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(options);

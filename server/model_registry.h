@@ -70,10 +70,9 @@ class ModelRegistry {
   // Weights paths in Load specs are relative to `model_repository` and
   // confined to it (see ModelRepository; an empty repository allows no
   // weights). `factory` builds backends (CreateBackend by default; tests
-  // inject their own).
-  // At most `max_models` ids hold or load weights at once (LOADING, READY or
-  // UNLOADING; 0: no bound);
-  // a Load beyond it is RESOURCE_EXHAUSTED.
+  // inject their own). At most `max_models` ids hold or load weights at once
+  // (LOADING, READY or UNLOADING; 0: no bound); a Load beyond it is
+  // RESOURCE_EXHAUSTED.
   explicit ModelRegistry(std::string model_repository, BackendFactory factory = CreateBackend,
                          int max_models = 0);
   ~ModelRegistry();

@@ -17,6 +17,10 @@ inline constexpr int64_t kMostFileBytes = int64_t{8} << 30;
 // there, FAILED_PRECONDITION for a FIFO, device, socket or folder (a FIFO
 // would block the reader until some writer appears), RESOURCE_EXHAUSTED
 // above `max_bytes`, DATA_LOSS when reading fails.
+// The cap for key, certificate and token files: small, and secret, so one
+// that is large is a wrong path rather than a file to hold.
+inline constexpr int64_t kMostCredentialFileBytes = int64_t{1} << 20;
+
 absl::StatusOr<std::string> ReadFileBytes(const std::string& path,
                                           int64_t max_bytes = kMostFileBytes);
 
