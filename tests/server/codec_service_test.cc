@@ -14,6 +14,7 @@
 #include "proto/pcm_format.h"
 #include "proto/token_format.h"
 #include "tests/testing/fixture.h"
+#include "tests/testing/loopback_server.h"
 
 namespace codec::server {
 namespace {
@@ -31,18 +32,12 @@ class CodecServiceTest : public ::testing::Test {
                        .weights = id};
       ASSERT_TRUE(registry_.Load(spec).ok()) << id;
     }
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&service_);
-    server_ = builder.BuildAndStart();
+    server_ = testing::StartLoopbackServer({&service_});
     ASSERT_NE(server_, nullptr);
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                       grpc::InsecureChannelCredentials());
-    stub_ = v1::CodecService::NewStub(channel);
-    client_ = std::make_unique<client::CodecClient>(channel);
+    stub_ = v1::CodecService::NewStub(server_->channel());
+    client_ = std::make_unique<client::CodecClient>(server_->channel());
   }
-  void TearDown() override { server_->Shutdown(); }
+  void TearDown() override { server_.reset(); }
 
   // Streams `audio` as raw PCM of `format` in chunks (the client always
   // sends f32le; this covers s16le and malformed streams too) and returns
@@ -83,7 +78,7 @@ class CodecServiceTest : public ::testing::Test {
   // Two model calls at a time: concurrent streams take turns.
   CodecServiceImpl service_{registry_,
                             StreamLimits{.max_stream_seconds = 30, .max_concurrent_calls = 2}};
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<testing::LoopbackServer> server_;
   std::unique_ptr<v1::CodecService::Stub> stub_;
   std::unique_ptr<client::CodecClient> client_;
 };

@@ -20,6 +20,7 @@
 #include "server/codec_service.h"
 #include "server/model_service.h"
 #include "tests/testing/fixture.h"
+#include "tests/testing/loopback_server.h"
 #include "tests/testing/manifest.h"
 
 namespace codec::server {
@@ -122,20 +123,12 @@ class ModelLifecycleTest : public ::testing::Test {
     codec_service_ = std::make_unique<CodecServiceImpl>(*registry_, limits);
     model_service_ =
         std::make_unique<ModelServiceImpl>(*registry_, AccessPolicy(), Administration::kServed);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(codec_service_.get());
-    builder.RegisterService(model_service_.get());
-    server_ = builder.BuildAndStart();
+    server_ = testing::StartLoopbackServer({codec_service_.get(), model_service_.get()});
     ASSERT_NE(server_, nullptr);
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                   grpc::InsecureChannelCredentials());
+    channel_ = server_->channel();
     client_ = std::make_unique<client::CodecClient>(channel_);
   }
-  void TearDown() override {
-    if (server_) server_->Shutdown();
-  }
+  void TearDown() override { server_.reset(); }
 
   std::shared_ptr<RecordingBackend> LastBuilt() {
     std::lock_guard<std::mutex> lock(built_mutex_);
@@ -145,7 +138,7 @@ class ModelLifecycleTest : public ::testing::Test {
   std::unique_ptr<ModelRegistry> registry_;
   std::unique_ptr<CodecServiceImpl> codec_service_;
   std::unique_ptr<ModelServiceImpl> model_service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<testing::LoopbackServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<client::CodecClient> client_;
   std::unique_ptr<v1::CodecService::Stub> stub_;

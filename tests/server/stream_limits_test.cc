@@ -10,6 +10,7 @@
 #include "proto/pcm_format.h"
 #include "server/codec_service.h"
 #include "tests/testing/fixture.h"
+#include "tests/testing/loopback_server.h"
 
 namespace codec::server {
 namespace {
@@ -21,16 +22,11 @@ class StreamLimitsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(registry_.Load({.id = kModel, .model = "encodec", .weights = kModel}).ok());
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&service_);
-    server_ = builder.BuildAndStart();
+    server_ = testing::StartLoopbackServer({&service_});
     ASSERT_NE(server_, nullptr);
-    stub_ = v1::CodecService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    stub_ = v1::CodecService::NewStub(server_->channel());
   }
-  void TearDown() override { server_->Shutdown(); }
+  void TearDown() override { server_.reset(); }
 
   // An encode stream that has sent its config.
   struct OpenStream {
@@ -77,7 +73,7 @@ class StreamLimitsTest : public ::testing::Test {
                             StreamLimits{.max_stream_memory_bytes = 2 * kStateBytes + (1 << 19),
                                          .stream_state_bytes = kStateBytes,
                                          .idle_timeout = absl::Milliseconds(500)}};
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<testing::LoopbackServer> server_;
   std::unique_ptr<v1::CodecService::Stub> stub_;
 };
 
@@ -88,8 +84,7 @@ TEST_F(StreamLimitsTest, StreamsBeyondTheMemoryBudgetAreRefusedAndTheAdmittedGoO
   // No room for a third stream's state: refused at once.
   std::unique_ptr<OpenStream> third = Open();
   const grpc::Status refused = Close(*third);
-  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
-      << refused.error_message();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
   // A message larger than what is left is refused too; its stream ends.
   Send(*second, 1.0);  // 96 KB in hand, 192 KB with its samples: fits.
   Send(*first, 4.0);   // 768 KB with its samples: does not.

@@ -14,6 +14,7 @@
 #include "proto/token_format.h"
 #include "server/codec_service.h"
 #include "tests/testing/fixture.h"
+#include "tests/testing/loopback_server.h"
 
 namespace codec::server {
 namespace {
@@ -33,16 +34,11 @@ class StreamingServiceTest : public ::testing::Test {
     for (const char* id : kModels) {
       ASSERT_TRUE(registry_.Load({.id = id, .model = FamilyOf(id), .weights = id}).ok()) << id;
     }
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&service_);
-    server_ = builder.BuildAndStart();
+    server_ = testing::StartLoopbackServer({&service_});
     ASSERT_NE(server_, nullptr);
-    stub_ = v1::CodecService::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                                          grpc::InsecureChannelCredentials()));
+    stub_ = v1::CodecService::NewStub(server_->channel());
   }
-  void TearDown() override { server_->Shutdown(); }
+  void TearDown() override { server_.reset(); }
 
   // Sends `messages` one by one, `pace` apart, while a reader collects the
   // responses; records how many had been sent when the first response came.
@@ -72,7 +68,7 @@ class StreamingServiceTest : public ::testing::Test {
 
   ModelRegistry registry_{testing::FixtureRepository()};
   CodecServiceImpl service_{registry_, StreamLimits{.max_concurrent_calls = 2}};
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<testing::LoopbackServer> server_;
   std::unique_ptr<v1::CodecService::Stub> stub_;
 };
 
