@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "backends/compute_device.h"
 #include "backends/core/status_macros.h"
 #include "backends/dac/dac_backend.h"
 #include "backends/encodec/encodec_backend.h"
@@ -106,6 +107,11 @@ std::vector<std::string> ListPresets() {
 
 absl::StatusOr<std::shared_ptr<CodecBackend>> CreateBackend(const BackendSpec& spec) {
   ASSIGN_OR_RETURN(auto model, FindModel(spec.model));
+  RETURN_IF_ERROR(CheckDevice(spec.device));
+  if (spec.device != "cpu") {
+    return absl::UnimplementedError(
+        absl::StrCat("the backends run on the CPU only so far, not on '", spec.device, "'"));
+  }
   std::string checkpoint;
   std::string config_path = spec.config;
   if (!spec.weights.empty()) {

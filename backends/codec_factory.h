@@ -12,10 +12,11 @@ namespace codec {
 
 // What to build: a model name plus where its weights and config are.
 struct BackendSpec {
-  std::string id;       // Registry name; defaults to `model`.
-  std::string model;    // A preset ("encodec_24khz") or a family ("encodec").
-  std::string weights;  // A checkpoint file, a folder holding one, or empty.
-  std::string config;   // A config.json overriding the preset, or empty.
+  std::string id;              // Registry name; defaults to `model`.
+  std::string model;           // A preset ("encodec_24khz") or a family ("encodec").
+  std::string weights;         // A checkpoint file, a folder holding one, or empty.
+  std::string config;          // A config.json overriding the preset, or empty.
+  std::string device = "cpu";  // Where it runs (compute_device.h).
 };
 
 // The presets CreateBackend knows, e.g. "encodec_24khz".

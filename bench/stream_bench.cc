@@ -12,14 +12,13 @@
 // --paced_frames frames at a time at real time.
 
 #include <ATen/Parallel.h>
+#include <grpcpp/grpcpp.h>
 
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -29,11 +28,11 @@
 #include "backends/codec_factory.h"
 #include "backends/core/status_macros.h"
 #include "bench/bench_audio.h"
+#include "bench/bench_model.h"
 #include "bench/machine.h"
 #include "bench/timing.h"
 #include "client/codec_client.h"
 #include "server/codec_service.h"
-#include "tests/testing/manifest.h"
 
 ABSL_FLAG(std::vector<std::string>, presets, codec::ListPresets(), "Presets to measure.");
 ABSL_FLAG(int, threads, 2, "Intra-op threads.");
@@ -100,9 +99,10 @@ struct Paced {
 absl::StatusOr<Paced> PacedOverGrpc(CodecBackend& backend, const std::string& preset,
                                     const std::string& weights, const Audio& audio,
                                     const Codes& codes, const DecodeOptions& options) {
-  server::ModelRegistry registry(absl::GetFlag(FLAGS_workdir));
+  server::ModelRegistry registry(absl::GetFlag(FLAGS_workdir), CreateBackend, 0,
+                                 server::ServingOptions{.devices = server::DevicePool::Cpu(1)});
   RETURN_IF_ERROR(registry.Load({.id = preset, .model = preset, .weights = weights}));
-  server::CodecServiceImpl service(registry, server::StreamLimits{.max_concurrent_calls = 1});
+  server::CodecServiceImpl service(registry, server::StreamLimits{});
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -179,13 +179,9 @@ absl::StatusOr<Paced> PacedOverGrpc(CodecBackend& backend, const std::string& pr
 }
 
 absl::Status RunPreset(const std::string& preset) {
-  ASSIGN_OR_RETURN(std::string weights,
-                   testing::WriteManifestCheckpoint(preset, absl::GetFlag(FLAGS_workdir)));
-  ASSIGN_OR_RETURN(std::shared_ptr<CodecBackend> backend,
-                   CreateBackend({.model = preset,
-                                  .weights = absl::StrCat(absl::GetFlag(FLAGS_workdir), "/",
-                                                          weights)}));
-  RETURN_IF_ERROR(backend->Load());
+  ASSIGN_OR_RETURN(BenchModel model, LoadBenchModel(preset, absl::GetFlag(FLAGS_workdir)));
+  const std::shared_ptr<CodecBackend>& backend = model.backend;
+  const std::string& weights = model.weights;
   const CodecDescription& desc = backend->description();
   const double seconds = absl::GetFlag(FLAGS_seconds);
   ASSIGN_OR_RETURN(Audio audio, BenchAudio(absl::GetFlag(FLAGS_audio), desc, seconds));

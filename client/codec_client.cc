@@ -1,8 +1,7 @@
 #include "client/codec_client.h"
 
-#include <thread>
-
 #include <algorithm>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -196,13 +195,15 @@ absl::StatusOr<Audio> CodecClient::Decode(const std::string& model, const Codes&
 }
 
 absl::StatusOr<v1::ModelInfo> CodecClient::Load(const std::string& id, const std::string& preset,
-                                                const std::string& weights) {
+                                                const std::string& weights,
+                                                const std::string& device) {
   grpc::ClientContext context;
   Prepare(context);
   v1::LoadRequest request;
   request.set_model_id(id);
   request.set_preset(preset);
   request.set_weights(weights);
+  request.set_device(device);
   v1::LoadResponse response;
   const grpc::Status status = models_->Load(&context, request, &response);
   if (!status.ok()) return FromGrpc(status);
@@ -225,6 +226,15 @@ absl::StatusOr<std::vector<v1::ModelInfo>> CodecClient::List() {
   const grpc::Status status = models_->ListModels(&context, v1::ListModelsRequest(), &response);
   if (!status.ok()) return FromGrpc(status);
   return std::vector<v1::ModelInfo>(response.models().begin(), response.models().end());
+}
+
+absl::StatusOr<std::vector<v1::DeviceInfo>> CodecClient::Devices() {
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::ListDevicesResponse response;
+  const grpc::Status status = models_->ListDevices(&context, v1::ListDevicesRequest(), &response);
+  if (!status.ok()) return FromGrpc(status);
+  return std::vector<v1::DeviceInfo>(response.devices().begin(), response.devices().end());
 }
 
 absl::StatusOr<v1::ModelInfo> CodecClient::Get(const std::string& id) {

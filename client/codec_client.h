@@ -62,11 +62,13 @@ class CodecClient {
   absl::Status DecodeStream(const std::string& model, const DecodeOptions& options,
                             int64_t num_samples, const NextCodes& next, const OnAudio& on_audio);
 
+  // `device` as LoadRequest.device: empty for the server's choice.
   absl::StatusOr<v1::ModelInfo> Load(const std::string& id, const std::string& preset,
-                                     const std::string& weights);
+                                     const std::string& weights, const std::string& device = "");
   absl::Status Unload(const std::string& id);
   absl::StatusOr<std::vector<v1::ModelInfo>> List();
   absl::StatusOr<v1::ModelInfo> Get(const std::string& id);
+  absl::StatusOr<std::vector<v1::DeviceInfo>> Devices();
 
  private:
   // Sets the call's deadline and token.

@@ -33,6 +33,9 @@ ABSL_FLAG(std::string, server, "127.0.0.1:50051", "codec_server address.");
 ABSL_FLAG(std::string, model, "", "Model id on the server.");
 ABSL_FLAG(std::string, preset, "", "load: preset or family.");
 ABSL_FLAG(std::string, weights, "", "load: weights path inside the server's model repository.");
+ABSL_FLAG(std::string, device, "",
+          "load: device(s) of the server, e.g. cuda:0, cpu:0,cpu:1 or all; empty: the server's "
+          "choice.");
 ABSL_FLAG(std::optional<double>, bandwidth, std::nullopt, "encode: bandwidth in kbps.");
 ABSL_FLAG(std::optional<int>, n_q, std::nullopt, "encode: number of quantisers.");
 ABSL_FLAG(std::string, noise, "on", "decode: decoder noise (SNAC), on or off.");
@@ -244,12 +247,24 @@ absl::Status Run(const std::string& command) {
     }
     return absl::OkStatus();
   }
+  if (command == "devices") {
+    ASSIGN_OR_RETURN(std::vector<v1::DeviceInfo> devices, client.Devices());
+    google::protobuf::util::JsonPrintOptions options;
+    options.add_whitespace = true;
+    for (const v1::DeviceInfo& device : devices) {
+      std::string json;
+      (void)google::protobuf::util::MessageToJsonString(device, &json, options);
+      std::cout << json;
+    }
+    return absl::OkStatus();
+  }
   if (model.empty()) return absl::InvalidArgumentError("--model is required");
   if (command == "info" || command == "load") {
     v1::ModelInfo info;
     if (command == "load") {
-      ASSIGN_OR_RETURN(
-          info, client.Load(model, absl::GetFlag(FLAGS_preset), absl::GetFlag(FLAGS_weights)));
+      ASSIGN_OR_RETURN(info,
+                       client.Load(model, absl::GetFlag(FLAGS_preset), absl::GetFlag(FLAGS_weights),
+                                   absl::GetFlag(FLAGS_device)));
     } else {
       ASSIGN_OR_RETURN(info, client.Get(model));
     }
@@ -296,8 +311,9 @@ absl::Status Run(const std::string& command) {
 int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() != 2) {
-    std::cerr << "usage: codec_client encode|decode|roundtrip|load|unload|list|info --server=H:P "
-                 "--model=ID ...\n";
+    std::cerr
+        << "usage: codec_client encode|decode|roundtrip|load|unload|list|info|devices --server=H:P "
+           "--model=ID ...\n";
     return 2;
   }
   const absl::Status status = codec::client::Run(args[1]);

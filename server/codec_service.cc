@@ -165,6 +165,7 @@ grpc::Status CodecServiceImpl::Encode(
   absl::StatusOr<std::unique_ptr<EncodeStream>> session =
       start->lease.provider().OpenEncodeStream(options);
   if (!session.ok()) return log.Finish(ToGrpc(session.status()));
+  const StepExecutor::Seat seat(start->lease.executor());
   const int64_t max_samples = static_cast<int64_t>(limits_.max_stream_seconds * desc.sample_rate);
   int64_t samples = 0;
   int64_t frames = 0;
@@ -198,8 +199,7 @@ grpc::Status CodecServiceImpl::Encode(
     const int64_t step = kSecondsPerCall * desc.sample_rate;
     for (int64_t first = 0; first < audio->num_frames(); first += step) {
       const Audio part = SliceFrames(*audio, first, std::min(audio->num_frames(), first + step));
-      absl::StatusOr<Codes> codes =
-          slots_.Run(options.stop, [&] { return (*session)->Push(part); });
+      absl::StatusOr<Codes> codes = start->lease.executor().Push(**session, part, options.stop);
       if (!codes.ok()) return log.Finish(ToGrpc(codes.status()));
       send(*codes);
     }
@@ -210,7 +210,8 @@ grpc::Status CodecServiceImpl::Encode(
   if (absl::Status stopped = hold.Stopped(options.stop); !stopped.ok()) {
     return log.Finish(ToGrpc(stopped));
   }
-  absl::StatusOr<Codes> rest = slots_.Run(options.stop, [&] { return (*session)->Finish(); });
+  absl::StatusOr<Codes> rest =
+      start->lease.executor().RunAlone(options.stop, [&] { return (*session)->Finish(); });
   if (!rest.ok()) return log.Finish(ToGrpc(rest.status()));
   send(*rest);
   v1::EncodeResponse response;
@@ -261,6 +262,7 @@ grpc::Status CodecServiceImpl::Decode(
   absl::StatusOr<std::unique_ptr<DecodeStream>> session =
       start->lease.provider().OpenDecodeStream(options, static_cast<int64_t>(config.num_samples()));
   if (!session.ok()) return log.Finish(ToGrpc(session.status()));
+  const StepExecutor::Seat seat(start->lease.executor());
   const int64_t max_frames =
       static_cast<int64_t>(limits_.max_stream_seconds * desc.sample_rate / desc.hop_length);
   int64_t frames = 0;
@@ -307,8 +309,7 @@ grpc::Status CodecServiceImpl::Decode(
     }
     for (int64_t first = 0; first < message_frames; first += step) {
       const Codes part = SliceCodes(*codes, first, std::min(message_frames, first + step));
-      absl::StatusOr<Audio> audio =
-          slots_.Run(options.stop, [&] { return (*session)->Push(part); });
+      absl::StatusOr<Audio> audio = start->lease.executor().Push(**session, part, options.stop);
       if (!audio.ok()) return log.Finish(ToGrpc(audio.status()));
       send(*audio);
     }
@@ -318,7 +319,8 @@ grpc::Status CodecServiceImpl::Decode(
   if (absl::Status stopped = hold.Stopped(options.stop); !stopped.ok()) {
     return log.Finish(ToGrpc(stopped));
   }
-  absl::StatusOr<Audio> rest = slots_.Run(options.stop, [&] { return (*session)->Finish(); });
+  absl::StatusOr<Audio> rest =
+      start->lease.executor().RunAlone(options.stop, [&] { return (*session)->Finish(); });
   if (!rest.ok()) return log.Finish(ToGrpc(rest.status()));
   send(*rest);
   return log.Finish(grpc::Status::OK);

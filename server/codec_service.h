@@ -3,7 +3,6 @@
 
 #include "codec/v1/codec.grpc.pb.h"
 #include "server/access_policy.h"
-#include "server/compute_slots.h"
 #include "server/idle_watch.h"
 #include "server/memory_budget.h"
 #include "server/model_registry.h"
@@ -14,9 +13,6 @@ struct StreamLimits {
   // Longest audio one stream may carry; longer is RESOURCE_EXHAUSTED. A
   // policy only (0: none): a stream holds its session's state, not its audio.
   double max_stream_seconds = 0;
-  // Most model calls (encodes and decodes) run at once; further streams
-  // wait for one to finish, within their deadline. 0: no bound.
-  int max_concurrent_calls = 0;
   // The memory all streams together may hold (MemoryBudget; 0: no bound):
   // each holds `stream_state_bytes` for its session's state, plus the
   // message in hand and what it becomes.
@@ -33,16 +29,16 @@ struct StreamLimits {
 // session in bounded steps (so a large message never makes a large call),
 // and what became final is written at once (equal,
 // concatenated, to the offline result); the client's half-close finishes
-// the session. Each step takes its turn in `limits.max_concurrent_calls`
-// ComputeSlots, so concurrent streams interleave fairly; each stream holds
-// its share of the memory budget and is ended when its client goes idle.
+// the session. Each step goes through the StepExecutor of the stream's
+// model replica, which batches it with other streams' steps and bounds the
+// passes running on its device; each stream holds its share of the memory
+// budget and is ended when its client goes idle.
 class CodecServiceImpl final : public v1::CodecService::Service {
  public:
   CodecServiceImpl(ModelRegistry& registry, StreamLimits limits, AccessPolicy access = {})
       : registry_(registry),
         limits_(limits),
         access_(std::move(access)),
-        slots_(limits.max_concurrent_calls),
         memory_(limits.max_stream_memory_bytes),
         idle_(limits.idle_timeout) {}
 
@@ -60,7 +56,6 @@ class CodecServiceImpl final : public v1::CodecService::Service {
   ModelRegistry& registry_;
   const StreamLimits limits_;
   const AccessPolicy access_;
-  ComputeSlots slots_;
   MemoryBudget memory_;
   IdleWatch idle_;
 };

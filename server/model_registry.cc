@@ -10,10 +10,17 @@
 
 namespace codec::server {
 
-struct ModelLease::Entry {
-  ModelInfo info;
+struct ModelLease::Replica {
+  const DevicePool::Device* device = nullptr;
   std::shared_ptr<CodecBackend> backend;
   std::unique_ptr<DynCodecProvider> provider;
+  std::unique_ptr<StepExecutor> executor;  // Declared last: ends first.
+  int leases = 0;
+};
+
+struct ModelLease::Entry {
+  ModelInfo info;
+  std::vector<std::unique_ptr<Replica>> replicas;
   int leases = 0;
 };
 
@@ -33,21 +40,27 @@ const char* ModelStateName(ModelState state) {
   return "UNKNOWN";
 }
 
-ModelLease::ModelLease(ModelRegistry* registry, std::shared_ptr<Entry> entry)
-    : registry_(registry), entry_(std::move(entry)), provider_(entry_->provider.get()) {}
+ModelLease::ModelLease(ModelRegistry* registry, std::shared_ptr<Entry> entry, Replica* replica)
+    : registry_(registry), entry_(std::move(entry)), replica_(replica) {}
 
 ModelLease::ModelLease(ModelLease&& other) noexcept
-    : registry_(other.registry_), entry_(std::move(other.entry_)), provider_(other.provider_) {}
+    : registry_(other.registry_), entry_(std::move(other.entry_)), replica_(other.replica_) {}
 
 ModelLease::~ModelLease() {
-  if (entry_) registry_->Release(*entry_);
+  if (entry_) registry_->Release(*entry_, *replica_);
 }
 
-ModelRegistry::ModelRegistry(std::string model_repository, BackendFactory factory,
-                             int max_models)
+const DynCodecProvider& ModelLease::provider() const { return *replica_->provider; }
+StepExecutor& ModelLease::executor() const { return *replica_->executor; }
+const std::string& ModelLease::device() const { return replica_->device->name; }
+
+ModelRegistry::ModelRegistry(std::string model_repository, BackendFactory factory, int max_models,
+                             ServingOptions serving)
     : repository_(std::move(model_repository)),
       factory_(std::move(factory)),
-      max_models_(max_models) {}
+      max_models_(max_models),
+      serving_{serving.devices ? std::move(serving.devices) : DevicePool::Cpu(0),
+               serving.executor} {}
 
 ModelRegistry::~ModelRegistry() = default;
 
@@ -63,9 +76,24 @@ absl::StatusOr<std::shared_ptr<CodecBackend>> ModelRegistry::Build(const Backend
   }
 }
 
-absl::Status ModelRegistry::Load(BackendSpec spec) {
+const DevicePool::Device* ModelRegistry::LeastLoaded() const {
+  const std::vector<DeviceLoad> loads = DeviceLoads();
+  return std::min_element(loads.begin(), loads.end(),
+                          [](const DeviceLoad& a, const DeviceLoad& b) {
+                            return a.memory_bytes < b.memory_bytes;
+                          })
+      ->device;
+}
+
+absl::Status ModelRegistry::Load(BackendSpec spec, const std::string& devices) {
   if (spec.id.empty()) spec.id = spec.model;
   if (spec.id.empty()) return absl::InvalidArgumentError("Load needs a model id or preset");
+  std::vector<const DevicePool::Device*> placement;
+  if (!devices.empty()) {
+    absl::StatusOr<std::vector<DevicePool::Device*>> named = serving_.devices->Resolve(devices);
+    if (!named.ok()) return named.status();
+    placement.assign(named->begin(), named->end());
+  }
   absl::StatusOr<std::string> weights = repository_.Resolve(spec.weights);
   if (!weights.ok()) return weights.status();
   spec.weights = *weights;
@@ -104,21 +132,34 @@ absl::Status ModelRegistry::Load(BackendSpec spec) {
     entry->info.spec = spec;
     entry->info.state = ModelState::kLoading;
     entry->info.error = absl::OkStatus();
+    if (placement.empty()) placement.push_back(LeastLoaded());
   }
 
-  absl::StatusOr<std::shared_ptr<CodecBackend>> backend = Build(spec);
-  if (!backend.ok()) {
-    fprintf(stderr, "codec_server: loading model '%s' failed: %s\n",
-            absl::CHexEscape(spec.id).c_str(),
-            absl::CHexEscape(backend.status().ToString()).c_str());
+  std::vector<std::unique_ptr<Replica>> replicas;
+  absl::Status status;
+  for (const DevicePool::Device* device : placement) {
+    spec.device = device->torch_device;
+    absl::StatusOr<std::shared_ptr<CodecBackend>> backend = Build(spec);
+    if (!backend.ok()) {
+      fprintf(stderr, "codec_server: loading model '%s' on %s failed: %s\n",
+              absl::CHexEscape(spec.id).c_str(), device->name.c_str(),
+              absl::CHexEscape(backend.status().ToString()).c_str());
+      status = repository_.Redact(backend.status());
+      break;
+    }
+    auto replica = std::make_unique<Replica>();
+    replica->device = device;
+    replica->backend = *std::move(backend);
+    replica->provider = std::make_unique<DynCodecProvider>(replica->backend);
+    replica->executor = std::make_unique<StepExecutor>(serving_.executor, *device->slots);
+    replicas.push_back(std::move(replica));
   }
-  const absl::Status status = repository_.Redact(backend.status());
+  if (!status.ok()) replicas.clear();  // No lease can hold them yet.
 
   absl::MutexLock lock(&mutex_);
   if (status.ok()) {
-    entry->backend = *backend;
-    entry->provider = std::make_unique<DynCodecProvider>(entry->backend);
-    entry->info.description = entry->backend->description();
+    entry->replicas = std::move(replicas);
+    entry->info.description = entry->replicas.front()->backend->description();
     entry->info.state = ModelState::kReady;
   } else {
     entry->info.state = ModelState::kFailed;
@@ -129,7 +170,7 @@ absl::Status ModelRegistry::Load(BackendSpec spec) {
 
 absl::Status ModelRegistry::Unload(const std::string& id, absl::Time deadline) {
   std::shared_ptr<Entry> entry;
-  std::shared_ptr<CodecBackend> backend;
+  std::vector<std::unique_ptr<Replica>> replicas;
   {
     absl::MutexLock lock(&mutex_);
     auto it = entries_.find(id);
@@ -148,12 +189,17 @@ absl::Status ModelRegistry::Unload(const std::string& id, absl::Time deadline) {
       return absl::DeadlineExceededError(absl::StrCat("model '", id, "' is still used by ",
                                                       entry->leases, " stream(s); it stays READY"));
     }
-    backend = std::move(entry->backend);
-    entry->provider.reset();
+    replicas = std::move(entry->replicas);
+    entry->replicas.clear();
   }
-  // No lease remains: free the weights outside the lock, then say so.
-  const absl::Status status = backend ? backend->Unload() : absl::OkStatus();
-  backend.reset();
+  // No lease remains: end the executors and free the weights outside the
+  // lock, then say so.
+  absl::Status status;
+  for (std::unique_ptr<Replica>& replica : replicas) {
+    replica->executor.reset();
+    status.Update(replica->backend->Unload());
+  }
+  replicas.clear();
   // glibc keeps freed heap pages for reuse; hand them back so the process
   // shrinks by the model's size, as an operator watching RSS expects.
   malloc_trim(0);
@@ -173,13 +219,19 @@ absl::StatusOr<ModelLease> ModelRegistry::Acquire(const std::string& id) {
     if (!entry->info.error.ok()) absl::StrAppend(&message, ": ", entry->info.error.ToString());
     return absl::FailedPreconditionError(message);
   }
+  Replica* replica =
+      std::min_element(entry->replicas.begin(), entry->replicas.end(),
+                       [](const auto& a, const auto& b) { return a->leases < b->leases; })
+          ->get();
   ++entry->leases;
-  return ModelLease(this, entry);
+  ++replica->leases;
+  return ModelLease(this, entry, replica);
 }
 
-void ModelRegistry::Release(Entry& entry) {
+void ModelRegistry::Release(Entry& entry, Replica& replica) {
   absl::MutexLock lock(&mutex_);
   --entry.leases;
+  --replica.leases;
 }
 
 std::vector<ModelInfo> ModelRegistry::List() const {
@@ -198,8 +250,39 @@ absl::StatusOr<ModelInfo> ModelRegistry::Get(const std::string& id) const {
 
 ModelInfo ModelRegistry::Snapshot(const Entry& entry) const {
   ModelInfo info = entry.info;
-  info.memory_bytes = entry.backend ? entry.backend->MemoryBytes() : 0;
+  info.memory_bytes = 0;
+  for (const auto& replica : entry.replicas) {
+    ReplicaInfo& out = info.replicas.emplace_back();
+    out.device = replica->device->name;
+    out.memory_bytes = replica->backend->MemoryBytes();
+    out.streams = replica->leases;
+    out.steps = replica->executor->stats();
+    info.memory_bytes += out.memory_bytes;
+  }
   return info;
+}
+
+std::vector<DeviceLoad> ModelRegistry::Devices() const {
+  absl::MutexLock lock(&mutex_);
+  return DeviceLoads();
+}
+
+std::vector<DeviceLoad> ModelRegistry::DeviceLoads() const {
+  std::vector<DeviceLoad> loads;
+  for (const auto& device : serving_.devices->devices()) {
+    DeviceLoad& load = loads.emplace_back();
+    load.device = device.get();
+    for (const auto& [id, entry] : entries_) {
+      for (const auto& replica : entry->replicas) {
+        if (replica->device != device.get()) continue;
+        load.models.push_back(id);
+        load.memory_bytes += replica->backend->MemoryBytes();
+        load.streams += replica->leases;
+        load.queued_steps += replica->executor->stats().queued;
+      }
+    }
+  }
+  return loads;
 }
 
 }  // namespace codec::server

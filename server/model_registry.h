@@ -13,13 +13,23 @@
 #include "absl/time/time.h"
 #include "backends/codec_factory.h"
 #include "backends/core/dyn_codec_provider.h"
+#include "server/device_pool.h"
 #include "server/model_repository.h"
+#include "server/step_executor.h"
 
 namespace codec::server {
 
 enum class ModelState { kLoading, kReady, kUnloading, kUnloaded, kFailed };
 
 const char* ModelStateName(ModelState state);
+
+// One copy of a model on one device.
+struct ReplicaInfo {
+  std::string device;
+  int64_t memory_bytes = 0;  // Weights held.
+  int streams = 0;           // Streams using it now.
+  StepExecutor::Stats steps;
+};
 
 // What the registry knows about one model.
 struct ModelInfo {
@@ -28,7 +38,24 @@ struct ModelInfo {
   absl::Status error;  // Why it FAILED.
   BackendSpec spec;    // Weights resolved under the model repository.
   CodecDescription description;
-  int64_t memory_bytes = 0;  // Weights held; 0 unless READY or UNLOADING.
+  int64_t memory_bytes = 0;           // Weights held; 0 unless READY or UNLOADING.
+  std::vector<ReplicaInfo> replicas;  // When READY or UNLOADING.
+};
+
+// What the models of a registry hold on one device of its pool.
+struct DeviceLoad {
+  const DevicePool::Device* device = nullptr;
+  std::vector<std::string> models;  // Ids with a replica there.
+  int64_t memory_bytes = 0;         // Their weights.
+  int streams = 0;
+  int queued_steps = 0;
+};
+
+// Where a registry runs its models, and how their steps are batched.
+struct ServingOptions {
+  // Null: one CPU device with no bound on parallel passes.
+  std::shared_ptr<const DevicePool> devices;
+  StepExecutor::Options executor;
 };
 
 class ModelRegistry;
@@ -42,16 +69,21 @@ class ModelLease {
   ModelLease& operator=(ModelLease&&) = delete;
   ~ModelLease();
 
-  const DynCodecProvider& provider() const { return *provider_; }
+  const DynCodecProvider& provider() const;
+  // Runs the steps of the lease's streams, batched with other streams'.
+  StepExecutor& executor() const;
+  // The device of the replica this lease uses.
+  const std::string& device() const;
 
  private:
   friend class ModelRegistry;
   struct Entry;
-  ModelLease(ModelRegistry* registry, std::shared_ptr<Entry> entry);
+  struct Replica;
+  ModelLease(ModelRegistry* registry, std::shared_ptr<Entry> entry, Replica* replica);
 
   ModelRegistry* registry_;
   std::shared_ptr<Entry> entry_;
-  const DynCodecProvider* provider_;
+  Replica* replica_;
 };
 
 // The registry of DynCodecProviders a server hosts, with their lifecycle.
@@ -62,6 +94,10 @@ class ModelLease {
 // exception, memory running out) leaves the id FAILED with its error, never
 // LOADING. Unload stops new leases at once, waits for the leases in flight,
 // then frees the weights; the id stays listed as UNLOADED.
+//
+// A model has one replica per device it was loaded on, each with its own
+// weights and StepExecutor; a lease takes the replica with the fewest
+// streams.
 class ModelRegistry {
  public:
   using BackendFactory =
@@ -74,14 +110,17 @@ class ModelRegistry {
   // (LOADING, READY or UNLOADING; 0: no bound); a Load beyond it is
   // RESOURCE_EXHAUSTED.
   explicit ModelRegistry(std::string model_repository, BackendFactory factory = CreateBackend,
-                         int max_models = 0);
+                         int max_models = 0, ServingOptions serving = {});
   ~ModelRegistry();
 
-  // Registers `spec.id` and loads it, blocking until loaded or failed.
-  // INVALID_ARGUMENT for an empty id, ModelRepository::Resolve's errors for
-  // the weights path, the backend's own error when loading fails. Errors
-  // name paths as the caller did, never by the server's location.
-  absl::Status Load(BackendSpec spec);
+  // Registers `spec.id` and loads it on `devices` (DevicePool::Resolve's
+  // names; empty: the device whose models hold the least memory), blocking
+  // until loaded or failed. INVALID_ARGUMENT for an empty id, Resolve's
+  // errors for the devices, ModelRepository::Resolve's for the weights
+  // path, the backend's own error when loading fails. Errors name paths as
+  // the caller did, never by the server's location. A READY id stays where
+  // it is (unload it to move it).
+  absl::Status Load(BackendSpec spec, const std::string& devices = "");
   // NOT_FOUND for an unknown id; OK (nothing to do) for an UNLOADED one.
   // DEADLINE_EXCEEDED when leases are still held at `deadline`: the model
   // then stays READY.
@@ -93,19 +132,26 @@ class ModelRegistry {
 
   std::vector<ModelInfo> List() const;
   absl::StatusOr<ModelInfo> Get(const std::string& id) const;
+  // Every device of the pool, in its order, with what the models hold there.
+  std::vector<DeviceLoad> Devices() const;
 
  private:
   friend class ModelLease;
   using Entry = ModelLease::Entry;
+  using Replica = ModelLease::Replica;
 
   // Builds and loads the backend; exceptions become statuses.
   absl::StatusOr<std::shared_ptr<CodecBackend>> Build(const BackendSpec& spec) const;
-  void Release(Entry& entry);
+  void Release(Entry& entry, Replica& replica);
   ModelInfo Snapshot(const Entry& entry) const ABSL_SHARED_LOCKS_REQUIRED(mutex_);
+  std::vector<DeviceLoad> DeviceLoads() const ABSL_SHARED_LOCKS_REQUIRED(mutex_);
+  // The device whose replicas hold the least memory.
+  const DevicePool::Device* LeastLoaded() const ABSL_SHARED_LOCKS_REQUIRED(mutex_);
 
   const ModelRepository repository_;
   const BackendFactory factory_;
   const int max_models_;
+  const ServingOptions serving_;
   mutable absl::Mutex mutex_;
   std::map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mutex_);
 };

@@ -3,7 +3,9 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "backends/compute_device.h"
 #include "server/codec_service.h"
 #include "server/request_log.h"
 
@@ -42,7 +44,18 @@ v1::ModelInfo ToProto(const ModelInfo& info) {
   out.set_model_id(info.id);
   out.set_state(StateToProto(info.state));
   if (!info.error.ok()) out.set_error(info.error.ToString());
-  out.set_device("cpu");
+  std::vector<std::string> devices;
+  for (const ReplicaInfo& replica : info.replicas) {
+    devices.push_back(replica.device);
+    v1::ModelReplica* r = out.add_replicas();
+    r->set_device(replica.device);
+    r->set_memory_bytes(static_cast<uint64_t>(replica.memory_bytes));
+    r->set_streams(static_cast<uint32_t>(replica.streams));
+    r->set_queued_steps(static_cast<uint32_t>(replica.steps.queued));
+    r->set_batches(static_cast<uint64_t>(replica.steps.batches));
+    r->set_batched_steps(static_cast<uint64_t>(replica.steps.pushes));
+  }
+  out.set_device(absl::StrJoin(devices, ","));
   out.set_memory_bytes(static_cast<uint64_t>(info.memory_bytes));
   const CodecDescription& d = info.description;
   v1::ModelDescription* desc = out.mutable_description();
@@ -73,15 +86,10 @@ grpc::Status ModelServiceImpl::Load(grpc::ServerContext* context, const v1::Load
   if (grpc::Status allowed = CheckAdministration(*context); !allowed.ok()) {
     return log.Finish(allowed);
   }
-  if (!request->device().empty() && request->device() != "cpu") {
-    return log.Finish(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                     absl::StrCat("device '", request->device(),
-                                  "' is not available; this server runs models on cpu")));
-  }
+  log.add_detail("device", request->device());
   BackendSpec spec{
       .id = request->model_id(), .model = request->preset(), .weights = request->weights()};
-  const absl::Status loaded = registry_.Load(spec);
+  const absl::Status loaded = registry_.Load(spec, request->device());
   absl::StatusOr<ModelInfo> info = registry_.Get(spec.id.empty() ? spec.model : spec.id);
   if (info.ok()) *response->mutable_model() = ToProto(*info);
   return log.Finish(ToGrpc(loaded));
@@ -124,6 +132,28 @@ grpc::Status ModelServiceImpl::GetModel(grpc::ServerContext* context,
   absl::StatusOr<ModelInfo> info = registry_.Get(request->model_id());
   if (!info.ok()) return ToGrpc(info.status());
   *response = ToProto(*info);
+  return grpc::Status::OK;
+}
+
+grpc::Status ModelServiceImpl::ListDevices(grpc::ServerContext* context,
+                                           const v1::ListDevicesRequest*,
+                                           v1::ListDevicesResponse* response) {
+  if (grpc::Status allowed = access_.Check(*context, AccessPolicy::Action::kUse); !allowed.ok()) {
+    return allowed;
+  }
+  for (const DeviceLoad& load : registry_.Devices()) {
+    v1::DeviceInfo* device = response->add_devices();
+    device->set_name(load.device->name);
+    device->set_kind(load.device->is_cpu() ? "cpu" : "cuda");
+    if (absl::StatusOr<DeviceMemory> memory = MemoryOf(load.device->torch_device); memory.ok()) {
+      device->set_memory_total_bytes(static_cast<uint64_t>(memory->total_bytes));
+      device->set_memory_free_bytes(static_cast<uint64_t>(memory->free_bytes));
+    }
+    device->set_model_memory_bytes(static_cast<uint64_t>(load.memory_bytes));
+    for (const std::string& model : load.models) device->add_models(model);
+    device->set_streams(static_cast<uint32_t>(load.streams));
+    device->set_queued_steps(static_cast<uint32_t>(load.queued_steps));
+  }
   return grpc::Status::OK;
 }
 

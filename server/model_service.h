@@ -11,9 +11,8 @@ namespace codec::server {
 // does not when the server has a separate admin listener.
 enum class Administration { kServed, kElsewhere };
 
-// codec.v1.ModelService: Load / Unload / ListModels / GetModel over the
-// registry, each call checked against `access`. Models run on the CPU in this
-// build; another device is INVALID_ARGUMENT.
+// codec.v1.ModelService: Load / Unload / ListModels / GetModel /
+// ListDevices over the registry, each call checked against `access`.
 class ModelServiceImpl final : public v1::ModelService::Service {
  public:
   ModelServiceImpl(ModelRegistry& registry, AccessPolicy access, Administration administration)
@@ -27,6 +26,8 @@ class ModelServiceImpl final : public v1::ModelService::Service {
                           v1::ListModelsResponse* response) override;
   grpc::Status GetModel(grpc::ServerContext* context, const v1::GetModelRequest* request,
                         v1::ModelInfo* response) override;
+  grpc::Status ListDevices(grpc::ServerContext* context, const v1::ListDevicesRequest* request,
+                           v1::ListDevicesResponse* response) override;
 
  private:
   // OK when the call may Load or Unload here.

@@ -1,8 +1,8 @@
 // codec_server: hosts codec models over gRPC (codec.v1 CodecService and
 // ModelService, grpc.health.v1.Health, server reflection).
 //
-//   codec_server --listen=0.0.0.0:50051 --model_repository=/models \
-//       --models=tts=snac_24khz:snac_24khz,dia=dac_44khz:dac44/weights.pth
+//   codec_server --listen=0.0.0.0:50051 --model_repository=/models
+//       --models=tts=snac_24khz:snac_24khz,dia=dac_44khz:dac44/weights.pth@cpu
 
 #include <ATen/Parallel.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -15,9 +15,10 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "absl/strings/str_cat.h"
 #include "server/access_policy.h"
 #include "server/codec_service.h"
 #include "server/listener_credentials.h"
@@ -26,7 +27,8 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to serve on.");
 ABSL_FLAG(std::string, model_repository, "", "Folder that Load weights paths are relative to.");
 ABSL_FLAG(std::vector<std::string>, models, {},
-          "Models to load at start: id=preset[:weights],... (weights inside the repository).");
+          "Models to load at start: id=preset[:weights][@devices],... (weights inside the "
+          "repository; devices as LoadRequest.device, '+' between several).");
 ABSL_FLAG(double, max_stream_seconds, 0,
           "Longest audio one stream may carry (a policy; streams hold bounded state, so 0, "
           "no limit, is the default).");
@@ -41,8 +43,21 @@ ABSL_FLAG(double, stream_idle_timeout_seconds, 300,
 ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
           "Intra-op threads per model call.");
 ABSL_FLAG(int, max_concurrent_calls, 0,
-          "Most model calls running at once; more streams wait for a turn. 0: cores / --threads "
-          "(at least 1), so that calls never oversubscribe the CPU.");
+          "Most forward passes running at once on the CPU (shared among CPU partitions); more "
+          "wait for a turn. 0: cores / --threads (at least 1), so that passes never "
+          "oversubscribe the CPU.");
+ABSL_FLAG(std::string, devices, "cpu",
+          "Devices models run on: cpu, CPU partitions cpu:0,cpu:1 (each its own device), GPUs "
+          "cuda:0,cuda:1, or all (every GPU, else the CPU).");
+ABSL_FLAG(int, max_batch, 16,
+          "Most stream steps of one model replica run as one batched forward pass; 1: no "
+          "batching.");
+ABSL_FLAG(double, batch_window_ms, 2,
+          "How long a step waits for other streams' steps to join its batch (not at all once "
+          "every stream of the replica has one waiting).");
+ABSL_FLAG(int, max_queued_steps, 1024,
+          "Most stream steps waiting per model replica; more are RESOURCE_EXHAUSTED. 0: no "
+          "bound.");
 ABSL_FLAG(int, max_rpc_threads, 256,
           "Most threads serving RPCs (each open stream holds one); calls beyond it get "
           "RESOURCE_EXHAUSTED. 0: no limit.");
@@ -69,11 +84,16 @@ namespace {
 absl::Status LoadStartupModels(ModelRegistry& registry) {
   for (const std::string& entry : absl::GetFlag(FLAGS_models)) {
     std::pair<std::string, std::string> id_rest = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    std::string devices;
+    if (const size_t at = id_rest.second.rfind('@'); at != std::string::npos) {
+      devices = absl::StrReplaceAll(id_rest.second.substr(at + 1), {{"+", ","}});
+      id_rest.second.resize(at);
+    }
     std::pair<std::string, std::string> preset_weights =
         absl::StrSplit(id_rest.second, absl::MaxSplits(':', 1));
     BackendSpec spec{
         .id = id_rest.first, .model = preset_weights.first, .weights = preset_weights.second};
-    const absl::Status status = registry.Load(spec);
+    const absl::Status status = registry.Load(spec, devices);
     fprintf(stderr, "codec_server: startup Load %s: %s\n", entry.c_str(),
             status.ToString().c_str());
     if (!status.ok()) return status;
@@ -117,13 +137,26 @@ int Run() {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  ModelRegistry registry(absl::GetFlag(FLAGS_model_repository), CreateBackend,
-                         absl::GetFlag(FLAGS_max_models));
-  if (!LoadStartupModels(registry).ok()) return 1;
   int concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
   if (concurrent_calls <= 0) concurrent_calls = CallsPerMachine(threads);
-  fprintf(stderr, "codec_server: %d model call(s) at a time, %d intra-op thread(s) each\n",
-          concurrent_calls, threads);
+  absl::StatusOr<std::unique_ptr<DevicePool>> devices =
+      DevicePool::Create(absl::GetFlag(FLAGS_devices), concurrent_calls);
+  if (!devices.ok()) {
+    fprintf(stderr, "codec_server: --devices: %s\n", devices.status().ToString().c_str());
+    return 1;
+  }
+  fprintf(stderr,
+          "codec_server: devices %s; %d CPU pass(es) at a time, %d intra-op thread(s) each; "
+          "batches of up to %d steps\n",
+          (*devices)->Names().c_str(), concurrent_calls, threads, absl::GetFlag(FLAGS_max_batch));
+  ModelRegistry registry(
+      absl::GetFlag(FLAGS_model_repository), CreateBackend, absl::GetFlag(FLAGS_max_models),
+      ServingOptions{
+          .devices = *std::move(devices),
+          .executor = {.max_batch = std::max(1, absl::GetFlag(FLAGS_max_batch)),
+                       .batch_window = absl::Milliseconds(absl::GetFlag(FLAGS_batch_window_ms)),
+                       .max_queued = absl::GetFlag(FLAGS_max_queued_steps)}});
+  if (!LoadStartupModels(registry).ok()) return 1;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       ListenerCredentials({.cert = absl::GetFlag(FLAGS_tls_cert),
                            .key = absl::GetFlag(FLAGS_tls_key),
@@ -144,11 +177,9 @@ int Run() {
   const std::string admin_listen = absl::GetFlag(FLAGS_admin_listen);
   CodecServiceImpl codec_service(
       registry,
-      StreamLimits{
-          .max_stream_seconds = absl::GetFlag(FLAGS_max_stream_seconds),
-          .max_concurrent_calls = concurrent_calls,
-          .max_stream_memory_bytes = absl::GetFlag(FLAGS_max_stream_memory_mb) << 20,
-          .idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_stream_idle_timeout_seconds))},
+      StreamLimits{.max_stream_seconds = absl::GetFlag(FLAGS_max_stream_seconds),
+                   .max_stream_memory_bytes = absl::GetFlag(FLAGS_max_stream_memory_mb) << 20,
+                   .idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_stream_idle_timeout_seconds))},
       *access);
   ModelServiceImpl model_service(
       registry, *access,

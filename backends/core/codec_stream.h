@@ -1,11 +1,28 @@
 #ifndef BACKENDS_CORE_CODEC_STREAM_H_
 #define BACKENDS_CORE_CODEC_STREAM_H_
 
+#include <memory>
+#include <tuple>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "backends/core/audio.h"
 #include "backends/core/codes.h"
 
 namespace codec {
+
+// Sessions that can push as one batch (PushEach, stream_batch.h) share a
+// key: the same kind of session on the same loaded model. The default key
+// batches with nothing.
+struct BatchKey {
+  const void* kind = nullptr;
+  const void* model = nullptr;
+
+  bool batches() const { return kind != nullptr; }
+  friend bool operator<(const BatchKey& a, const BatchKey& b) {
+    return std::tie(a.kind, a.model) < std::tie(b.kind, b.model);
+  }
+};
 
 // Incremental encoding of one audio stream (one session per call).
 //
@@ -30,6 +47,17 @@ class EncodeStream {
   virtual absl::StatusOr<Codes> Push(const Audio& audio) = 0;
   // Ends the stream: INVALID_ARGUMENT when it carried no audio.
   virtual absl::StatusOr<Codes> Finish() = 0;
+
+  virtual BatchKey batch_key() const { return {}; }
+  // Pushes chunks[i] into sessions[i] (distinct, this one among them, all
+  // with this one's batch key) and returns what each Push would, each
+  // session's errors its own.
+  virtual std::vector<absl::StatusOr<Codes>> PushBatch(const std::vector<EncodeStream*>& sessions,
+                                                       const std::vector<const Audio*>& chunks) {
+    std::vector<absl::StatusOr<Codes>> out;
+    for (size_t i = 0; i < sessions.size(); ++i) out.push_back(sessions[i]->Push(*chunks[i]));
+    return out;
+  }
 };
 
 // Incremental decoding of one token stream. Same contract as EncodeStream:
@@ -47,6 +75,15 @@ class DecodeStream {
   // Ends the stream: INVALID_ARGUMENT when it carried no codes, or when
   // they cannot end there (e.g. SNAC attention windows left incomplete).
   virtual absl::StatusOr<Audio> Finish() = 0;
+
+  virtual BatchKey batch_key() const { return {}; }
+  // As EncodeStream::PushBatch.
+  virtual std::vector<absl::StatusOr<Audio>> PushBatch(const std::vector<DecodeStream*>& sessions,
+                                                       const std::vector<const Codes*>& chunks) {
+    std::vector<absl::StatusOr<Audio>> out;
+    for (size_t i = 0; i < sessions.size(); ++i) out.push_back(sessions[i]->Push(*chunks[i]));
+    return out;
+  }
 };
 
 }  // namespace codec

@@ -7,10 +7,41 @@
 #include "backends/core/codec_backend.h"
 #include "backends/core/status_macros.h"
 #include "backends/nn/interrupt.h"
+#include "backends/nn/stream_batch.h"
 #include "backends/nn/tensor_convert.h"
 
 namespace codec::nn {
 namespace {
+
+// Stops a batch's shared work when every stream of it says stop, with the
+// first one's status; each stream's own work stops on its own check.
+StopCheck AllStopped(std::vector<StopCheck> checks) {
+  return [checks = std::move(checks)]() -> absl::Status {
+    absl::Status first;
+    for (const StopCheck& check : checks) {
+      if (!check) return absl::OkStatus();
+      absl::Status status = check();
+      if (status.ok()) return status;
+      if (first.ok()) first = std::move(status);
+    }
+    return first;
+  };
+}
+
+// Runs the layer steps of a batch's streams (layers[i] on inputs[i]) as
+// stacked batches under `stop`.
+absl::StatusOr<std::vector<at::Tensor>> PushLayers(const std::vector<StreamLayer*>& layers,
+                                                   const std::vector<at::Tensor>& inputs,
+                                                   const StopCheck& stop) {
+  return RunInterruptible(stop, [&] {
+    c10::InferenceMode inference;
+    return StackedPush(layers, inputs);
+  });
+}
+
+// The batch keys' kinds.
+constexpr char kNetworkEncode = 0;
+constexpr char kNetworkDecode = 0;
 
 // Codes with the model's levels and no frames.
 Codes EmptyCodes(const CodecDescription& description) {
@@ -25,15 +56,49 @@ class NetworkEncodeStream final : public EncodeStream {
  public:
   explicit NetworkEncodeStream(EncodeStreamParts parts) : parts_(std::move(parts)) {}
 
-  absl::StatusOr<Codes> Push(const Audio& audio) override {
-    RETURN_IF_ERROR(ValidateAudioChunk(audio, parts_.description));
-    if (audio.samples.empty()) return EmptyCodes(parts_.description);
-    samples_ += audio.num_frames();
-    return RunInterruptible(parts_.stop, [&] {
-      c10::InferenceMode inference;
+  absl::StatusOr<Codes> Push(const Audio& audio) override { return PushBatch({this}, {&audio})[0]; }
+
+  BatchKey batch_key() const override { return {&kNetworkEncode, parts_.weights.get()}; }
+
+  std::vector<absl::StatusOr<Codes>> PushBatch(const std::vector<EncodeStream*>& sessions,
+                                               const std::vector<const Audio*>& chunks) override {
+    std::vector<absl::StatusOr<Codes>> results(sessions.size(), EmptyCodes(parts_.description));
+    std::vector<NetworkEncodeStream*> running;
+    std::vector<size_t> running_index;
+    std::vector<StreamLayer*> layers;
+    std::vector<at::Tensor> inputs;
+    std::vector<StopCheck> stops;
+    for (size_t i = 0; i < sessions.size(); ++i) {
+      auto* session = static_cast<NetworkEncodeStream*>(sessions[i]);  // Same batch key.
+      const Audio& audio = *chunks[i];
+      if (absl::Status valid = ValidateAudioChunk(audio, parts_.description); !valid.ok()) {
+        results[i] = valid;
+        continue;
+      }
+      if (audio.samples.empty()) continue;
+      session->samples_ += audio.num_frames();
+      running.push_back(session);
+      running_index.push_back(i);
+      layers.push_back(session->parts_.encoder.get());
       // The layers keep parts of their input: give them their own copy.
-      return Quantize(parts_.encoder->Push(AudioView(audio).unsqueeze(0).clone()));
-    });
+      inputs.push_back(AudioView(audio).unsqueeze(0).clone());
+      stops.push_back(session->parts_.stop);
+    }
+    if (running.empty()) return results;
+    absl::StatusOr<std::vector<at::Tensor>> latents =
+        PushLayers(layers, inputs, AllStopped(std::move(stops)));
+    for (size_t r = 0; r < running.size(); ++r) {
+      NetworkEncodeStream* session = running[r];
+      if (!latents.ok()) {
+        results[running_index[r]] = latents.status();
+        continue;
+      }
+      results[running_index[r]] = RunInterruptible(session->parts_.stop, [&] {
+        c10::InferenceMode inference;
+        return session->Quantize((*latents)[r]);
+      });
+    }
+    return results;
   }
 
   absl::StatusOr<Codes> Finish() override {
@@ -78,13 +143,46 @@ class NetworkDecodeStream final : public DecodeStream {
   explicit NetworkDecodeStream(DecodeStreamParts parts)
       : parts_(std::move(parts)), decoder_(parts_.open_decoder(&parts_.noise)) {}
 
-  absl::StatusOr<Audio> Push(const Codes& codes) override {
-    RETURN_IF_ERROR(ValidateCodesChunk(codes, parts_.description, codebooks_));
-    frames_ += codes.levels[0].frames * parts_.description.level_strides[0];
-    return RunInterruptible(parts_.stop, [&] {
-      c10::InferenceMode inference;
-      return Output(decoder_->Push(parts_.dequantize(codes)));
-    });
+  absl::StatusOr<Audio> Push(const Codes& codes) override { return PushBatch({this}, {&codes})[0]; }
+
+  BatchKey batch_key() const override { return {&kNetworkDecode, parts_.weights.get()}; }
+
+  std::vector<absl::StatusOr<Audio>> PushBatch(const std::vector<DecodeStream*>& sessions,
+                                               const std::vector<const Codes*>& chunks) override {
+    std::vector<absl::StatusOr<Audio>> results(sessions.size(), absl::InternalError("not decoded"));
+    std::vector<NetworkDecodeStream*> running;
+    std::vector<size_t> running_index;
+    std::vector<StreamLayer*> layers;
+    std::vector<at::Tensor> inputs;
+    std::vector<StopCheck> stops;
+    for (size_t i = 0; i < sessions.size(); ++i) {
+      auto* session = static_cast<NetworkDecodeStream*>(sessions[i]);  // Same batch key.
+      const Codes& codes = *chunks[i];
+      absl::StatusOr<at::Tensor> latent = session->Dequantize(codes);
+      if (!latent.ok()) {
+        results[i] = latent.status();
+        continue;
+      }
+      running.push_back(session);
+      running_index.push_back(i);
+      layers.push_back(session->decoder_.get());
+      inputs.push_back(*std::move(latent));
+      stops.push_back(session->parts_.stop);
+    }
+    if (running.empty()) return results;
+    absl::StatusOr<std::vector<at::Tensor>> samples =
+        PushLayers(layers, inputs, AllStopped(std::move(stops)));
+    for (size_t r = 0; r < running.size(); ++r) {
+      if (!samples.ok()) {
+        results[running_index[r]] = samples.status();
+        continue;
+      }
+      results[running_index[r]] = RunInterruptible(running[r]->parts_.stop, [&] {
+        c10::InferenceMode inference;
+        return running[r]->Output((*samples)[r]);
+      });
+    }
+    return results;
   }
 
   absl::StatusOr<Audio> Finish() override {
@@ -101,6 +199,16 @@ class NetworkDecodeStream final : public DecodeStream {
   }
 
  private:
+  // Checks the chunk and turns it into the decoder's input.
+  absl::StatusOr<at::Tensor> Dequantize(const Codes& codes) {
+    RETURN_IF_ERROR(ValidateCodesChunk(codes, parts_.description, codebooks_));
+    frames_ += codes.levels[0].frames * parts_.description.level_strides[0];
+    return RunInterruptible(parts_.stop, [&] {
+      c10::InferenceMode inference;
+      return parts_.dequantize(codes);
+    });
+  }
+
   Audio Output(const at::Tensor& samples) {
     at::Tensor out = TimeLength(samples) > 0
                          ? samples.squeeze(0)

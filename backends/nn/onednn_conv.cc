@@ -3,11 +3,11 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
 #include <unordered_map>
 #include <vector>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -112,7 +112,13 @@ at::Tensor OnednnConv1d::operator()(const at::Tensor& input) {
               reach, "-sample kernel");
   const int threads = at::get_num_threads();
   try {
-    if (!plan_ || plan_->batch != batch || plan_->width != width || plan_->threads != threads) {
+    auto fits = [&](const std::unique_ptr<Plan>& plan) {
+      return plan->batch == batch && plan->width == width && plan->threads == threads;
+    };
+    auto found = std::find_if(plans_.begin(), plans_.end(), fits);
+    if (found != plans_.end()) {
+      std::rotate(plans_.begin(), found, found + 1);
+    } else {
       auto plan = std::make_unique<Plan>();
       plan->batch = batch;
       plan->width = width;
@@ -156,9 +162,11 @@ at::Tensor OnednnConv1d::operator()(const at::Tensor& input) {
         plan->args[DNNL_ARG_BIAS] =
             WeightLayout(bias_, FloatDesc(bias_dims, Tag::x), pd.bias_desc());
       }
-      plan_ = std::move(plan);
+      constexpr size_t kPlansKept = 4;
+      if (plans_.size() == kPlansKept) plans_.pop_back();
+      plans_.insert(plans_.begin(), std::move(plan));
     }
-    Plan& plan = *plan_;
+    Plan& plan = *plans_.front();
     at::Tensor out = at::empty({batch, out_channels, plan.out_width}, x.options());
     plan.user_src.set_data_handle(x.data_ptr());
     plan.user_dst.set_data_handle(out.data_ptr());
@@ -168,7 +176,7 @@ at::Tensor OnednnConv1d::operator()(const at::Tensor& input) {
     plan.stream.wait();
     return out;
   } catch (const dnnl::error& error) {
-    plan_.reset();
+    plans_.clear();
     TORCH_CHECK(false, "oneDNN convolution failed: ", error.what());
   }
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace codec::nn {
 
@@ -15,8 +16,9 @@ namespace codec::nn {
 // descriptor, reorders the weights into oneDNN's layout and allocates its
 // buffers on every call, which on a streaming step of a few samples costs
 // several times the convolution itself. Here that is done once per input
-// shape; the weights in oneDNN's layout are shared by every OnednnConv1d of
-// the same weight tensor (every session of a loaded model).
+// shape (the last few shapes are kept, for a layer that leads batches of
+// changing size); the weights in oneDNN's layout are shared by every
+// OnednnConv1d of the same weight tensor (every session of a loaded model).
 //
 // Not thread-safe: one instance per stream layer, which one session owns.
 class OnednnConv1d {
@@ -38,7 +40,8 @@ class OnednnConv1d {
   const int64_t stride_;
   const int64_t dilation_;
   const int64_t groups_;
-  std::unique_ptr<Plan> plan_;  // For the last input shape seen.
+  // For the last input shapes seen, the latest first.
+  std::vector<std::unique_ptr<Plan>> plans_;
 };
 
 }  // namespace codec::nn

@@ -34,12 +34,7 @@ at::Tensor SkipLstmImpl::Run(const at::Tensor& x, State& state) const {
   const int64_t batch = x.size(0), frames = x.size(2);
   const int64_t hidden = lstm_->options.hidden_size();
   const at::Tensor time_major = x.permute({2, 0, 1});  // [frames, batch, channels]
-  if (state.h.empty()) {
-    for (size_t layer = 0; layer < gates.input.size(); ++layer) {
-      state.h.push_back(at::zeros({batch, hidden}, x.options()));
-      state.c.push_back(at::zeros({batch, hidden}, x.options()));
-    }
-  }
+  if (state.h.empty()) state = ZeroState(batch);
   at::Tensor layer_input = time_major.contiguous();
   for (size_t layer = 0; layer < gates.input.size(); ++layer) {
     PollInterrupt();
@@ -65,6 +60,17 @@ at::Tensor SkipLstmImpl::Run(const at::Tensor& x, State& state) const {
   return (layer_input + time_major).permute({1, 2, 0});
 }
 
+SkipLstmImpl::State SkipLstmImpl::ZeroState(int64_t batch) const {
+  const int64_t hidden = lstm_->options.hidden_size();
+  const at::TensorOptions options = lstm_->parameters().front().options();
+  State state;
+  for (int64_t layer = 0; layer < lstm_->options.num_layers(); ++layer) {
+    state.h.push_back(at::zeros({batch, hidden}, options));
+    state.c.push_back(at::zeros({batch, hidden}, options));
+  }
+  return state;
+}
+
 at::Tensor SkipLstmImpl::forward(const at::Tensor& x) {
   State state;
   return Run(x, state);
@@ -74,13 +80,19 @@ namespace {
 
 class StreamSkipLstm final : public StreamLayer {
  public:
-  explicit StreamSkipLstm(const SkipLstmImpl& module) : module_(module) {}
+  // Starts from the zero state, so that its slots are there to stack.
+  explicit StreamSkipLstm(const SkipLstmImpl& module)
+      : module_(module), state_(module.ZeroState(1)) {}
 
   at::Tensor Push(const at::Tensor& x) override {
     if (TimeLength(x) == 0) return {};
     return module_.Run(x, state_);
   }
   at::Tensor Finish() override { return {}; }
+  void VisitState(StreamStateVisitor& visitor) override {
+    for (at::Tensor& h : state_.h) visitor.Rows(h, 0);
+    for (at::Tensor& c : state_.c) visitor.Rows(c, 0);
+  }
 
  private:
   const SkipLstmImpl& module_;

@@ -31,13 +31,16 @@ class SkipLstmImpl : public torch::nn::Module, public Streamable {
   // Carries the LSTM's (h, c) from chunk to chunk.
   StreamLayerPtr OpenStream(NoiseSource* noise) const override;
 
-  // Per layer, the cell's state [batch, hidden]; empty before the first frame.
+  // Per layer, the cell's state [batch, hidden]; empty before the first
+  // frame (which then starts from zeros).
   struct State {
     std::vector<at::Tensor> h;
     std::vector<at::Tensor> c;
   };
   // x [batch, channels, frames] from `state` (then after them) -> y.
   at::Tensor Run(const at::Tensor& x, State& state) const;
+  // The zero state of `batch` rows, as Run starts from.
+  State ZeroState(int64_t batch) const;
 
  private:
   // Per layer, the input and hidden gate products with their biases.

@@ -72,10 +72,23 @@ at::Tensor NoiseBlockImpl::forward(const at::Tensor& x, NoiseSource& noise) {
   return x + n * linear_->forward(x);
 }
 
+at::Tensor NoiseBlockImpl::ForwardRows(const at::Tensor& x,
+                                       const std::vector<NoiseSource*>& sources) {
+  TORCH_CHECK(static_cast<int64_t>(sources.size()) == x.size(0), "one noise source per row");
+  if (!*sources.front()) return x;
+  std::vector<at::Tensor> rows;
+  for (NoiseSource* source : sources) {
+    rows.push_back(at::randn({1, 1, x.size(2)}, **source, x.options()));
+  }
+  return x + at::cat(rows, 0) * linear_->forward(x);
+}
+
 StreamLayerPtr NoiseBlockImpl::OpenStream(NoiseSource* noise) const {
-  auto* self = const_cast<NoiseBlockImpl*>(this);  // forward() only reads the weights.
+  auto* self = const_cast<NoiseBlockImpl*>(this);  // Only reads the weights.
+  auto sources = std::make_shared<std::vector<NoiseSource*>>(1, noise);
   return std::make_unique<StreamPointwise>(
-      [self, noise](const at::Tensor& x) { return self->forward(x, *noise); });
+      [self, sources](const at::Tensor& x) { return self->ForwardRows(x, *sources); },
+      [sources](StreamStateVisitor& visitor) { visitor.Sources(*sources); });
 }
 
 DecoderBlockImpl::DecoderBlockImpl(const DecoderBlockSpec& spec) {

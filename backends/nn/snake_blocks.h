@@ -59,10 +59,14 @@ class NoiseBlockImpl : public torch::nn::Module, public Streamable {
   explicit NoiseBlockImpl(int64_t dim);
   at::Tensor forward(const at::Tensor& x, NoiseSource& noise);
   // Draws each chunk's noise in turn from the stream's source: a seeded
-  // stream repeats itself for the same chunking.
+  // stream repeats itself for the same chunking. In a batch of streams,
+  // each row draws from its own stream's source.
   StreamLayerPtr OpenStream(NoiseSource* noise) const override;
 
  private:
+  // forward() with row b's noise drawn from *sources[b] (all on or all off).
+  at::Tensor ForwardRows(const at::Tensor& x, const std::vector<NoiseSource*>& sources);
+
   torch::nn::Conv1d linear_{nullptr};
 };
 TORCH_MODULE(NoiseBlock);

@@ -64,6 +64,13 @@ at::Tensor StreamConv1d::Push(const at::Tensor& x) {
   return RunWindows();
 }
 
+void StreamConv1d::VisitState(StreamStateVisitor& visitor) {
+  visitor.Rows(buffer_, 0);
+  visitor.Shared(started_);
+  // Push reads only whether input was seen at all.
+  visitor.Progress(input_seen_, 1);
+}
+
 at::Tensor StreamConv1d::Finish() {
   if (input_seen_ == 0) return {};
   const int64_t extra = spec_.complete_last_window
@@ -169,6 +176,12 @@ at::Tensor StreamConvTranspose1d::Push(const at::Tensor& x) {
   const int64_t final_samples = x.size(-1) * spec_.stride;
   tail_ = y.narrow(-1, final_samples, overlap);
   return Emit(y.narrow(-1, 0, final_samples));
+}
+
+void StreamConvTranspose1d::VisitState(StreamStateVisitor& visitor) {
+  visitor.Rows(tail_, 0);
+  // Emit crops the first crop_left samples.
+  visitor.Progress(full_emitted_, spec_.crop_left + 1);
 }
 
 at::Tensor StreamConvTranspose1d::Finish() {

@@ -42,6 +42,7 @@ class StreamConv1d final : public StreamLayer {
   ~StreamConv1d() override;
   at::Tensor Push(const at::Tensor& x) override;
   at::Tensor Finish() override;
+  void VisitState(StreamStateVisitor& visitor) override;
 
  private:
   // The kernel offline uses on long inputs; oneDNN's prepared once.
@@ -80,6 +81,7 @@ class StreamConvTranspose1d final : public StreamLayer {
   explicit StreamConvTranspose1d(StreamConvTransposeSpec spec);
   at::Tensor Push(const at::Tensor& x) override;
   at::Tensor Finish() override;
+  void VisitState(StreamStateVisitor& visitor) override;
 
  private:
   // The full transposed convolution of x, without bias.

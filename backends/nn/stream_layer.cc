@@ -33,6 +33,10 @@ at::Tensor StreamSequential::Finish() {
   return carry;
 }
 
+void StreamSequential::VisitState(StreamStateVisitor& visitor) {
+  for (const StreamLayerPtr& layer : layers_) layer->VisitState(visitor);
+}
+
 at::Tensor StreamPointwise::Push(const at::Tensor& x) {
   if (TimeLength(x) == 0) return {};
   PollInterrupt();
@@ -68,6 +72,13 @@ at::Tensor StreamResidual::Finish() {
   TORCH_CHECK(TimeLength(skip_pending_) == 0 && TimeLength(block_pending_) == 0,
               "residual paths ended at different lengths");
   return out;
+}
+
+void StreamResidual::VisitState(StreamStateVisitor& visitor) {
+  if (skip_) skip_->VisitState(visitor);
+  block_->VisitState(visitor);
+  visitor.Rows(skip_pending_, 0);
+  visitor.Rows(block_pending_, 0);
 }
 
 at::Tensor StreamWindowed::Push(const at::Tensor& x) {

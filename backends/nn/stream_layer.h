@@ -7,6 +7,8 @@
 #include <memory>
 #include <vector>
 
+#include "backends/nn/stream_state.h"
+
 namespace codec::nn {
 
 // One layer of a network run incrementally over a stream, with its own
@@ -19,11 +21,14 @@ namespace codec::nn {
 // the rest. Concatenated, the outputs equal the offline layer's output on
 // the concatenated input (up to float summation order). The state is per
 // stream; the weights are the loaded model's, shared and never written.
+// VisitState shows every member of that state, so that streams of one
+// network can push as one batch (StackedPush).
 class StreamLayer {
  public:
   virtual ~StreamLayer() = default;
   virtual at::Tensor Push(const at::Tensor& x) = 0;
   virtual at::Tensor Finish() = 0;
+  virtual void VisitState(StreamStateVisitor& visitor) = 0;
 };
 
 using StreamLayerPtr = std::unique_ptr<StreamLayer>;
@@ -39,21 +44,28 @@ class StreamSequential final : public StreamLayer {
   explicit StreamSequential(std::vector<StreamLayerPtr> layers) : layers_(std::move(layers)) {}
   at::Tensor Push(const at::Tensor& x) override;
   at::Tensor Finish() override;
+  void VisitState(StreamStateVisitor& visitor) override;
 
  private:
   std::vector<StreamLayerPtr> layers_;
 };
 
-// A stateless per-sample function (activations, noise): output t depends on
-// input t alone.
+// A per-sample function (activations, noise): output t depends on input t
+// alone. `visit_state` shows what the function keeps (noise sources).
 class StreamPointwise final : public StreamLayer {
  public:
-  explicit StreamPointwise(std::function<at::Tensor(const at::Tensor&)> fn) : fn_(std::move(fn)) {}
+  explicit StreamPointwise(std::function<at::Tensor(const at::Tensor&)> fn,
+                           std::function<void(StreamStateVisitor&)> visit_state = nullptr)
+      : fn_(std::move(fn)), visit_state_(std::move(visit_state)) {}
   at::Tensor Push(const at::Tensor& x) override;
   at::Tensor Finish() override { return {}; }
+  void VisitState(StreamStateVisitor& visitor) override {
+    if (visit_state_) visit_state_(visitor);
+  }
 
  private:
   std::function<at::Tensor(const at::Tensor&)> fn_;
+  std::function<void(StreamStateVisitor&)> visit_state_;
 };
 
 // skip(x) + block(x) for two length-preserving paths (skip null: the
@@ -65,6 +77,7 @@ class StreamResidual final : public StreamLayer {
       : skip_(std::move(skip)), block_(std::move(block)) {}
   at::Tensor Push(const at::Tensor& x) override;
   at::Tensor Finish() override;
+  void VisitState(StreamStateVisitor& visitor) override;
 
  private:
   at::Tensor Combine(const at::Tensor& skip_out, const at::Tensor& block_out);
@@ -84,6 +97,7 @@ class StreamWindowed final : public StreamLayer {
       : window_(window), fn_(std::move(fn)) {}
   at::Tensor Push(const at::Tensor& x) override;
   at::Tensor Finish() override;
+  void VisitState(StreamStateVisitor& visitor) override { visitor.Rows(pending_, 0); }
 
  private:
   const int64_t window_;

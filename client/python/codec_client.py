@@ -177,3 +177,7 @@ class CodecClient:
     def get(self, model):
         return self._models.GetModel(codec_pb2.GetModelRequest(model_id=model),
                                      **self._call)
+
+    def devices(self):
+        return list(self._models.ListDevices(codec_pb2.ListDevicesRequest(),
+                                             **self._call).devices)

@@ -9,10 +9,8 @@
 #include <algorithm>
 #include <random>
 
-#include "backends/codec_factory.h"
-#include "backends/io/audio_convert.h"
-#include "backends/io/wav.h"
 #include "tests/testing/fixture.h"
+#include "tests/testing/fixture_codec_test.h"
 
 namespace codec {
 namespace {
@@ -49,33 +47,18 @@ std::vector<int64_t> EvenChunks(int64_t total, int64_t unit) {
   return sizes;
 }
 
-class StreamingTest : public ::testing::TestWithParam<std::string> {
+class StreamingTest : public testing::FixtureCodecTest {
  protected:
-  static void SetUpTestSuite() { testing::UseReferenceThreadCount(); }
-
   void SetUp() override {
-    absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture(GetParam());
-    ASSERT_TRUE(fixture.ok()) << fixture.status();
-    fixture_ = *std::move(fixture);
-    absl::StatusOr<std::shared_ptr<CodecBackend>> backend = testing::LoadFixtureBackend(fixture_);
-    ASSERT_TRUE(backend.ok()) << backend.status();
-    backend_ = *backend;
-    desc_ = backend_->description();
+    testing::FixtureCodecTest::SetUp();
+    if (HasFatalFailure()) return;
     encode_options_ = fixture_.ReferenceEncodeOptions();
     decode_options_.noise = NoiseMode::kOff;
-    // A real recording, long enough that the offline path runs every conv
-    // with the kernel libtorch picks for long inputs (as streams do), and
-    // short enough that DAC runs it whole.
-    absl::StatusOr<Audio> jfk = io::ReadWav("tests/fixtures/audio/jfk.wav");
-    ASSERT_TRUE(jfk.ok()) << jfk.status();
-    std::string report;
-    absl::StatusOr<Audio> converted =
-        io::ConvertAudio(*jfk, desc_.sample_rate, desc_.channels, &report);
-    ASSERT_TRUE(converted.ok()) << converted.status();
-    recording_ = SliceFrames(*converted, 0, 8 * desc_.sample_rate);
+    // Long enough that the offline path runs every conv with the kernel
+    // libtorch picks for long inputs (as streams do), and short enough that
+    // DAC runs it whole.
+    recording_ = SliceFrames(recording_, 0, 8 * desc_.sample_rate);
   }
-
-  int64_t Group() const { return *std::max_element(desc_.level_strides.begin(), desc_.level_strides.end()); }
 
   Codes StreamEncode(const Audio& audio, const std::vector<int64_t>& sizes) {
     absl::StatusOr<std::unique_ptr<EncodeStream>> stream = backend_->OpenEncodeStream(encode_options_);
@@ -136,10 +119,6 @@ class StreamingTest : public ::testing::TestWithParam<std::string> {
               << " samples, max abs error " << error << "\n";
   }
 
-  testing::Fixture fixture_;
-  std::shared_ptr<CodecBackend> backend_;
-  CodecDescription desc_;
-  Audio recording_;
   EncodeOptions encode_options_;
   DecodeOptions decode_options_;
 };

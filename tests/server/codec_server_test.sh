@@ -54,7 +54,9 @@ assert status_of("Load", load) == grpc.StatusCode.OK
 assert b"second" in call("ListModels")(b"", timeout=10)
 assert status_of("Load", text(1, "x") + text(2, "snac") + text(3, "../x")) == \
     grpc.StatusCode.INVALID_ARGUMENT
-assert status_of("Load", load + text(4, "cuda:0")) == grpc.StatusCode.INVALID_ARGUMENT
+# Debian's libtorch has no CUDA: a GPU is a precondition this server lacks.
+assert status_of("Load", load + text(4, "cuda:0")) == grpc.StatusCode.FAILED_PRECONDITION
+assert status_of("Load", load + text(4, "cpu:3")) == grpc.StatusCode.NOT_FOUND
 assert status_of("Unload", text(1, "second")) == grpc.StatusCode.OK
 assert status_of("GetModel", text(1, "second")) == grpc.StatusCode.OK  # Listed as UNLOADED.
 assert status_of("Unload", text(1, "second")) == grpc.StatusCode.OK  # Nothing left to do.
@@ -66,6 +68,8 @@ PY
 client=client/codec_client
 "$client" --server=127.0.0.1:$port list | grep -q "^tiny	MODEL_STATE_READY	encodec	24000 Hz"
 "$client" --server=127.0.0.1:$port info --model=tiny | grep -q '"sampleRate": 24000'
+"$client" --server=127.0.0.1:$port devices >"$out/devices"
+grep -q '"name": "cpu"' "$out/devices" && grep -q '"tiny"' "$out/devices" || { cat "$out/devices"; exit 1; }
 "$client" --server=127.0.0.1:$port roundtrip --model=tiny --input=tests/fixtures/audio/jfk.wav \
   --output="$out/jfk_rt.wav" --codes="$out/jfk.npz" >"$out/report" 2>"$out/client.err"
 grep -q "resampled 16000 Hz -> 24000 Hz" "$out/client.err"

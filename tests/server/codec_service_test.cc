@@ -74,10 +74,10 @@ class CodecServiceTest : public ::testing::Test {
     return ConcatCodes(parts);
   }
 
-  ModelRegistry registry_{testing::FixtureRepository()};
-  // Two model calls at a time: concurrent streams take turns.
-  CodecServiceImpl service_{registry_,
-                            StreamLimits{.max_stream_seconds = 30, .max_concurrent_calls = 2}};
+  // Two forward passes at a time: concurrent streams take turns.
+  ModelRegistry registry_{testing::FixtureRepository(), CreateBackend, 0,
+                          ServingOptions{.devices = DevicePool::Cpu(2)}};
+  CodecServiceImpl service_{registry_, StreamLimits{.max_stream_seconds = 30}};
   std::unique_ptr<testing::LoopbackServer> server_;
   std::unique_ptr<v1::CodecService::Stub> stub_;
   std::unique_ptr<client::CodecClient> client_;

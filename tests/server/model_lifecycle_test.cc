@@ -109,7 +109,8 @@ class RecordingBackend final : public CodecBackend {
 // builds RecordingBackends and keeps a weak reference to each.
 class ModelLifecycleTest : public ::testing::Test {
  protected:
-  void StartServer(const std::string& repository, StreamLimits limits = {}) {
+  // `passes`: forward passes at a time (0: no bound).
+  void StartServer(const std::string& repository, int passes = 0) {
     registry_ = std::make_unique<ModelRegistry>(
         repository,
         [this](const BackendSpec& spec) -> absl::StatusOr<std::shared_ptr<CodecBackend>> {
@@ -119,8 +120,9 @@ class ModelLifecycleTest : public ::testing::Test {
           std::lock_guard<std::mutex> lock(built_mutex_);
           built_.push_back(backend);
           return backend;
-        });
-    codec_service_ = std::make_unique<CodecServiceImpl>(*registry_, limits);
+        },
+        0, ServingOptions{.devices = DevicePool::Cpu(passes)});
+    codec_service_ = std::make_unique<CodecServiceImpl>(*registry_, StreamLimits{});
     model_service_ =
         std::make_unique<ModelServiceImpl>(*registry_, AccessPolicy(), Administration::kServed);
     server_ = testing::StartLoopbackServer({codec_service_.get(), model_service_.get()});
@@ -216,7 +218,7 @@ class StopMidwayTest : public ModelLifecycleTest {
     absl::StatusOr<std::string> weights =
         testing::WriteManifestCheckpoint("snac_24khz", ::testing::TempDir());
     ASSERT_TRUE(weights.ok()) << weights.status();
-    StartServer(::testing::TempDir(), StreamLimits{.max_concurrent_calls = 1});
+    StartServer(::testing::TempDir(), /*passes=*/1);
     ASSERT_TRUE(client_->Load("big", "snac_24khz", *weights).ok());
     stub_ = v1::CodecService::NewStub(channel_);
   }

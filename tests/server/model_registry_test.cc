@@ -8,11 +8,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "backends/compute_device.h"
 #include "tests/testing/fixture.h"
 
 namespace codec::server {
@@ -274,6 +276,61 @@ TEST(ModelRegistryTest, UnloadWaitsForLeasesAndRefusesNewOnes) {
   ASSERT_TRUE(registry.Load(TinyEncodec("m")).ok());
   EXPECT_EQ(InfoOf(registry, "m").state, ModelState::kReady);
   EXPECT_TRUE(registry.Acquire("m").ok());
+}
+
+// Placement on a pool of two CPU partitions: replicas, spreading, the
+// least loaded device, and devices outside the pool.
+class PlacementTest : public ::testing::Test {
+ protected:
+  ModelRegistry registry_{testing::FixtureRepository(), CreateBackend, 0,
+                          ServingOptions{.devices = *DevicePool::Create("cpu:0,cpu:1", 2)}};
+};
+
+TEST_F(PlacementTest, ReplicasTakeStreamsInTurn) {
+  ASSERT_TRUE(registry_.Load(TinyEncodec("m"), "all").ok());
+  const ModelInfo info = InfoOf(registry_, "m");
+  ASSERT_EQ(info.replicas.size(), 2u);
+  EXPECT_EQ(info.replicas[0].device, "cpu:0");
+  EXPECT_EQ(info.replicas[1].device, "cpu:1");
+  EXPECT_EQ(info.memory_bytes, info.replicas[0].memory_bytes + info.replicas[1].memory_bytes);
+  std::vector<ModelLease> leases;
+  std::map<std::string, int> by_device;
+  for (int i = 0; i < 4; ++i) {
+    absl::StatusOr<ModelLease> lease = registry_.Acquire("m");
+    ASSERT_TRUE(lease.ok());
+    ++by_device[lease->device()];
+    leases.push_back(*std::move(lease));
+  }
+  EXPECT_EQ(by_device, (std::map<std::string, int>{{"cpu:0", 2}, {"cpu:1", 2}}));
+  EXPECT_EQ(InfoOf(registry_, "m").replicas[1].streams, 2);
+  // Each replica has its own weights and executor.
+  EXPECT_NE(&leases[0].provider().backend(), &leases[1].provider().backend());
+  EXPECT_NE(&leases[0].executor(), &leases[1].executor());
+}
+
+TEST_F(PlacementTest, UnplacedModelsGoWhereTheLeastMemoryIsHeld) {
+  ASSERT_TRUE(registry_.Load(TinyEncodec("first"), "cpu:0").ok());
+  ASSERT_TRUE(registry_.Load(TinyEncodec("second")).ok());
+  EXPECT_EQ(InfoOf(registry_, "second").replicas.at(0).device, "cpu:1");
+  const std::vector<DeviceLoad> devices = registry_.Devices();
+  ASSERT_EQ(devices.size(), 2u);
+  EXPECT_EQ(devices[0].models, std::vector<std::string>{"first"});
+  EXPECT_EQ(devices[1].models, std::vector<std::string>{"second"});
+  EXPECT_GT(devices[1].memory_bytes, 0);
+  ASSERT_TRUE(registry_.Unload("first").ok());
+  EXPECT_TRUE(registry_.Devices()[0].models.empty());
+  EXPECT_EQ(registry_.Devices()[0].memory_bytes, 0);
+}
+
+TEST_F(PlacementTest, DevicesOutsideThePoolAreRefused) {
+  const absl::Status outside = registry_.Load(TinyEncodec("m"), "cpu:5");
+  EXPECT_EQ(outside.code(), absl::StatusCode::kNotFound) << outside;
+  EXPECT_FALSE(registry_.Get("m").ok()) << "nothing registered";
+  if (CudaDeviceCount() == 0) {
+    const absl::Status gpu = registry_.Load(TinyEncodec("m"), "cuda:0");
+    EXPECT_EQ(gpu.code(), absl::StatusCode::kFailedPrecondition) << gpu;
+    EXPECT_NE(gpu.message().find("CUDA"), std::string::npos) << gpu;
+  }
 }
 
 }  // namespace

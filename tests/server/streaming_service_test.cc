@@ -66,8 +66,9 @@ class StreamingServiceTest : public ::testing::Test {
     return stream->Finish();
   }
 
-  ModelRegistry registry_{testing::FixtureRepository()};
-  CodecServiceImpl service_{registry_, StreamLimits{.max_concurrent_calls = 2}};
+  ModelRegistry registry_{testing::FixtureRepository(), CreateBackend, 0,
+                          ServingOptions{.devices = DevicePool::Cpu(2)}};
+  CodecServiceImpl service_{registry_, StreamLimits{}};
   std::unique_ptr<testing::LoopbackServer> server_;
   std::unique_ptr<v1::CodecService::Stub> stub_;
 };

@@ -1,0 +1,34 @@
+#ifndef BACKENDS_COMPUTE_DEVICE_H_
+#define BACKENDS_COMPUTE_DEVICE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace codec {
+
+// The devices this process's libtorch can run models on: "cpu", and
+// "cuda:N" for each GPU a CUDA build of libtorch sees.
+
+// The GPUs libtorch sees: 0 when it was built without CUDA.
+int CudaDeviceCount();
+
+// OK when models can run on `device`; FAILED_PRECONDITION saying why not
+// (a libtorch without CUDA, no such GPU), INVALID_ARGUMENT for a name that
+// is no device.
+absl::Status CheckDevice(const std::string& device);
+
+struct DeviceMemory {
+  int64_t total_bytes = 0;
+  int64_t free_bytes = 0;
+};
+
+// The memory of `device`: the machine's RAM for "cpu" (free: what the
+// kernel reports available), the GPU's own for "cuda:N".
+absl::StatusOr<DeviceMemory> MemoryOf(const std::string& device);
+
+}  // namespace codec
+
+#endif  // BACKENDS_COMPUTE_DEVICE_H_

@@ -1,0 +1,23 @@
+#ifndef BENCH_BENCH_MODEL_H_
+#define BENCH_BENCH_MODEL_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "backends/core/codec_backend.h"
+
+namespace codec::bench {
+
+// A preset at full size: random weights of the published shapes, written
+// under `workdir`, and the backend loaded from them.
+struct BenchModel {
+  std::shared_ptr<CodecBackend> backend;
+  std::string weights;  // The checkpoint, relative to `workdir`.
+};
+
+absl::StatusOr<BenchModel> LoadBenchModel(const std::string& preset, const std::string& workdir);
+
+}  // namespace codec::bench
+
+#endif  // BENCH_BENCH_MODEL_H_

@@ -1,0 +1,249 @@
+#include "server/step_executor.h"
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace codec::server {
+namespace {
+
+// Records the batches its sessions were pushed in.
+struct Recorder {
+  absl::Mutex mutex;
+  std::vector<int> batch_sizes ABSL_GUARDED_BY(mutex);
+  std::vector<int> pushed_by ABSL_GUARDED_BY(mutex);  // Session ids, in push order.
+
+  std::vector<int> sizes() {
+    absl::MutexLock lock(&mutex);
+    return batch_sizes;
+  }
+  std::vector<int> order() {
+    absl::MutexLock lock(&mutex);
+    return pushed_by;
+  }
+};
+
+const char kFakeKind = 0;
+
+// An encode session that answers a chunk with as many frames as it has
+// samples; a chunk of 3 samples is "bad" (its own error).
+class FakeEncode final : public EncodeStream {
+ public:
+  FakeEncode(int id, Recorder& recorder) : id_(id), recorder_(recorder) {}
+
+  absl::StatusOr<Codes> Push(const Audio& audio) override { return PushBatch({this}, {&audio})[0]; }
+  absl::StatusOr<Codes> Finish() override { return Codes{}; }
+  BatchKey batch_key() const override { return {&kFakeKind, &recorder_}; }
+  std::vector<absl::StatusOr<Codes>> PushBatch(const std::vector<EncodeStream*>& sessions,
+                                               const std::vector<const Audio*>& chunks) override {
+    std::vector<absl::StatusOr<Codes>> out;
+    absl::MutexLock lock(&recorder_.mutex);
+    recorder_.batch_sizes.push_back(static_cast<int>(sessions.size()));
+    for (size_t i = 0; i < sessions.size(); ++i) {
+      recorder_.pushed_by.push_back(static_cast<FakeEncode*>(sessions[i])->id_);
+      if (chunks[i]->num_frames() == 3) {
+        out.push_back(absl::InvalidArgumentError("bad chunk"));
+        continue;
+      }
+      Codes codes;
+      codes.levels.push_back(CodeLevel{1, chunks[i]->num_frames(), {}});
+      out.push_back(codes);
+    }
+    return out;
+  }
+
+ private:
+  const int id_;
+  Recorder& recorder_;
+};
+
+Audio Samples(int64_t n) {
+  return Audio{.sample_rate = 8000, .channels = 1, .samples = std::vector<float>(n)};
+}
+
+// Keeps the executor's thread busy with a step of its own until Release().
+class Blocker {
+ public:
+  explicit Blocker(StepExecutor& executor)
+      : thread_([this, &executor] {
+          EXPECT_TRUE(executor
+                          .RunAlone({},
+                                    [this] {
+                                      running_.Notify();
+                                      release_.WaitForNotification();
+                                      return absl::OkStatus();
+                                    })
+                          .ok());
+        }) {
+    running_.WaitForNotification();
+  }
+  ~Blocker() {
+    Release();
+    thread_.join();
+  }
+  void Release() {
+    if (!release_.HasBeenNotified()) release_.Notify();
+  }
+
+ private:
+  absl::Notification running_, release_;
+  std::thread thread_;
+};
+
+// Waits until `n` steps are queued.
+void AwaitQueued(const StepExecutor& executor, int n) {
+  while (executor.stats().queued < n) absl::SleepFor(absl::Milliseconds(1));
+}
+
+TEST(StepExecutorTest, SeatedStreamsPushAsOneBatchWithoutWaitingForTheWindow) {
+  ComputeSlots slots(1);
+  Recorder recorder;
+  StepExecutor executor({.max_batch = 8, .batch_window = absl::Hours(1)}, slots);
+  std::vector<std::unique_ptr<StepExecutor::Seat>> seats;
+  std::vector<std::unique_ptr<FakeEncode>> sessions;
+  for (int i = 0; i < 4; ++i) {
+    seats.push_back(std::make_unique<StepExecutor::Seat>(executor));
+    sessions.push_back(std::make_unique<FakeEncode>(i, recorder));
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  {
+    Blocker blocker(executor);  // So that all four queue before any runs.
+    for (int i = 0; i < 4; ++i) {
+      threads.emplace_back([&, i] {
+        absl::StatusOr<Codes> codes = executor.Push(*sessions[i], Samples(10 + i), {});
+        ok += codes.ok() && codes->levels[0].frames == 10 + i;
+      });
+    }
+    AwaitQueued(executor, 4);
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(ok, 4);
+  EXPECT_EQ(recorder.sizes(), std::vector<int>{4});
+  EXPECT_EQ(executor.stats().batches, 1);
+  EXPECT_EQ(executor.stats().pushes, 4);
+}
+
+TEST(StepExecutorTest, ALoneStepRunsOnceItsWindowCloses) {
+  ComputeSlots slots(0);
+  Recorder recorder;
+  StepExecutor executor({.max_batch = 8, .batch_window = absl::Milliseconds(30)}, slots);
+  StepExecutor::Seat a(executor), b(executor);  // b never pushes.
+  FakeEncode session(0, recorder);
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(executor.Push(session, Samples(5), {}).ok());
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(30));
+  EXPECT_EQ(recorder.sizes(), std::vector<int>{1});
+}
+
+TEST(StepExecutorTest, BatchesHoldAtMostMaxBatchStepsInArrivalOrder) {
+  ComputeSlots slots(0);
+  Recorder recorder;
+  StepExecutor executor({.max_batch = 4, .batch_window = absl::Hours(1)}, slots);
+  std::vector<std::unique_ptr<FakeEncode>> sessions;
+  for (int i = 0; i < 6; ++i) sessions.push_back(std::make_unique<FakeEncode>(i, recorder));
+  std::vector<std::thread> threads;
+  {
+    Blocker blocker(executor);
+    for (int i = 0; i < 6; ++i) {
+      // Each stream leaves after its push, so the last two need not wait
+      // for the first four to push again.
+      threads.emplace_back([&, i] {
+        const StepExecutor::Seat seat(executor);
+        EXPECT_TRUE(executor.Push(*sessions[i], Samples(1), {}).ok());
+      });
+      AwaitQueued(executor, i + 1);  // Arrival order is i's order.
+    }
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(recorder.sizes(), (std::vector<int>{4, 2}));
+  EXPECT_EQ(recorder.order(), (std::vector<int>{0, 1, 2, 3, 4, 5}));
+}
+
+TEST(StepExecutorTest, ABadChunkIsItsOwnStreamsError) {
+  ComputeSlots slots(0);
+  Recorder recorder;
+  StepExecutor executor({.max_batch = 2, .batch_window = absl::Hours(1)}, slots);
+  StepExecutor::Seat a(executor), b(executor);
+  FakeEncode good(0, recorder), bad(1, recorder);
+  absl::StatusOr<Codes> good_out, bad_out;
+  {
+    Blocker blocker(executor);
+    std::thread first([&] { good_out = executor.Push(good, Samples(7), {}); });
+    std::thread second([&] { bad_out = executor.Push(bad, Samples(3), {}); });
+    AwaitQueued(executor, 2);
+    blocker.Release();
+    first.join();
+    second.join();
+  }
+  EXPECT_EQ(recorder.sizes(), std::vector<int>{2});
+  ASSERT_TRUE(good_out.ok());
+  EXPECT_EQ(good_out->levels[0].frames, 7);
+  EXPECT_EQ(bad_out.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(StepExecutorTest, StepsBeyondTheQueueCapAreRefused) {
+  ComputeSlots slots(0);
+  Recorder recorder;
+  StepExecutor executor({.max_batch = 1, .max_queued = 2}, slots);
+  FakeEncode x(0, recorder), y(1, recorder), z(2, recorder);
+  Blocker blocker(executor);
+  std::thread first([&] { EXPECT_TRUE(executor.Push(x, Samples(1), {}).ok()); });
+  std::thread second([&] { EXPECT_TRUE(executor.Push(y, Samples(1), {}).ok()); });
+  AwaitQueued(executor, 2);
+  const absl::Status refused = executor.Push(z, Samples(1), {}).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  blocker.Release();
+  first.join();
+  second.join();
+  EXPECT_EQ(recorder.order(), (std::vector<int>{0, 1}));
+}
+
+TEST(StepExecutorTest, AStoppedStepLeavesTheQueueWithoutRunning) {
+  ComputeSlots slots(0);
+  Recorder recorder;
+  StepExecutor executor({.max_batch = 1}, slots);
+  FakeEncode session(0, recorder);
+  std::atomic<bool> cancelled{false};
+  const StopCheck stop = [&]() -> absl::Status {
+    return cancelled ? absl::CancelledError("the client cancelled") : absl::OkStatus();
+  };
+  Blocker blocker(executor);
+  absl::Status outcome;
+  std::thread pusher([&] { outcome = executor.Push(session, Samples(1), stop).status(); });
+  AwaitQueued(executor, 1);
+  cancelled = true;
+  pusher.join();
+  EXPECT_EQ(outcome.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(executor.stats().queued, 0);
+  blocker.Release();
+  EXPECT_TRUE(recorder.order().empty());
+}
+
+TEST(StepExecutorTest, BatchesTakeTheDevicesSlots) {
+  ComputeSlots slots(1);
+  Recorder recorder;
+  StepExecutor first({.max_batch = 1}, slots), second({.max_batch = 1}, slots);
+  std::atomic<int> running{0}, most{0};
+  auto work = [&] {
+    const int now = ++running;
+    most = std::max(most.load(), now);
+    absl::SleepFor(absl::Milliseconds(20));
+    --running;
+    return absl::OkStatus();
+  };
+  std::thread a([&] { EXPECT_TRUE(first.RunAlone({}, work).ok()); });
+  std::thread b([&] { EXPECT_TRUE(second.RunAlone({}, work).ok()); });
+  a.join();
+  b.join();
+  EXPECT_EQ(most, 1);
+}
+
+}  // namespace
+}  // namespace codec::server
