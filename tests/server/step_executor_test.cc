@@ -195,6 +195,7 @@ TEST(StepExecutorTest, StepsBeyondTheQueueCapAreRefused) {
   FakeEncode x(0, recorder), y(1, recorder), z(2, recorder);
   Blocker blocker(executor);
   std::thread first([&] { EXPECT_TRUE(executor.Push(x, Samples(1), {}).ok()); });
+  AwaitQueued(executor, 1);  // So that x is queued before y.
   std::thread second([&] { EXPECT_TRUE(executor.Push(y, Samples(1), {}).ok()); });
   AwaitQueued(executor, 2);
   const absl::Status refused = executor.Push(z, Samples(1), {}).status();
