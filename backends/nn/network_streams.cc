@@ -3,6 +3,9 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <optional>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "backends/core/codec_backend.h"
 #include "backends/core/status_macros.h"
@@ -28,15 +31,43 @@ StopCheck AllStopped(std::vector<StopCheck> checks) {
   };
 }
 
-// Runs the layer steps of a batch's streams (layers[i] on inputs[i]) as
-// stacked batches under `stop`.
-absl::StatusOr<std::vector<at::Tensor>> PushLayers(const std::vector<StreamLayer*>& layers,
-                                                   const std::vector<at::Tensor>& inputs,
-                                                   const StopCheck& stop) {
-  return RunInterruptible(stop, [&] {
-    c10::InferenceMode inference;
-    return StackedPush(layers, inputs);
-  });
+// What one session of a batch runs through its network's layers.
+struct LayerStep {
+  StreamLayer* layer;
+  at::Tensor input;
+  StopCheck stop;
+};
+
+// One step of a batch of `n` sessions: prepare(i, result) gives session i's
+// LayerStep, or nullopt when it has none (its result then set); the steps'
+// layers run as stacked batches (StackedPush), stopping when every session
+// says stop; finish(i, output) turns session i's layer output into its result.
+template <typename Result, typename Prepare, typename Finish>
+std::vector<Result> StepTogether(size_t n, Result initial, Prepare prepare, Finish finish) {
+  std::vector<Result> results(n, initial);
+  std::vector<size_t> running;
+  std::vector<StreamLayer*> layers;
+  std::vector<at::Tensor> inputs;
+  std::vector<StopCheck> stops;
+  for (size_t i = 0; i < n; ++i) {
+    std::optional<LayerStep> step = prepare(i, results[i]);
+    if (!step) continue;
+    running.push_back(i);
+    layers.push_back(step->layer);
+    inputs.push_back(std::move(step->input));
+    stops.push_back(std::move(step->stop));
+  }
+  if (running.empty()) return results;
+  absl::StatusOr<std::vector<at::Tensor>> outputs =
+      RunInterruptible(AllStopped(std::move(stops)), [&] {
+        c10::InferenceMode inference;
+        return StackedPush(layers, inputs);
+      });
+  for (size_t r = 0; r < running.size(); ++r) {
+    results[running[r]] =
+        outputs.ok() ? finish(running[r], (*outputs)[r]) : Result(outputs.status());
+  }
+  return results;
 }
 
 // The batch keys' kinds.
@@ -62,43 +93,29 @@ class NetworkEncodeStream final : public EncodeStream {
 
   std::vector<absl::StatusOr<Codes>> PushBatch(const std::vector<EncodeStream*>& sessions,
                                                const std::vector<const Audio*>& chunks) override {
-    std::vector<absl::StatusOr<Codes>> results(sessions.size(), EmptyCodes(parts_.description));
-    std::vector<NetworkEncodeStream*> running;
-    std::vector<size_t> running_index;
-    std::vector<StreamLayer*> layers;
-    std::vector<at::Tensor> inputs;
-    std::vector<StopCheck> stops;
-    for (size_t i = 0; i < sessions.size(); ++i) {
-      auto* session = static_cast<NetworkEncodeStream*>(sessions[i]);  // Same batch key.
-      const Audio& audio = *chunks[i];
-      if (absl::Status valid = ValidateAudioChunk(audio, parts_.description); !valid.ok()) {
-        results[i] = valid;
-        continue;
-      }
-      if (audio.samples.empty()) continue;
-      session->samples_ += audio.num_frames();
-      running.push_back(session);
-      running_index.push_back(i);
-      layers.push_back(session->parts_.encoder.get());
-      // The layers keep parts of their input: give them their own copy.
-      inputs.push_back(AudioView(audio).unsqueeze(0).clone());
-      stops.push_back(session->parts_.stop);
-    }
-    if (running.empty()) return results;
-    absl::StatusOr<std::vector<at::Tensor>> latents =
-        PushLayers(layers, inputs, AllStopped(std::move(stops)));
-    for (size_t r = 0; r < running.size(); ++r) {
-      NetworkEncodeStream* session = running[r];
-      if (!latents.ok()) {
-        results[running_index[r]] = latents.status();
-        continue;
-      }
-      results[running_index[r]] = RunInterruptible(session->parts_.stop, [&] {
-        c10::InferenceMode inference;
-        return session->Quantize((*latents)[r]);
-      });
-    }
-    return results;
+    auto session = [&](size_t i) {
+      return static_cast<NetworkEncodeStream*>(sessions[i]);  // Same batch key.
+    };
+    return StepTogether<absl::StatusOr<Codes>>(
+        sessions.size(), EmptyCodes(parts_.description),
+        [&](size_t i, absl::StatusOr<Codes>& result) -> std::optional<LayerStep> {
+          const Audio& audio = *chunks[i];
+          if (absl::Status valid = ValidateAudioChunk(audio, parts_.description); !valid.ok()) {
+            result = valid;
+            return std::nullopt;
+          }
+          if (audio.samples.empty()) return std::nullopt;
+          session(i)->samples_ += audio.num_frames();
+          // The layers keep parts of their input: give them their own copy.
+          return LayerStep{session(i)->parts_.encoder.get(), AudioView(audio).unsqueeze(0).clone(),
+                           session(i)->parts_.stop};
+        },
+        [&](size_t i, const at::Tensor& latent) -> absl::StatusOr<Codes> {
+          return RunInterruptible(session(i)->parts_.stop, [&] {
+            c10::InferenceMode inference;
+            return session(i)->Quantize(latent);
+          });
+        });
   }
 
   absl::StatusOr<Codes> Finish() override {
@@ -149,40 +166,25 @@ class NetworkDecodeStream final : public DecodeStream {
 
   std::vector<absl::StatusOr<Audio>> PushBatch(const std::vector<DecodeStream*>& sessions,
                                                const std::vector<const Codes*>& chunks) override {
-    std::vector<absl::StatusOr<Audio>> results(sessions.size(), absl::InternalError("not decoded"));
-    std::vector<NetworkDecodeStream*> running;
-    std::vector<size_t> running_index;
-    std::vector<StreamLayer*> layers;
-    std::vector<at::Tensor> inputs;
-    std::vector<StopCheck> stops;
-    for (size_t i = 0; i < sessions.size(); ++i) {
-      auto* session = static_cast<NetworkDecodeStream*>(sessions[i]);  // Same batch key.
-      const Codes& codes = *chunks[i];
-      absl::StatusOr<at::Tensor> latent = session->Dequantize(codes);
-      if (!latent.ok()) {
-        results[i] = latent.status();
-        continue;
-      }
-      running.push_back(session);
-      running_index.push_back(i);
-      layers.push_back(session->decoder_.get());
-      inputs.push_back(*std::move(latent));
-      stops.push_back(session->parts_.stop);
-    }
-    if (running.empty()) return results;
-    absl::StatusOr<std::vector<at::Tensor>> samples =
-        PushLayers(layers, inputs, AllStopped(std::move(stops)));
-    for (size_t r = 0; r < running.size(); ++r) {
-      if (!samples.ok()) {
-        results[running_index[r]] = samples.status();
-        continue;
-      }
-      results[running_index[r]] = RunInterruptible(running[r]->parts_.stop, [&] {
-        c10::InferenceMode inference;
-        return running[r]->Output((*samples)[r]);
-      });
-    }
-    return results;
+    auto session = [&](size_t i) {
+      return static_cast<NetworkDecodeStream*>(sessions[i]);  // Same batch key.
+    };
+    return StepTogether<absl::StatusOr<Audio>>(
+        sessions.size(), absl::InternalError("not decoded"),
+        [&](size_t i, absl::StatusOr<Audio>& result) -> std::optional<LayerStep> {
+          absl::StatusOr<at::Tensor> latent = session(i)->Dequantize(*chunks[i]);
+          if (!latent.ok()) {
+            result = latent.status();
+            return std::nullopt;
+          }
+          return LayerStep{session(i)->decoder_.get(), *std::move(latent), session(i)->parts_.stop};
+        },
+        [&](size_t i, const at::Tensor& samples) -> absl::StatusOr<Audio> {
+          return RunInterruptible(session(i)->parts_.stop, [&] {
+            c10::InferenceMode inference;
+            return session(i)->Output(samples);
+          });
+        });
   }
 
   absl::StatusOr<Audio> Finish() override {
