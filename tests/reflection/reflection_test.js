@@ -27,7 +27,7 @@ function call(client, method, request) {
   const services = await reflection.listServices();
   const expected = {
     'codec.v1.CodecService': ['Decode', 'Encode'],
-    'codec.v1.ModelService': ['GetModel', 'ListModels', 'Load', 'Unload'],
+    'codec.v1.ModelService': ['GetModel', 'ListDevices', 'ListModels', 'Load', 'Unload'],
     'grpc.health.v1.Health': ['Check', 'Watch'],
   };
   for (const [service, methods] of Object.entries(expected)) {
@@ -51,6 +51,9 @@ function call(client, method, request) {
   assert.equal(info.state, 'MODEL_STATE_READY');
   assert.equal(info.description.sample_rate, 24000);
   console.log(`ModelService/GetModel tiny: ${info.state}, ${info.description.family}`);
+  const pool = await call(models, 'ListDevices', {});
+  assert.ok(pool.devices.some((device) => device.name === 'cpu'), 'ListDevices lacks cpu');
+  console.log(`ModelService/ListDevices: ${pool.devices.map((device) => device.name).join(', ')}`);
   process.exit(0);
 })().catch((error) => {
   console.error(error);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # grpcurl's way in, with a real reflection client: starts the built
 # codec_server on a shipped model and drives it by server reflection alone
-# (list, describe every service, Health/Check, ModelService/GetModel), with
-# grpc-js-reflection-client from the npm registry (Debian has no grpcurl).
+# (list, describe every service, Health/Check, ModelService/GetModel and
+# ListDevices), with grpc-js-reflection-client from the npm registry (Debian
+# has no grpcurl).
 # Run from the repository root after `bazel build //server:codec_server`;
 # .ci/run runs it after the Bazel tests.
 set -euo pipefail
