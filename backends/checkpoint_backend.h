@@ -20,14 +20,14 @@
 namespace codec {
 
 // The lifecycle every checkpoint-backed codec shares: Load() reads the
-// weights file and builds an immutable `Model` from it (once, even under
-// concurrent calls); Unload() drops it. Families derive a final class and
-// implement Encode/Decode on model().
+// weights file, builds a `Model` from it and moves it to the backend's
+// device (once, even under concurrent calls), immutable from then on;
+// Unload() drops it. Families derive a final class and implement
+// Encode/Decode on model().
 template <typename Model>
 class CheckpointBackend : public CodecBackend {
  public:
-  using Builder =
-      std::function<absl::StatusOr<std::shared_ptr<const Model>>(io::Checkpoint checkpoint)>;
+  using Builder = std::function<absl::StatusOr<std::shared_ptr<Model>>(io::Checkpoint checkpoint)>;
 
   const std::string& id() const override { return id_; }
   const CodecDescription& description() const override { return description_; }
@@ -44,12 +44,13 @@ class CheckpointBackend : public CodecBackend {
             absl::StrCat("model '", id_, "' has no weights to load; give a weights path"));
       }
       ASSIGN_OR_RETURN(io::Checkpoint checkpoint, io::LoadCheckpoint(weights_path_));
-      absl::StatusOr<std::shared_ptr<const Model>> model = build_(std::move(checkpoint));
+      absl::StatusOr<std::shared_ptr<Model>> model = build_(std::move(checkpoint));
       if (!model.ok()) {
         return absl::Status(model.status().code(),
                             absl::StrCat(weights_path_, ": ", model.status().message()));
       }
-      return model;
+      (*model)->to(device_);
+      return std::shared_ptr<const Model>(*std::move(model));
     });
   }
 
@@ -60,11 +61,14 @@ class CheckpointBackend : public CodecBackend {
 
  protected:
   CheckpointBackend(std::string id, CodecDescription description, std::string weights_path,
-                    Builder build)
+                    at::Device device, Builder build)
       : id_(std::move(id)),
         description_(std::move(description)),
         weights_path_(std::move(weights_path)),
+        device_(device),
         build_(std::move(build)) {}
+
+  at::Device device() const { return device_; }
 
   // The loaded model, held for the caller's work; FAILED_PRECONDITION when
   // not loaded.
@@ -79,6 +83,7 @@ class CheckpointBackend : public CodecBackend {
       nn::EncodeStreamParts parts = network->EncodeStreamParts(n_q);
       parts.weights = std::move(network);
       parts.description = description_;
+      parts.device = device_;
       parts.stop = options.stop;
       return nn::OpenNetworkEncodeStream(std::move(parts));
     });
@@ -101,6 +106,7 @@ class CheckpointBackend : public CodecBackend {
   const std::string id_;
   const CodecDescription description_;
   const std::string weights_path_;
+  const at::Device device_;
   const Builder build_;
   LoadedModel<Model> model_;
 };

@@ -21,7 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 
 using Creator = std::function<absl::StatusOr<std::shared_ptr<CodecBackend>>(
-    std::string id, const std::string& preset, const nlohmann::json& config, std::string weights)>;
+    std::string id, const std::string& preset, const nlohmann::json& config, std::string weights,
+    at::Device device)>;
 
 struct Family {
   std::vector<std::string> presets;
@@ -108,10 +109,7 @@ std::vector<std::string> ListPresets() {
 absl::StatusOr<std::shared_ptr<CodecBackend>> CreateBackend(const BackendSpec& spec) {
   ASSIGN_OR_RETURN(auto model, FindModel(spec.model));
   RETURN_IF_ERROR(CheckDevice(spec.device));
-  if (spec.device != "cpu") {
-    return absl::UnimplementedError(
-        absl::StrCat("the backends run on the CPU only so far, not on '", spec.device, "'"));
-  }
+  if (spec.device != "cpu") ApplyTf32Choice();
   std::string checkpoint;
   std::string config_path = spec.config;
   if (!spec.weights.empty()) {
@@ -125,7 +123,7 @@ absl::StatusOr<std::shared_ptr<CodecBackend>> CreateBackend(const BackendSpec& s
     ASSIGN_OR_RETURN(config, ReadJsonFile(config_path));
   }
   return model.first->create(spec.id.empty() ? spec.model : spec.id, model.second, config,
-                             checkpoint);
+                             checkpoint, at::Device(spec.device));
 }
 
 }  // namespace codec

@@ -1,8 +1,10 @@
 #include "backends/compute_device.h"
 
+#include <ATen/Context.h>
 #include <c10/core/Device.h>
 #include <torch/cuda.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 
@@ -37,6 +39,8 @@ int64_t MeminfoBytes(const std::string& field) {
   }
   return 0;
 }
+
+std::atomic<bool> tf32_allowed{false};
 
 }  // namespace
 
@@ -78,6 +82,16 @@ absl::StatusOr<DeviceMemory> MemoryOf(const std::string& device) {
 #else
   return absl::FailedPreconditionError("built without CUDA");
 #endif
+}
+
+void AllowTf32(bool allow) {
+  tf32_allowed = allow;
+  ApplyTf32Choice();
+}
+
+void ApplyTf32Choice() {
+  at::globalContext().setAllowTF32CuBLAS(tf32_allowed);
+  at::globalContext().setAllowTF32CuDNN(tf32_allowed);
 }
 
 }  // namespace codec

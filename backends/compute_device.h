@@ -29,6 +29,14 @@ struct DeviceMemory {
 // kernel reports available), the GPU's own for "cuda:N".
 absl::StatusOr<DeviceMemory> MemoryOf(const std::string& device);
 
+// Whether GPU matrix products and convolutions may round through TF32:
+// faster, but far from the reference (libtorch lets cuDNN by default).
+// Process-wide; off unless allowed here, set on libtorch for every model
+// CreateBackend makes for a GPU.
+void AllowTf32(bool allow);
+// Sets libtorch's TF32 switches as AllowTf32 last said (off by default).
+void ApplyTf32Choice();
+
 }  // namespace codec
 
 #endif  // BACKENDS_COMPUTE_DEVICE_H_

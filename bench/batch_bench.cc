@@ -38,6 +38,7 @@ ABSL_FLAG(std::vector<std::string>, scenarios,
           "preset:direction:chunk_frames, ...");
 ABSL_FLAG(std::vector<std::string>, streams, std::vector<std::string>({"1", "4", "16", "64"}),
           "Concurrent stream counts.");
+ABSL_FLAG(std::string, device, "cpu", "Where the model runs: cpu or cuda:N.");
 ABSL_FLAG(int, threads, 2, "Intra-op threads.");
 ABSL_FLAG(int, passes, 1, "Forward passes at a time (the device's ComputeSlots).");
 ABSL_FLAG(double, seconds, 2, "Seconds of audio each stream carries.");
@@ -137,7 +138,8 @@ absl::StatusOr<Row> RunStreams(const CodecBackend& backend, const Scenario& scen
 }
 
 absl::Status RunScenario(const Scenario& scenario) {
-  ASSIGN_OR_RETURN(BenchModel model, LoadBenchModel(scenario.preset, absl::GetFlag(FLAGS_workdir)));
+  ASSIGN_OR_RETURN(BenchModel model, LoadBenchModel(scenario.preset, absl::GetFlag(FLAGS_workdir),
+                                                    absl::GetFlag(FLAGS_device)));
   const std::shared_ptr<CodecBackend>& backend = model.backend;
   const CodecDescription& desc = backend->description();
   const double seconds = absl::GetFlag(FLAGS_seconds);
@@ -190,11 +192,12 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   at::set_num_threads(absl::GetFlag(FLAGS_threads));
   printf(
-      "%s, %d intra-op threads, %d pass(es) at a time, %.0f s of %s per stream, batches of "
-      "up to %d steps with a %.0f ms window\n\n",
-      codec::bench::MachineSummary().c_str(), absl::GetFlag(FLAGS_threads),
-      absl::GetFlag(FLAGS_passes), absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_audio).c_str(),
-      absl::GetFlag(FLAGS_max_batch), absl::GetFlag(FLAGS_batch_window_ms));
+      "%s, on %s, %d intra-op threads, %d pass(es) at a time, %.0f s of %s per stream, batches "
+      "of up to %d steps with a %.0f ms window\n\n",
+      codec::bench::MachineSummary().c_str(), absl::GetFlag(FLAGS_device).c_str(),
+      absl::GetFlag(FLAGS_threads), absl::GetFlag(FLAGS_passes), absl::GetFlag(FLAGS_seconds),
+      absl::GetFlag(FLAGS_audio).c_str(), absl::GetFlag(FLAGS_max_batch),
+      absl::GetFlag(FLAGS_batch_window_ms));
   printf(
       "| preset | direction | streaming | streams | batching | aggregate x real time | step "
       "p50 ms | step p99 ms | mean batch |\n");

@@ -7,12 +7,14 @@
 
 namespace codec::bench {
 
-absl::StatusOr<BenchModel> LoadBenchModel(const std::string& preset, const std::string& workdir) {
+absl::StatusOr<BenchModel> LoadBenchModel(const std::string& preset, const std::string& workdir,
+                                          const std::string& device) {
   BenchModel model;
   ASSIGN_OR_RETURN(model.weights, testing::WriteManifestCheckpoint(preset, workdir));
-  ASSIGN_OR_RETURN(
-      model.backend,
-      CreateBackend({.model = preset, .weights = absl::StrCat(workdir, "/", model.weights)}));
+  ASSIGN_OR_RETURN(model.backend,
+                   CreateBackend({.model = preset,
+                                  .weights = absl::StrCat(workdir, "/", model.weights),
+                                  .device = device}));
   RETURN_IF_ERROR(model.backend->Load());
   return model;
 }

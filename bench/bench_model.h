@@ -10,13 +10,14 @@
 namespace codec::bench {
 
 // A preset at full size: random weights of the published shapes, written
-// under `workdir`, and the backend loaded from them.
+// under `workdir`, and the backend loaded from them on `device`.
 struct BenchModel {
   std::shared_ptr<CodecBackend> backend;
   std::string weights;  // The checkpoint, relative to `workdir`.
 };
 
-absl::StatusOr<BenchModel> LoadBenchModel(const std::string& preset, const std::string& workdir);
+absl::StatusOr<BenchModel> LoadBenchModel(const std::string& preset, const std::string& workdir,
+                                          const std::string& device = "cpu");
 
 }  // namespace codec::bench
 

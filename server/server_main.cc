@@ -19,6 +19,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "backends/compute_device.h"
 #include "server/access_policy.h"
 #include "server/codec_service.h"
 #include "server/listener_credentials.h"
@@ -49,6 +50,9 @@ ABSL_FLAG(int, max_concurrent_calls, 0,
 ABSL_FLAG(std::string, devices, "cpu",
           "Devices models run on: cpu, CPU partitions cpu:0,cpu:1 (each its own device), GPUs "
           "cuda:0,cuda:1, or all (every GPU, else the CPU).");
+ABSL_FLAG(bool, allow_tf32, false,
+          "Let GPU matrix products and convolutions round through TF32: faster, but no longer "
+          "within the reference's tolerance.");
 ABSL_FLAG(int, max_batch, 16,
           "Most stream steps of one model replica run as one batched forward pass; 1: no "
           "batching.");
@@ -137,6 +141,7 @@ int Run() {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  AllowTf32(absl::GetFlag(FLAGS_allow_tf32));
   int concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
   if (concurrent_calls <= 0) concurrent_calls = CallsPerMachine(threads);
   absl::StatusOr<std::unique_ptr<DevicePool>> devices =

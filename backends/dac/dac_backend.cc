@@ -11,8 +11,8 @@
 namespace codec::dac {
 
 DacBackend::DacBackend(std::string id, DacConfig config, std::string weights_path,
-                       Chunking chunking)
-    : CheckpointBackend(std::move(id), DescribeDac(config), std::move(weights_path),
+                       Chunking chunking, at::Device device)
+    : CheckpointBackend(std::move(id), DescribeDac(config), std::move(weights_path), device,
                         [config, chunking](io::Checkpoint checkpoint) {
                           return BuildDacModel(config, chunking, std::move(checkpoint));
                         }),
@@ -21,7 +21,8 @@ DacBackend::DacBackend(std::string id, DacConfig config, std::string weights_pat
 absl::StatusOr<std::shared_ptr<CodecBackend>> DacBackend::Create(std::string id,
                                                                  const std::string& preset,
                                                                  const nlohmann::json& config,
-                                                                 std::string weights_path) {
+                                                                 std::string weights_path,
+                                                                 at::Device device) {
   nlohmann::json carried;
   if (!weights_path.empty()) {
     ASSIGN_OR_RETURN(carried, io::LoadCheckpointConfig(weights_path));
@@ -30,7 +31,7 @@ absl::StatusOr<std::shared_ptr<CodecBackend>> DacBackend::Create(std::string id,
                    MergeConfig(preset, &DacPreset, &DacConfigFromJson, {&config, &carried}));
   const Chunking chunking = Chunking::Default(merged);
   return std::make_shared<DacBackend>(std::move(id), std::move(merged), std::move(weights_path),
-                                      chunking);
+                                      chunking, device);
 }
 
 absl::StatusOr<int> DacBackend::QuantizersFor(const EncodeOptions& options) const {

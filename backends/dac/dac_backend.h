@@ -16,7 +16,9 @@ namespace codec::dac {
 // run in chunks (see Chunking).
 class DacBackend final : public CheckpointBackend<DacModel> {
  public:
-  DacBackend(std::string id, DacConfig config, std::string weights_path, Chunking chunking);
+  // Runs on `device` (its weights move there on Load).
+  DacBackend(std::string id, DacConfig config, std::string weights_path, Chunking chunking,
+             at::Device device = at::kCPU);
 
   // A backend from preset `preset` ("dac_44khz", ..., or "" for the 44.1 kHz
   // defaults), overridden by `config` and then by the kwargs the checkpoint
@@ -24,7 +26,8 @@ class DacBackend final : public CheckpointBackend<DacModel> {
   static absl::StatusOr<std::shared_ptr<CodecBackend>> Create(std::string id,
                                                               const std::string& preset,
                                                               const nlohmann::json& config,
-                                                              std::string weights_path);
+                                                              std::string weights_path,
+                                                              at::Device device);
 
   // Uses the first n_q quantisers (all by default); no bandwidth selection.
   absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override;

@@ -106,7 +106,8 @@ Codes DacModel::Encode(const at::Tensor& audio, int64_t n_q) const {
   const int64_t length = audio.size(-1);
   const int64_t hop = config_.hop_length();
   const int64_t padded = (length + hop - 1) / hop * hop;
-  const at::Tensor x = at::constant_pad_nd(audio.unsqueeze(0), {0, padded - length}, 0.0);
+  const at::Tensor x = at::constant_pad_nd(nn::ToDevice(audio, nn::DeviceOf(*this)).unsqueeze(0),
+                                           {0, padded - length}, 0.0);
   const at::Tensor latent = EncodeLatent(x);
   Codes out;
   out.num_samples = length;
@@ -154,15 +155,15 @@ at::Tensor DacModel::Decode(const Codes& codes) const {
   return out.contiguous();
 }
 
-absl::StatusOr<std::shared_ptr<const DacModel>> BuildDacModel(const DacConfig& config,
-                                                              const Chunking& chunking,
-                                                              io::Checkpoint checkpoint) {
+absl::StatusOr<std::shared_ptr<DacModel>> BuildDacModel(const DacConfig& config,
+                                                        const Chunking& chunking,
+                                                        io::Checkpoint checkpoint) {
   RETURN_IF_ERROR(config.Validate());
   RETURN_IF_ERROR(nn::FoldWeightNorm(checkpoint.tensors));
   auto model = std::make_shared<DacModel>(config, chunking);
   RETURN_IF_ERROR(nn::LoadParameters(*model, checkpoint.tensors));
   model->eval();
-  return std::shared_ptr<const DacModel>(std::move(model));
+  return model;
 }
 
 }  // namespace codec::dac

@@ -67,9 +67,9 @@ class DacModel : public torch::nn::Module {
 // config.Describe() with the stream latencies of its layers.
 CodecDescription DescribeDac(const DacConfig& config);
 
-absl::StatusOr<std::shared_ptr<const DacModel>> BuildDacModel(const DacConfig& config,
-                                                              const Chunking& chunking,
-                                                              io::Checkpoint checkpoint);
+absl::StatusOr<std::shared_ptr<DacModel>> BuildDacModel(const DacConfig& config,
+                                                        const Chunking& chunking,
+                                                        io::Checkpoint checkpoint);
 
 }  // namespace codec::dac
 

@@ -8,14 +8,15 @@
 #include "absl/strings/str_join.h"
 #include "backends/core/status_macros.h"
 #include "backends/encodec/segment_streams.h"
-#include "backends/nn/network_streams.h"
 #include "backends/nn/interrupt.h"
+#include "backends/nn/network_streams.h"
 #include "backends/nn/tensor_convert.h"
 
 namespace codec::encodec {
 
-EncodecBackend::EncodecBackend(std::string id, EncodecConfig config, std::string weights_path)
-    : CheckpointBackend(std::move(id), DescribeEncodec(config), std::move(weights_path),
+EncodecBackend::EncodecBackend(std::string id, EncodecConfig config, std::string weights_path,
+                               at::Device device)
+    : CheckpointBackend(std::move(id), DescribeEncodec(config), std::move(weights_path), device,
                         [config](io::Checkpoint checkpoint) {
                           return BuildEncodecModel(config, std::move(checkpoint));
                         }),
@@ -24,11 +25,12 @@ EncodecBackend::EncodecBackend(std::string id, EncodecConfig config, std::string
 absl::StatusOr<std::shared_ptr<CodecBackend>> EncodecBackend::Create(std::string id,
                                                                      const std::string& preset,
                                                                      const nlohmann::json& config,
-                                                                     std::string weights_path) {
+                                                                     std::string weights_path,
+                                                                     at::Device device) {
   ASSIGN_OR_RETURN(EncodecConfig merged,
                    MergeConfig(preset, &EncodecPreset, &EncodecConfigFromJson, {&config}));
-  return std::make_shared<EncodecBackend>(std::move(id), std::move(merged),
-                                          std::move(weights_path));
+  return std::make_shared<EncodecBackend>(std::move(id), std::move(merged), std::move(weights_path),
+                                          device);
 }
 
 absl::StatusOr<int> EncodecBackend::QuantizersFor(const EncodeOptions& options) const {

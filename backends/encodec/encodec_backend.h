@@ -14,7 +14,9 @@ namespace codec::encodec {
 // dict or a Hugging Face model.safetensors / pytorch_model.bin.
 class EncodecBackend final : public CheckpointBackend<EncodecModel> {
  public:
-  EncodecBackend(std::string id, EncodecConfig config, std::string weights_path);
+  // Runs on `device` (its weights move there on Load).
+  EncodecBackend(std::string id, EncodecConfig config, std::string weights_path,
+                 at::Device device = at::kCPU);
 
   // A backend from preset `preset` ("encodec_24khz", "encodec_48khz", or ""
   // for the 24 kHz defaults) with the fields of `config` (HF EncodecConfig
@@ -22,7 +24,8 @@ class EncodecBackend final : public CheckpointBackend<EncodecModel> {
   static absl::StatusOr<std::shared_ptr<CodecBackend>> Create(std::string id,
                                                               const std::string& preset,
                                                               const nlohmann::json& config,
-                                                              std::string weights_path);
+                                                              std::string weights_path,
+                                                              at::Device device);
 
   // Selects quantisers by bandwidth (one of target_bandwidths) or count.
   absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override;

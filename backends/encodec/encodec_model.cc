@@ -6,8 +6,8 @@
 #include "backends/core/status_macros.h"
 #include "backends/encodec/hf_layout.h"
 #include "backends/nn/parameter_loading.h"
-#include "backends/nn/tensor_convert.h"
 #include "backends/nn/receptive_field.h"
+#include "backends/nn/tensor_convert.h"
 #include "backends/nn/weight_norm.h"
 
 namespace codec::encodec {
@@ -18,9 +18,9 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // Upstream's triangular-window overlap-add of decoded segments.
 at::Tensor LinearOverlapAdd(const std::vector<at::Tensor>& frames, int64_t stride) {
   const int64_t total = stride * static_cast<int64_t>(frames.size() - 1) + frames.back().size(-1);
-  const at::Tensor weight = OverlapWeight(frames[0].size(-1));
-  at::Tensor sum_weight = at::zeros({total});
-  at::Tensor out = at::zeros({frames[0].size(0), total});
+  const at::Tensor weight = OverlapWeight(frames[0].size(-1)).to(frames[0].device());
+  at::Tensor sum_weight = at::zeros({total}, frames[0].options());
+  at::Tensor out = at::zeros({frames[0].size(0), total}, frames[0].options());
   int64_t offset = 0;
   for (const at::Tensor& frame : frames) {
     const int64_t length = frame.size(-1);
@@ -68,7 +68,7 @@ EncodecModel::EncodecModel(EncodecConfig config) : config_(std::move(config)) {
 
 std::pair<at::Tensor, std::optional<float>> EncodecModel::EncodeSegment(const at::Tensor& audio,
                                                                         int n_q) const {
-  at::Tensor x = audio.unsqueeze(0);
+  at::Tensor x = nn::ToDevice(audio, nn::DeviceOf(*this)).unsqueeze(0);
   std::optional<float> scale;
   if (config_.normalize) {
     const at::Tensor mono = x.mean(1, /*keepdim=*/true);
@@ -184,15 +184,15 @@ absl::StatusOr<at::Tensor> EncodecModel::Decode(const Codes& codes) const {
   return out.contiguous();
 }
 
-absl::StatusOr<std::shared_ptr<const EncodecModel>> BuildEncodecModel(const EncodecConfig& config,
-                                                                      io::Checkpoint checkpoint) {
+absl::StatusOr<std::shared_ptr<EncodecModel>> BuildEncodecModel(const EncodecConfig& config,
+                                                                io::Checkpoint checkpoint) {
   RETURN_IF_ERROR(config.Validate());
   auto model = std::make_shared<EncodecModel>(config);
   io::StateDict tensors = FromHuggingFaceLayout(std::move(checkpoint.tensors), *model);
   RETURN_IF_ERROR(nn::FoldWeightNorm(tensors));
   RETURN_IF_ERROR(nn::LoadParameters(*model, tensors));
   model->eval();
-  return std::shared_ptr<const EncodecModel>(std::move(model));
+  return model;
 }
 
 }  // namespace codec::encodec

@@ -7,10 +7,10 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "backends/core/codec_description.h"
 #include "backends/core/codes.h"
 #include "backends/encodec/encodec_config.h"
 #include "backends/encodec/seanet.h"
-#include "backends/core/codec_description.h"
 #include "backends/io/checkpoint.h"
 #include "backends/nn/euclidean_rvq.h"
 #include "backends/nn/network_streams.h"
@@ -72,8 +72,8 @@ at::Tensor OverlapWeight(int64_t length);
 // config.Describe() with the stream latencies of its layers.
 CodecDescription DescribeEncodec(const EncodecConfig& config);
 
-absl::StatusOr<std::shared_ptr<const EncodecModel>> BuildEncodecModel(const EncodecConfig& config,
-                                                                      io::Checkpoint checkpoint);
+absl::StatusOr<std::shared_ptr<EncodecModel>> BuildEncodecModel(const EncodecConfig& config,
+                                                                io::Checkpoint checkpoint);
 
 }  // namespace codec::encodec
 

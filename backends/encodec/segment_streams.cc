@@ -172,14 +172,14 @@ class SegmentDecodeStream final : public DecodeStream {
   // upstream's order of operations, and returns the samples that are final.
   at::Tensor OverlapAdd(const at::Tensor& audio) {
     if (segments_ == 1) return audio;  // Offline joins nothing either.
-    if (!weight_.defined()) weight_ = OverlapWeight(audio.size(-1));
+    if (!weight_.defined()) weight_ = OverlapWeight(audio.size(-1)).to(audio.device());
     const int64_t stride = stride_;
     const int64_t start = decoded_ * stride - accumulated_from_;
     const int64_t end = start + audio.size(-1);
     if (TimeLength(sum_) < end) {
       const int64_t grow = end - TimeLength(sum_);
-      sum_ = CatTime(sum_, at::zeros({audio.size(0), grow}));
-      weight_sum_ = CatTime(weight_sum_, at::zeros({grow}));
+      sum_ = CatTime(sum_, at::zeros({audio.size(0), grow}, audio.options()));
+      weight_sum_ = CatTime(weight_sum_, at::zeros({grow}, audio.options()));
     }
     const at::Tensor w = weight_.slice(0, 0, audio.size(-1));
     sum_.narrow(-1, start, audio.size(-1)) += w * audio;

@@ -140,7 +140,7 @@ RowByRowProducts::RowByRowProducts(const at::Tensor& m, const at::Tensor& bias, 
     : entries_(m.size(0)),
       dim_(m.size(1)),
       sum_(sum),
-      fast_(BlasOrderProducts::Make(m, bias, sum)) {
+      fast_(m.is_cpu() ? BlasOrderProducts::Make(m, bias, sum) : nullptr) {
   if (!fast_) {
     matrix_ = m.contiguous();
     bias_ = bias.defined() ? bias.reshape({-1}).contiguous() : bias;
@@ -150,6 +150,9 @@ RowByRowProducts::RowByRowProducts(const at::Tensor& m, const at::Tensor& bias, 
 at::Tensor RowByRowProducts::operator()(const at::Tensor& x) const {
   TORCH_CHECK(x.dim() == 2 && x.size(1) == dim_ && x.scalar_type() == at::kFloat,
               "row-by-row products need float [rows, ", dim_, "], got ", x.sizes());
+  if (!matrix_.is_cpu() && !fast_) {
+    return bias_.defined() ? at::addmm(bias_, x, matrix_.t()) : at::mm(x, matrix_.t());
+  }
   const at::Tensor rows = x.contiguous();
   at::Tensor out = at::empty({rows.size(0), entries()}, rows.options());
   Compute(rows.data_ptr<float>(), rows.size(0), out.data_ptr<float>());
@@ -161,6 +164,7 @@ void RowByRowProducts::Compute(const float* x, int64_t rows, float* out) const {
     fast_->Compute(x, rows, out);
     return;
   }
+  TORCH_CHECK(matrix_.is_cpu(), "row-by-row products of host rows need host weights");
   const int64_t entries = entries_, dim = dim_;
   const float* m = matrix_.data_ptr<float>();
   const float* bias = bias_.defined() ? bias_.data_ptr<float>() : nullptr;

@@ -56,7 +56,8 @@ class BlasOrderProducts {
 // offline and in a stream of any chunking (libtorch's own product would not:
 // OpenBLAS rounds a row of a several-row product by the number of rows), and
 // the bits of the reference codecs' runs (made with the reference BLAS).
-// Thread-safe; made once per loaded weight.
+// Thread-safe; made once per loaded weight. With weights on a GPU, the
+// products are libtorch's (no reference order there).
 class RowByRowProducts {
  public:
   // m: float [entries, dim]; bias: float [entries] or undefined.
@@ -65,7 +66,7 @@ class RowByRowProducts {
 
   // x: float [rows, dim] -> [rows, entries].
   at::Tensor operator()(const at::Tensor& x) const;
-  // x: rows x dim floats; out: rows x entries floats.
+  // x: rows x dim floats; out: rows x entries floats (host weights only).
   void Compute(const float* x, int64_t rows, float* out) const;
 
   int64_t entries() const { return entries_; }
@@ -75,7 +76,8 @@ class RowByRowProducts {
   int64_t dim_;
   ReferenceSum sum_;
   std::unique_ptr<BlasOrderProducts> fast_;
-  // Without the AVX2 kernel, a plain loop in the same order over these.
+  // Without the AVX2 kernel, a plain loop in the same order over these;
+  // weights on a GPU stay there for libtorch's product.
   at::Tensor matrix_;
   at::Tensor bias_;
 };

@@ -38,7 +38,7 @@ at::Tensor ReferenceOrderIm2colConv(const at::Tensor& x, const at::Tensor& weigh
 bool LongInputsUseOnednn(const at::Tensor& x, const at::Tensor& weight, int64_t stride,
                          int64_t dilation) {
   const bool plain_1x1 = weight.size(-1) == 1 && stride == 1 && dilation == 1;
-  return at::hasMKLDNN() && x.scalar_type() == at::kFloat &&
+  return x.is_cpu() && at::hasMKLDNN() && x.scalar_type() == at::kFloat &&
          (!plain_1x1 || at::get_num_threads() > 1);
 }
 
@@ -49,7 +49,9 @@ at::Tensor LongInputConv1d(const at::Tensor& x, const at::Tensor& weight, const 
     return at::mkldnn_convolution(x.contiguous(), weight, bias, at::IntArrayRef(no_padding),
                                   at::IntArrayRef(stride), at::IntArrayRef(dilation), groups);
   }
-  if (groups == 1 && dilation == 1) return ReferenceOrderIm2colConv(x, weight, bias, stride);
+  if (x.is_cpu() && groups == 1 && dilation == 1) {
+    return ReferenceOrderIm2colConv(x, weight, bias, stride);
+  }
   return at::conv1d(x, weight, bias, at::IntArrayRef(stride), at::IntArrayRef(no_padding),
                     at::IntArrayRef(dilation), groups);
 }
@@ -66,7 +68,7 @@ at::Tensor ConvBySize(const at::Tensor& x, const at::Tensor& weight, const at::T
                       (stride != 1 || dilation != 1 || x.size(0) >= 16 || weight.size(-1) != 1 ||
                        at::get_num_threads() > 1) &&
                       (groups > 1 || x.size(0) > 1 || x.numel() > 20480);
-  if (onednn || groups != 1 || dilation != 1 || x.scalar_type() != at::kFloat) {
+  if (!x.is_cpu() || onednn || groups != 1 || dilation != 1 || x.scalar_type() != at::kFloat) {
     return at::conv1d(x, weight, bias, at::IntArrayRef(stride), at::IntArrayRef(no_padding),
                       at::IntArrayRef(dilation), groups);
   }

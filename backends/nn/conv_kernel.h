@@ -5,11 +5,11 @@
 
 namespace codec::nn {
 
-// libtorch runs a float conv with oneDNN or with its own im2col kernel
+// libtorch runs a float CPU conv with oneDNN or with its own im2col kernel
 // depending on the input's size, and the two round differently in the last
-// bits. Offline, a layer sees the whole input and libtorch picks by its size
-// (as upstream does); a stream sees short chunks of what offline is usually
-// a long input, so it takes the kernel libtorch picks for long inputs.
+// bits. (On a GPU these are libtorch's conv.) Offline, a layer sees the whole input and libtorch
+// picks by its size (as upstream does); a stream sees short chunks of what offline is usually a
+// long input, so it takes the kernel libtorch picks for long inputs.
 
 // Whether libtorch runs a float conv on oneDNN when its input is long: it
 // does unless the conv is a plain 1x1 on one thread.

@@ -89,7 +89,8 @@ EuclideanRvqImpl::EuclideanRvqImpl(int64_t dim, int64_t codebook_size, int64_t n
 at::Tensor EuclideanRvqImpl::Encode(const at::Tensor& x, int64_t n_q) const {
   const int64_t batch = x.size(0), dim = x.size(1), frames = x.size(2);
   at::Tensor residual = x.transpose(1, 2).reshape({batch * frames, dim});
-  if (batch * frames <= BlasOrderProducts::kMostRowsOneByOne) {
+  if (codebooks_.front()->device().is_cpu() &&
+      batch * frames <= BlasOrderProducts::kMostRowsOneByOne) {
     const int64_t rows = batch * frames;
     at::Tensor codes = at::empty({n_q, rows}, x.options().dtype(at::kLong));
     int64_t* code = codes.data_ptr<int64_t>();
@@ -116,7 +117,8 @@ at::Tensor EuclideanRvqImpl::Decode(const at::Tensor& codes) const {
   const int64_t n_q = codes.size(0), batch = codes.size(1), frames = codes.size(2);
   TORCH_CHECK(n_q >= 1 && n_q <= num_quantizers(), n_q, " codebooks given, ", num_quantizers(),
               " in the quantiser");
-  if (batch * frames <= BlasOrderProducts::kMostRowsOneByOne) {
+  if (codebooks_.front()->device().is_cpu() &&
+      batch * frames <= BlasOrderProducts::kMostRowsOneByOne) {
     const int64_t rows = batch * frames;
     const int64_t dim = codebooks_.front()->dim();
     const at::Tensor indices = codes.to(at::kLong).contiguous();
@@ -129,9 +131,10 @@ at::Tensor EuclideanRvqImpl::Decode(const at::Tensor& codes) const {
     }
     return sum.transpose(1, 2);
   }
+  const at::Tensor indices = codes.to(codebooks_.front()->device());
   at::Tensor sum;
-  for (int64_t i = 0; i < codes.size(0); ++i) {
-    at::Tensor stage = codebooks_[i]->Decode(codes[i]);
+  for (int64_t i = 0; i < n_q; ++i) {
+    at::Tensor stage = codebooks_[i]->Decode(indices[i]);
     sum = sum.defined() ? sum + stage : stage;
   }
   return sum.transpose(1, 2);  // [B, T, dim] -> [B, dim, T]

@@ -20,6 +20,7 @@ class EuclideanCodebookImpl : public torch::nn::Module {
   EuclideanCodebookImpl(int64_t dim, int64_t codebook_size);
 
   int64_t dim() const { return embed_.size(1); }
+  at::Device device() const { return embed_.device(); }
 
   // x: [N, dim] -> nearest entry per row, int64 [N]. Uses upstream's
   // formula -(|x|^2 - 2 x.e + |e|^2) and its first-index-wins argmax, so

@@ -65,7 +65,7 @@ std::pair<at::Tensor, at::Tensor> FactorizedVqImpl::Quantize(const at::Tensor& r
 }
 
 at::Tensor FactorizedVqImpl::Decode(const at::Tensor& codes) const {
-  return ProjectOut(at::embedding(codebook_->weight, codes));
+  return ProjectOut(at::embedding(codebook_->weight, codes.to(codebook_->weight.device())));
 }
 
 FactorizedRvqImpl::FactorizedRvqImpl(int64_t input_dim, int64_t codebook_size, int64_t codebook_dim,

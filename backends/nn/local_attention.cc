@@ -54,7 +54,7 @@ at::Tensor LocalAttentionImpl::forward(const at::Tensor& x) {
   };
   at::Tensor q = split(qkv[0]), k = split(qkv[1]), v = split(qkv[2]);
 
-  const at::Tensor positions = at::arange(window_size_).to(inv_freq_.scalar_type());
+  const at::Tensor positions = at::arange(window_size_, inv_freq_.options());
   const at::Tensor freqs = at::outer(positions, inv_freq_);
   const at::Tensor angles = at::cat({freqs, freqs}, -1);  // [window, head_dim]
   const at::Tensor cos = angles.cos(), sin = angles.sin();

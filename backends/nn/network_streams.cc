@@ -107,7 +107,8 @@ class NetworkEncodeStream final : public EncodeStream {
           if (audio.samples.empty()) return std::nullopt;
           session(i)->samples_ += audio.num_frames();
           // The layers keep parts of their input: give them their own copy.
-          return LayerStep{session(i)->parts_.encoder.get(), AudioView(audio).unsqueeze(0).clone(),
+          return LayerStep{session(i)->parts_.encoder.get(),
+                           ToDevice(AudioView(audio).unsqueeze(0), parts_.device),
                            session(i)->parts_.stop};
         },
         [&](size_t i, const at::Tensor& latent) -> absl::StatusOr<Codes> {
@@ -127,7 +128,7 @@ class NetworkEncodeStream final : public EncodeStream {
       at::Tensor latent;
       if (padding > 0) {
         latent = parts_.encoder->Push(
-            at::zeros({1, parts_.description.channels, padding}, at::kFloat));
+            at::zeros({1, parts_.description.channels, padding}, at::TensorOptions(parts_.device)));
       }
       latent = CatTime(latent, parts_.encoder->Finish());
       Codes out = Quantize(latent);

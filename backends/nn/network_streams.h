@@ -20,7 +20,8 @@ namespace codec::nn {
 struct EncodeStreamParts {
   std::shared_ptr<const void> weights;  // Kept alive for the stream's life.
   CodecDescription description;
-  StreamLayerPtr encoder;  // [1, channels, samples] -> latent [1, D, frames].
+  at::Device device = at::kCPU;  // Where the encoder's weights are.
+  StreamLayerPtr encoder;        // [1, channels, samples] -> latent [1, D, frames].
   // Latent frames, a multiple of `group_frames`, -> their codes.
   std::function<Codes(const at::Tensor& latent)> quantize;
   int64_t group_frames = 1;
@@ -37,7 +38,7 @@ std::unique_ptr<EncodeStream> OpenNetworkEncodeStream(EncodeStreamParts parts);
 struct DecodeStreamParts {
   std::shared_ptr<const void> weights;
   CodecDescription description;
-  // Validated codes -> latent [1, D, finest frames].
+  // Validated codes -> latent [1, D, finest frames] on the decoder's device.
   std::function<at::Tensor(const Codes& codes)> dequantize;
   // The decoder's layers, drawing noise from the stream's own source.
   std::function<StreamLayerPtr(NoiseSource* noise)> open_decoder;

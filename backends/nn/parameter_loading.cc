@@ -74,4 +74,9 @@ int64_t ParameterBytes(const torch::nn::Module& module) {
   return bytes;
 }
 
+at::Device DeviceOf(const torch::nn::Module& module) {
+  const std::vector<at::Tensor> parameters = module.parameters();
+  return parameters.empty() ? at::Device(at::kCPU) : parameters.front().device();
+}
+
 }  // namespace codec::nn

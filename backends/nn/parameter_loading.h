@@ -18,6 +18,9 @@ absl::Status LoadParameters(torch::nn::Module& module, const io::StateDict& dict
 // Bytes held by the parameters and buffers of `module` and its children.
 int64_t ParameterBytes(const torch::nn::Module& module);
 
+// The device `module`'s parameters are on (the CPU when it has none).
+at::Device DeviceOf(const torch::nn::Module& module);
+
 }  // namespace codec::nn
 
 #endif  // BACKENDS_NN_PARAMETER_LOADING_H_

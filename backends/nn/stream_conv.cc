@@ -1,16 +1,31 @@
 #include "backends/nn/stream_conv.h"
 
 #include <ATen/ATen.h>
+#include <torch/version.h>
 
 #include "backends/nn/conv_kernel.h"
 #include "backends/nn/interrupt.h"
 #include "backends/nn/weight_cache.h"
 
 namespace codec::nn {
+namespace {
+
+// The explicit padding of a conv's options, or nullptr: libtorch 1.x keeps
+// the padding in a c10::variant, 2.x in a std::variant.
+template <typename Padding>
+const torch::ExpandingArray<1>* ExplicitPadding(const Padding& padding) {
+#if TORCH_VERSION_MAJOR >= 2
+  return std::get_if<torch::ExpandingArray<1>>(&padding);
+#else
+  return c10::get_if<torch::ExpandingArray<1>>(&padding);
+#endif
+}
+
+}  // namespace
 
 StreamConvSpec ConvSpecOf(const torch::nn::Conv1dImpl& conv) {
   const auto& options = conv.options;
-  const auto* padding = c10::get_if<torch::ExpandingArray<1>>(&options.padding());
+  const torch::ExpandingArray<1>* padding = ExplicitPadding(options.padding());
   TORCH_CHECK(padding != nullptr, "streamed convs need explicit padding");
   StreamConvSpec spec;
   spec.weight = conv.weight;
@@ -92,7 +107,7 @@ at::Tensor StreamConv1d::Finish() {
 
 StreamConvTransposeSpec ConvTransposeSpecOf(const torch::nn::ConvTranspose1dImpl& conv) {
   const auto& options = conv.options;
-  const auto* padding = c10::get_if<torch::ExpandingArray<1>>(&options.padding());
+  const torch::ExpandingArray<1>* padding = ExplicitPadding(options.padding());
   TORCH_CHECK(padding != nullptr && options.groups() == 1 && options.dilation()->at(0) == 1,
               "streamed transposed convs need explicit padding, one group, no dilation");
   StreamConvTransposeSpec spec;
@@ -127,7 +142,7 @@ const RowByRowProducts* StreamConvTranspose1d::FrameProducts() {
   // The products keep a second, transposed copy of the weights, made when a
   // model's first stream starts: worth it up to a few MB.
   constexpr int64_t kMostWeightsCopied = int64_t{1} << 21;
-  if (spec_.weight.numel() > kMostWeightsCopied) return nullptr;
+  if (!spec_.weight.is_cpu() || spec_.weight.numel() > kMostWeightsCopied) return nullptr;
   static auto* cache = new WeightCache<RowByRowProducts>();
   if (!frame_products_) {
     frame_products_ = cache->Get(spec_.weight, [&] {

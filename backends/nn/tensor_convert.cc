@@ -9,8 +9,13 @@ at::Tensor AudioView(const Audio& audio) {
                        {audio.channels, audio.num_frames()}, at::kFloat);
 }
 
+at::Tensor ToDevice(const at::Tensor& host, at::Device device) {
+  if (device.is_cpu()) return host.clone();
+  return host.pin_memory().to(device, /*non_blocking=*/true);
+}
+
 Audio AudioFromTensor(const at::Tensor& samples, int sample_rate) {
-  const at::Tensor contiguous = samples.to(at::kFloat).contiguous();
+  const at::Tensor contiguous = samples.to(at::kCPU, at::kFloat).contiguous();
   Audio audio;
   audio.sample_rate = sample_rate;
   audio.channels = static_cast<int>(contiguous.size(0));
@@ -20,7 +25,7 @@ Audio AudioFromTensor(const at::Tensor& samples, int sample_rate) {
 }
 
 CodeLevel LevelFromTensor(const at::Tensor& codes) {
-  const at::Tensor flat = codes.to(at::kLong).contiguous();
+  const at::Tensor flat = codes.to(at::kCPU, at::kLong).contiguous();
   CodeLevel level;
   level.num_codebooks = static_cast<int>(flat.size(0));
   level.frames = flat.size(1);

@@ -8,15 +8,25 @@
 
 namespace codec::nn {
 
-// Conversions between the torch-free API types and tensors.
+// Conversions between the torch-free API types and tensors, and between
+// the host and a model's device. Results go back to the host through the
+// copies to Audio and CodeLevel, the only points where a step waits for
+// its device.
 
 // A float [channels, frames] view of `audio`'s samples (no copy: `audio`
 // must outlive it, and it must not be written to).
 at::Tensor AudioView(const Audio& audio);
-// Copies a float [channels, frames] tensor into Audio at `sample_rate`.
+// Copies a float [channels, frames] tensor, on any device, into Audio at
+// `sample_rate`.
 Audio AudioFromTensor(const at::Tensor& samples, int sample_rate);
 
-// int64 [num_codebooks, frames] <-> CodeLevel.
+// A copy of the host tensor `host` on `device`, its own memory even on the
+// CPU. A GPU's copy is staged through pinned memory and queued on the
+// device's current stream without waiting for it.
+at::Tensor ToDevice(const at::Tensor& host, at::Device device);
+
+// int64 [num_codebooks, frames] <-> CodeLevel (a host tensor; the
+// quantisers take codes to their device).
 CodeLevel LevelFromTensor(const at::Tensor& codes);
 at::Tensor TensorFromLevel(const CodeLevel& level);
 

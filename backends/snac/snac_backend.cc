@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <mutex>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -15,22 +16,34 @@
 namespace codec::snac {
 namespace {
 
-// Each decode draws from its own generator, so concurrent decodes never
-// share RNG state.
-nn::NoiseSource NoiseFor(const DecodeOptions& options) {
-  if (options.noise == NoiseMode::kSeeded) {
-    return at::make_generator<at::CPUGeneratorImpl>(options.seed);
+// A generator of its own on `device`, seeded with `seed`.
+at::Generator GeneratorOn(at::Device device, uint64_t seed) {
+  if (device.is_cpu()) return at::make_generator<at::CPUGeneratorImpl>(seed);
+  // A GPU generator's kind is only reachable through the device's default.
+  at::Generator global = at::globalContext().defaultGenerator(device);
+  at::Generator own;
+  {
+    std::lock_guard<std::mutex> lock(global.mutex());
+    own = global.clone();
   }
-  if (options.noise == NoiseMode::kRandom) {
-    return at::make_generator<at::CPUGeneratorImpl>(std::random_device{}());
-  }
+  own.set_current_seed(seed);
+  return own;
+}
+
+// Each decode draws from its own generator on the model's device, so
+// concurrent decodes never share RNG state and noise never crosses to the
+// device.
+nn::NoiseSource NoiseFor(const DecodeOptions& options, at::Device device) {
+  if (options.noise == NoiseMode::kSeeded) return GeneratorOn(device, options.seed);
+  if (options.noise == NoiseMode::kRandom) return GeneratorOn(device, std::random_device{}());
   return std::nullopt;
 }
 
 }  // namespace
 
-SnacBackend::SnacBackend(std::string id, SnacConfig config, std::string weights_path)
-    : CheckpointBackend(std::move(id), DescribeSnac(config), std::move(weights_path),
+SnacBackend::SnacBackend(std::string id, SnacConfig config, std::string weights_path,
+                         at::Device device)
+    : CheckpointBackend(std::move(id), DescribeSnac(config), std::move(weights_path), device,
                         [config](io::Checkpoint checkpoint) {
                           return BuildSnacModel(config, std::move(checkpoint));
                         }),
@@ -39,10 +52,12 @@ SnacBackend::SnacBackend(std::string id, SnacConfig config, std::string weights_
 absl::StatusOr<std::shared_ptr<CodecBackend>> SnacBackend::Create(std::string id,
                                                                   const std::string& preset,
                                                                   const nlohmann::json& config,
-                                                                  std::string weights_path) {
+                                                                  std::string weights_path,
+                                                                  at::Device device) {
   ASSIGN_OR_RETURN(SnacConfig merged,
                    MergeConfig(preset, &SnacPreset, &SnacConfigFromJson, {&config}));
-  return std::make_shared<SnacBackend>(std::move(id), std::move(merged), std::move(weights_path));
+  return std::make_shared<SnacBackend>(std::move(id), std::move(merged), std::move(weights_path),
+                                       device);
 }
 
 absl::Status SnacBackend::CheckEncodeOptions(const EncodeOptions& options) const {
@@ -82,7 +97,8 @@ absl::StatusOr<Audio> SnacBackend::Decode(const Codes& codes, const DecodeOption
   RETURN_IF_ERROR(ValidateCodes(codes));
   ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
   return nn::RunInterruptible(options.stop, [&] {
-    return nn::AudioFromTensor(network->Decode(codes, NoiseFor(options)), config_.sampling_rate);
+    return nn::AudioFromTensor(network->Decode(codes, NoiseFor(options, device())),
+                               config_.sampling_rate);
   });
 }
 
@@ -97,7 +113,8 @@ absl::StatusOr<std::unique_ptr<EncodeStream>> SnacBackend::OpenEncodeStream(
 absl::StatusOr<std::unique_ptr<DecodeStream>> SnacBackend::OpenDecodeStream(
     const DecodeOptions& options, int64_t num_samples) const {
   ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
-  return OpenLayerDecodeStream(std::move(network), options, num_samples, NoiseFor(options));
+  return OpenLayerDecodeStream(std::move(network), options, num_samples,
+                               NoiseFor(options, device()));
 }
 
 }  // namespace codec::snac

@@ -18,14 +18,17 @@ namespace codec::snac {
 // off (deterministic) or seed it (reproducible).
 class SnacBackend final : public CheckpointBackend<SnacModel> {
  public:
-  SnacBackend(std::string id, SnacConfig config, std::string weights_path);
+  // Runs on `device` (its weights move there on Load).
+  SnacBackend(std::string id, SnacConfig config, std::string weights_path,
+              at::Device device = at::kCPU);
 
   // A backend from preset `preset` ("snac_24khz", ..., or "" for the 24 kHz
   // defaults) overridden by the fields of `config` (upstream config.json).
   static absl::StatusOr<std::shared_ptr<CodecBackend>> Create(std::string id,
                                                               const std::string& preset,
                                                               const nlohmann::json& config,
-                                                              std::string weights_path);
+                                                              std::string weights_path,
+                                                              at::Device device);
 
   // Always encodes every level; n_q, if given, must equal the level count.
   absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override;

@@ -48,7 +48,8 @@ Codes SnacModel::Encode(const at::Tensor& audio) const {
   const int64_t length = audio.size(-1);
   const int64_t multiple = config_.pad_multiple();
   const int64_t padded = (length + multiple - 1) / multiple * multiple;
-  const at::Tensor x = at::constant_pad_nd(audio.unsqueeze(0), {0, padded - length}, 0.0);
+  const at::Tensor x = at::constant_pad_nd(nn::ToDevice(audio, nn::DeviceOf(*this)).unsqueeze(0),
+                                           {0, padded - length}, 0.0);
   Codes codes = Quantize(encoder_.ptr()->forward(x));
   codes.num_samples = length;
   return codes;
@@ -94,14 +95,14 @@ at::Tensor SnacModel::Decode(const Codes& codes, nn::NoiseSource noise) const {
   return out.contiguous();
 }
 
-absl::StatusOr<std::shared_ptr<const SnacModel>> BuildSnacModel(const SnacConfig& config,
-                                                                io::Checkpoint checkpoint) {
+absl::StatusOr<std::shared_ptr<SnacModel>> BuildSnacModel(const SnacConfig& config,
+                                                          io::Checkpoint checkpoint) {
   RETURN_IF_ERROR(config.Validate());
   RETURN_IF_ERROR(nn::FoldWeightNorm(checkpoint.tensors));
   auto model = std::make_shared<SnacModel>(config);
   RETURN_IF_ERROR(nn::LoadParameters(*model, checkpoint.tensors));
   model->eval();
-  return std::shared_ptr<const SnacModel>(std::move(model));
+  return model;
 }
 
 }  // namespace codec::snac

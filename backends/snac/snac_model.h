@@ -56,8 +56,8 @@ CodecDescription DescribeSnac(const SnacConfig& config);
 // Finest frames per group of codes: lcm(vq_strides).
 int64_t FramesPerGroup(const SnacConfig& config);
 
-absl::StatusOr<std::shared_ptr<const SnacModel>> BuildSnacModel(const SnacConfig& config,
-                                                                io::Checkpoint checkpoint);
+absl::StatusOr<std::shared_ptr<SnacModel>> BuildSnacModel(const SnacConfig& config,
+                                                          io::Checkpoint checkpoint);
 
 }  // namespace codec::snac
 

@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -43,12 +44,18 @@ EncodeOptions Fixture::ReferenceEncodeOptions() const {
   return options;
 }
 
+std::string TestDevice() {
+  const char* device = std::getenv("CODEC_TEST_DEVICE");
+  return device != nullptr && *device != '\0' ? device : "cpu";
+}
+
 absl::StatusOr<std::shared_ptr<CodecBackend>> LoadFixtureBackend(const Fixture& fixture) {
   const std::string name = fixture.dir.substr(fixture.dir.rfind('/') + 1);
   ASSIGN_OR_RETURN(std::shared_ptr<CodecBackend> backend,
                    CreateBackend({.id = name,
                                   .model = fixture.meta.at("codec").get<std::string>(),
-                                  .weights = fixture.dir}));
+                                  .weights = fixture.dir,
+                                  .device = TestDevice()}));
   RETURN_IF_ERROR(backend->Load());
   return backend;
 }

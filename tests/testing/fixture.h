@@ -33,7 +33,11 @@ absl::StatusOr<Fixture> LoadFixture(const std::string& name);
 // refuses weights whose real path is outside its repository.
 std::string FixtureRepository();
 
-// The fixture's codec with its weights, loaded.
+// The device the fixture codecs run on: $CODEC_TEST_DEVICE ("cuda:0" in
+// tests/cuda/run.sh), else "cpu".
+std::string TestDevice();
+
+// The fixture's codec with its weights, loaded on TestDevice().
 absl::StatusOr<std::shared_ptr<CodecBackend>> LoadFixtureBackend(const Fixture& fixture);
 
 // The fixtures were made with 2 intra-op threads; libtorch's convolutions

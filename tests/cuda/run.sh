@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The CUDA build and its checks, on a machine with a GPU, CUDA, CMake, ninja
+# and a Python torch built with CUDA (its libtorch is the one built
+# against). Builds with CMake, then on cuda:0 runs the parity tests against
+# the reference fixtures, the batched-against-alone tests, and the batch
+# benchmark of full-size SNAC decode and EnCodec encode streams.
+#
+#   tests/cuda/run.sh BUILD_DIR REPORT_DIR [DEPS]
+#
+# DEPS: what tests/cuda/pack_deps.sh made on a Debian machine (the tarball,
+# or the DEPS folder it holds), where gRPC, Protobuf and Abseil are not
+# installed. Each step's log is written to REPORT_DIR as it runs; the script
+# goes on after a failed step and exits non-zero if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+build="$(realpath -m "${1:?usage: run.sh BUILD_DIR REPORT_DIR [DEPS]}")"
+report="$(realpath -m "${2:?usage: run.sh BUILD_DIR REPORT_DIR [DEPS]}")"
+deps="${3:-}"
+mkdir -p "$build" "$report"
+failed=0
+
+# step NAME COMMAND...: runs it with its output in REPORT_DIR/NAME.log.
+step() {
+  local name="$1" start=$SECONDS
+  shift
+  echo "== $name: $*"
+  "$@" 2>&1 | tee "$report/$name.log"
+  local rc=${PIPESTATUS[0]}
+  echo "== $name: exit $rc after $((SECONDS - start)) s"
+  [[ $rc -eq 0 ]] || failed=1
+  return "$rc"
+}
+
+if [[ "$deps" == *.tar.xz ]]; then
+  tar -C "$build" -xJf "$deps"
+  deps="$build/DEPS"
+fi
+torch_prefix="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$report/gpu.txt"
+
+step configure cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$torch_prefix" ${deps:+-DCODEC_DEPS_PREFIX="$(realpath "$deps")"} ||
+  exit 1
+step build cmake --build "$build" --target tests_backends_parity_test tests_backends_batching_test \
+  batch_bench codec_server || exit 1
+
+# The tests as CTest runs them (cmake/run_test.cmake): from the source root,
+# with an empty TEST_TMPDIR; on the GPU.
+gpu_test() {
+  local tmp
+  tmp="$(mktemp -d)"
+  TEST_TMPDIR="$tmp" CODEC_TEST_DEVICE=cuda:0 "$build/tests/backends/$1"
+}
+bench="$build/bench/batch_bench --device=cuda:0 --passes=1 --workdir=$build/bench_models"
+step parity_cuda gpu_test parity_test
+step bench_snac $bench --scenarios=snac_24khz:decode:4 --streams=1,16,64,256 --max_batch=256 \
+  --seconds=2
+step batching_cuda gpu_test batching_test
+step bench_encodec $bench --scenarios=encodec_24khz:encode:1 --streams=1,16,64 --max_batch=64 \
+  --seconds=1 --paced=false
+exit "$failed"
