@@ -5,6 +5,8 @@
 #include <cmath>
 #include <vector>
 
+#include "backends/nn/tensor_convert.h"
+
 namespace codec::nn {
 
 EuclideanCodebookImpl::EuclideanCodebookImpl(int64_t dim, int64_t codebook_size) {
@@ -131,7 +133,7 @@ at::Tensor EuclideanRvqImpl::Decode(const at::Tensor& codes) const {
     }
     return sum.transpose(1, 2);
   }
-  const at::Tensor indices = codes.to(codebooks_.front()->device());
+  const at::Tensor indices = ToDevice(codes, codebooks_.front()->device());
   at::Tensor sum;
   for (int64_t i = 0; i < n_q; ++i) {
     at::Tensor stage = codebooks_[i]->Decode(indices[i]);

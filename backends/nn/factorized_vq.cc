@@ -4,6 +4,8 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/nn/modules/container/modulelist.h>
 
+#include "backends/nn/tensor_convert.h"
+
 namespace codec::nn {
 namespace {
 
@@ -65,7 +67,7 @@ std::pair<at::Tensor, at::Tensor> FactorizedVqImpl::Quantize(const at::Tensor& r
 }
 
 at::Tensor FactorizedVqImpl::Decode(const at::Tensor& codes) const {
-  return ProjectOut(at::embedding(codebook_->weight, codes.to(codebook_->weight.device())));
+  return ProjectOut(at::embedding(codebook_->weight, ToDevice(codes, codebook_->weight.device())));
 }
 
 FactorizedRvqImpl::FactorizedRvqImpl(int64_t input_dim, int64_t codebook_size, int64_t codebook_dim,

@@ -107,8 +107,9 @@ class NetworkEncodeStream final : public EncodeStream {
           if (audio.samples.empty()) return std::nullopt;
           session(i)->samples_ += audio.num_frames();
           // The layers keep parts of their input: give them their own copy.
+          const at::Tensor chunk = AudioView(audio).unsqueeze(0);
           return LayerStep{session(i)->parts_.encoder.get(),
-                           ToDevice(AudioView(audio).unsqueeze(0), parts_.device),
+                           parts_.device.is_cpu() ? chunk.clone() : ToDevice(chunk, parts_.device),
                            session(i)->parts_.stop};
         },
         [&](size_t i, const at::Tensor& latent) -> absl::StatusOr<Codes> {

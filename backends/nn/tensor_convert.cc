@@ -10,7 +10,7 @@ at::Tensor AudioView(const Audio& audio) {
 }
 
 at::Tensor ToDevice(const at::Tensor& host, at::Device device) {
-  if (device.is_cpu()) return host.clone();
+  if (host.device() == device) return host;
   return host.pin_memory().to(device, /*non_blocking=*/true);
 }
 

@@ -20,9 +20,9 @@ at::Tensor AudioView(const Audio& audio);
 // `sample_rate`.
 Audio AudioFromTensor(const at::Tensor& samples, int sample_rate);
 
-// A copy of the host tensor `host` on `device`, its own memory even on the
-// CPU. A GPU's copy is staged through pinned memory and queued on the
-// device's current stream without waiting for it.
+// The host tensor `host` on `device`: itself for the CPU (or a tensor
+// already there); for a GPU, a copy staged through pinned memory and queued
+// on the device's current stream without waiting for it.
 at::Tensor ToDevice(const at::Tensor& host, at::Device device);
 
 // int64 [num_codebooks, frames] <-> CodeLevel (a host tensor; the
