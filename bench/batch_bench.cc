@@ -144,20 +144,11 @@ absl::Status RunScenario(const Scenario& scenario) {
   const CodecDescription& desc = backend->description();
   const double seconds = absl::GetFlag(FLAGS_seconds);
   ASSIGN_OR_RETURN(Audio audio, BenchAudio(absl::GetFlag(FLAGS_audio), desc, seconds));
-  ASSIGN_OR_RETURN(Codes codes, backend->Encode(audio, {}));
-  DecodeOptions decode_options;
-  decode_options.noise = NoiseMode::kOff;
-  // The offline single request, warmed up, then timed.
-  auto offline = [&]() -> absl::Status {
-    return scenario.decode ? backend->Decode(codes, decode_options).status()
-                           : backend->Encode(audio, {}).status();
-  };
-  RETURN_IF_ERROR(offline());
-  const Clock::time_point start = Clock::now();
-  RETURN_IF_ERROR(offline());
+  ASSIGN_OR_RETURN(const OfflineTimes offline, TimeOffline(*backend, audio));
+  const Codes& codes = offline.codes;
   const char* direction = scenario.decode ? "decode" : "encode";
   printf("| %s | %s | offline, one request | - | - | %.2f | - | - | - |\n", scenario.preset.c_str(),
-         direction, seconds / SecondsSince(start));
+         direction, seconds / (scenario.decode ? offline.decode_seconds : offline.encode_seconds));
   fflush(stdout);
   const int max_batch = absl::GetFlag(FLAGS_max_batch);
   const absl::Duration window = absl::Milliseconds(absl::GetFlag(FLAGS_batch_window_ms));

@@ -19,6 +19,16 @@ struct BenchModel {
 absl::StatusOr<BenchModel> LoadBenchModel(const std::string& preset, const std::string& workdir,
                                           const std::string& device = "cpu");
 
+// One whole-file request each way on `audio`, each warmed up once and then
+// timed (decode with noise off), and the codes it encodes to.
+struct OfflineTimes {
+  Codes codes;
+  double encode_seconds = 0;
+  double decode_seconds = 0;
+};
+
+absl::StatusOr<OfflineTimes> TimeOffline(const CodecBackend& backend, const Audio& audio);
+
 }  // namespace codec::bench
 
 #endif  // BENCH_BENCH_MODEL_H_

@@ -187,15 +187,10 @@ absl::Status RunPreset(const std::string& preset) {
   ASSIGN_OR_RETURN(Audio audio, BenchAudio(absl::GetFlag(FLAGS_audio), desc, seconds));
   DecodeOptions options;
   options.noise = NoiseMode::kOff;
-  // Offline, warmed up, then timed.
-  ASSIGN_OR_RETURN(Codes codes, backend->Encode(audio, {}));
-  Clock::time_point start = Clock::now();
-  RETURN_IF_ERROR(backend->Encode(audio, {}).status());
-  const double offline_encode = SecondsSince(start);
-  RETURN_IF_ERROR(backend->Decode(codes, options).status());
-  start = Clock::now();
-  RETURN_IF_ERROR(backend->Decode(codes, options).status());
-  const double offline_decode = SecondsSince(start);
+  ASSIGN_OR_RETURN(const OfflineTimes offline, TimeOffline(*backend, audio));
+  const Codes& codes = offline.codes;
+  const double offline_encode = offline.encode_seconds;
+  const double offline_decode = offline.decode_seconds;
   const double encode_latency_ms = 1000.0 * desc.encode_lookahead_samples / desc.sample_rate;
   const double decode_latency_ms =
       1000.0 * desc.decode_lookahead_frames * desc.hop_length / desc.sample_rate;
