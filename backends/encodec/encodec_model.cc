@@ -18,7 +18,7 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // Upstream's triangular-window overlap-add of decoded segments.
 at::Tensor LinearOverlapAdd(const std::vector<at::Tensor>& frames, int64_t stride) {
   const int64_t total = stride * static_cast<int64_t>(frames.size() - 1) + frames.back().size(-1);
-  const at::Tensor weight = OverlapWeight(frames[0].size(-1)).to(frames[0].device());
+  const at::Tensor weight = OverlapWeight(frames[0].size(-1), frames[0].device());
   at::Tensor sum_weight = at::zeros({total}, frames[0].options());
   at::Tensor out = at::zeros({frames[0].size(0), total}, frames[0].options());
   int64_t offset = 0;
@@ -34,9 +34,10 @@ at::Tensor LinearOverlapAdd(const std::vector<at::Tensor>& frames, int64_t strid
 
 }  // namespace
 
-at::Tensor OverlapWeight(int64_t length) {
+at::Tensor OverlapWeight(int64_t length, at::Device device) {
+  // Made on the host, as upstream's, then moved.
   const at::Tensor t = at::linspace(0, 1, length + 2).slice(0, 1, -1);
-  return 0.5 - (t - 0.5).abs();
+  return (0.5 - (t - 0.5).abs()).to(device);
 }
 
 CodecDescription DescribeEncodec(const EncodecConfig& config) {

@@ -63,15 +63,16 @@ class EncodecModel : public torch::nn::Module {
   nn::EuclideanRvq quantizer_{nullptr};
 };
 
-// Builds the model for `config` with weights from `checkpoint` (upstream
-// or Hugging Face key layout, weight norm folded here). Mismatched tensors
-// are INVALID_ARGUMENT naming them.
-// Upstream's triangular overlap-add weight of a segment of `length` samples.
-at::Tensor OverlapWeight(int64_t length);
+// Upstream's triangular overlap-add weight of a segment of `length`
+// samples, on `device`.
+at::Tensor OverlapWeight(int64_t length, at::Device device);
 
 // config.Describe() with the stream latencies of its layers.
 CodecDescription DescribeEncodec(const EncodecConfig& config);
 
+// Builds the model for `config` with weights from `checkpoint` (upstream
+// or Hugging Face key layout, weight norm folded here). Mismatched tensors
+// are INVALID_ARGUMENT naming them.
 absl::StatusOr<std::shared_ptr<EncodecModel>> BuildEncodecModel(const EncodecConfig& config,
                                                                 io::Checkpoint checkpoint);
 

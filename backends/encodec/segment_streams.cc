@@ -172,7 +172,7 @@ class SegmentDecodeStream final : public DecodeStream {
   // upstream's order of operations, and returns the samples that are final.
   at::Tensor OverlapAdd(const at::Tensor& audio) {
     if (segments_ == 1) return audio;  // Offline joins nothing either.
-    if (!weight_.defined()) weight_ = OverlapWeight(audio.size(-1)).to(audio.device());
+    if (!weight_.defined()) weight_ = OverlapWeight(audio.size(-1), audio.device());
     const int64_t stride = stride_;
     const int64_t start = decoded_ * stride - accumulated_from_;
     const int64_t end = start + audio.size(-1);

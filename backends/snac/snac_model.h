@@ -48,14 +48,14 @@ class SnacModel : public torch::nn::Module {
   nn::SnakeDecoder decoder_{nullptr};
 };
 
-// Builds the model for `config` with the weights of `checkpoint` (upstream
-// layout; parametrized weight norm folded here).
 // config.Describe() with the stream latencies of its layers.
 CodecDescription DescribeSnac(const SnacConfig& config);
 
 // Finest frames per group of codes: lcm(vq_strides).
 int64_t FramesPerGroup(const SnacConfig& config);
 
+// Builds the model for `config` with the weights of `checkpoint` (upstream
+// layout; parametrized weight norm folded here).
 absl::StatusOr<std::shared_ptr<SnacModel>> BuildSnacModel(const SnacConfig& config,
                                                           io::Checkpoint checkpoint);
 
