@@ -132,7 +132,7 @@ absl::Status OverLimit(double seconds) {
 grpc::Status CodecServiceImpl::Encode(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::EncodeResponse, v1::EncodeRequest>* stream) {
-  RequestLog log("Encode", context);
+  RequestLog log("Encode", context, metrics_);
   if (grpc::Status allowed = access_.Check(*context, AccessPolicy::Action::kUse); !allowed.ok()) {
     return log.Finish(allowed);
   }
@@ -192,7 +192,7 @@ grpc::Status CodecServiceImpl::Encode(
         v1::AudioFromPcm(request.pcm(), config.format(), desc.sample_rate, desc.channels);
     if (!audio.ok()) return log.Finish(ToGrpc(audio.status()));
     samples += audio->num_frames();
-    log.set_samples(samples);
+    log.set_samples(samples, desc.sample_rate);
     if (max_samples > 0 && samples > max_samples) {
       return log.Finish(ToGrpc(OverLimit(limits_.max_stream_seconds)));
     }
@@ -224,7 +224,7 @@ grpc::Status CodecServiceImpl::Encode(
 grpc::Status CodecServiceImpl::Decode(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::DecodeResponse, v1::DecodeRequest>* stream) {
-  RequestLog log("Decode", context);
+  RequestLog log("Decode", context, metrics_);
   if (grpc::Status allowed = access_.Check(*context, AccessPolicy::Action::kUse); !allowed.ok()) {
     return log.Finish(allowed);
   }
@@ -280,7 +280,7 @@ grpc::Status CodecServiceImpl::Decode(
       hold.Write(response);
     }
     samples += audio.num_frames();
-    log.set_samples(samples);
+    log.set_samples(samples, audio.sample_rate);
   };
   // kSecondsPerCall of finest frames per model call, in whole groups of the
   // coarsest level's frames.

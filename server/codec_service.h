@@ -6,6 +6,7 @@
 #include "server/idle_watch.h"
 #include "server/memory_budget.h"
 #include "server/model_registry.h"
+#include "server/server_metrics.h"
 
 namespace codec::server {
 
@@ -35,10 +36,13 @@ struct StreamLimits {
 // budget and is ended when its client goes idle.
 class CodecServiceImpl final : public v1::CodecService::Service {
  public:
-  CodecServiceImpl(ModelRegistry& registry, StreamLimits limits, AccessPolicy access = {})
+  // `metrics` (optional) counts each stream; it must outlive the service.
+  CodecServiceImpl(ModelRegistry& registry, StreamLimits limits, AccessPolicy access = {},
+                   ServerMetrics* metrics = nullptr)
       : registry_(registry),
         limits_(limits),
         access_(std::move(access)),
+        metrics_(metrics),
         memory_(limits.max_stream_memory_bytes),
         idle_(limits.idle_timeout) {}
 
@@ -56,6 +60,7 @@ class CodecServiceImpl final : public v1::CodecService::Service {
   ModelRegistry& registry_;
   const StreamLimits limits_;
   const AccessPolicy access_;
+  ServerMetrics* const metrics_;
   MemoryBudget memory_;
   IdleWatch idle_;
 };

@@ -59,8 +59,8 @@ ModelRegistry::ModelRegistry(std::string model_repository, BackendFactory factor
     : repository_(std::move(model_repository)),
       factory_(std::move(factory)),
       max_models_(max_models),
-      serving_{serving.devices ? std::move(serving.devices) : DevicePool::Cpu(0),
-               serving.executor} {}
+      serving_{serving.devices ? std::move(serving.devices) : DevicePool::Cpu(0), serving.executor,
+               serving.metrics} {}
 
 ModelRegistry::~ModelRegistry() = default;
 
@@ -151,7 +151,11 @@ absl::Status ModelRegistry::Load(BackendSpec spec, const std::string& devices) {
     replica->device = device;
     replica->backend = *std::move(backend);
     replica->provider = std::make_unique<DynCodecProvider>(replica->backend);
-    replica->executor = std::make_unique<StepExecutor>(serving_.executor, *device->slots);
+    StepExecutor::Options executor = serving_.executor;
+    if (serving_.metrics != nullptr) {
+      executor.on_batch = serving_.metrics->BatchObserver(spec.id, device->name);
+    }
+    replica->executor = std::make_unique<StepExecutor>(std::move(executor), *device->slots);
     replicas.push_back(std::move(replica));
   }
   if (!status.ok()) replicas.clear();  // No lease can hold them yet.

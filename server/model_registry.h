@@ -15,6 +15,7 @@
 #include "backends/core/dyn_codec_provider.h"
 #include "server/device_pool.h"
 #include "server/model_repository.h"
+#include "server/server_metrics.h"
 #include "server/step_executor.h"
 
 namespace codec::server {
@@ -56,6 +57,8 @@ struct ServingOptions {
   // Null: one CPU device with no bound on parallel passes.
   std::shared_ptr<const DevicePool> devices;
   StepExecutor::Options executor;
+  // Optional: counts each replica's batches; must outlive the registry.
+  ServerMetrics* metrics = nullptr;
 };
 
 class ModelRegistry;

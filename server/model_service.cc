@@ -79,7 +79,7 @@ v1::ModelInfo ToProto(const ModelInfo& info) {
 
 grpc::Status ModelServiceImpl::Load(grpc::ServerContext* context, const v1::LoadRequest* request,
                                     v1::LoadResponse* response) {
-  RequestLog log("Load", context);
+  RequestLog log("Load", context, metrics_);
   log.set_model(request->model_id());
   log.add_detail("preset", request->preset());
   log.add_detail("weights", request->weights());
@@ -97,7 +97,7 @@ grpc::Status ModelServiceImpl::Load(grpc::ServerContext* context, const v1::Load
 
 grpc::Status ModelServiceImpl::Unload(grpc::ServerContext* context,
                                       const v1::UnloadRequest* request, v1::UnloadResponse*) {
-  RequestLog log("Unload", context);
+  RequestLog log("Unload", context, metrics_);
   log.set_model(request->model_id());
   if (grpc::Status allowed = CheckAdministration(*context); !allowed.ok()) {
     return log.Finish(allowed);

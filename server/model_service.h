@@ -4,6 +4,7 @@
 #include "codec/v1/codec.grpc.pb.h"
 #include "server/access_policy.h"
 #include "server/model_registry.h"
+#include "server/server_metrics.h"
 
 namespace codec::server {
 
@@ -15,8 +16,14 @@ enum class Administration { kServed, kElsewhere };
 // ListDevices over the registry, each call checked against `access`.
 class ModelServiceImpl final : public v1::ModelService::Service {
  public:
-  ModelServiceImpl(ModelRegistry& registry, AccessPolicy access, Administration administration)
-      : registry_(registry), access_(std::move(access)), administration_(administration) {}
+  // `metrics` (optional) counts each Load and Unload; it must outlive the
+  // service.
+  ModelServiceImpl(ModelRegistry& registry, AccessPolicy access, Administration administration,
+                   ServerMetrics* metrics = nullptr)
+      : registry_(registry),
+        access_(std::move(access)),
+        administration_(administration),
+        metrics_(metrics) {}
 
   grpc::Status Load(grpc::ServerContext* context, const v1::LoadRequest* request,
                     v1::LoadResponse* response) override;
@@ -36,6 +43,7 @@ class ModelServiceImpl final : public v1::ModelService::Service {
   ModelRegistry& registry_;
   const AccessPolicy access_;
   const Administration administration_;
+  ServerMetrics* const metrics_;
 };
 
 // The registry's view of a model as the API message.

@@ -17,8 +17,14 @@ uint64_t NextRequestId() {
 
 }  // namespace
 
-RequestLog::RequestLog(const char* rpc, const grpc::ServerContext* context)
-    : rpc_(rpc), id_(NextRequestId()), peer_(context->peer()), start_(absl::Now()) {}
+RequestLog::RequestLog(const char* rpc, const grpc::ServerContext* context, ServerMetrics* metrics)
+    : rpc_(rpc),
+      metrics_(metrics),
+      id_(NextRequestId()),
+      peer_(context->peer()),
+      start_(absl::Now()) {
+  if (metrics_ != nullptr) metrics_->RequestStarted(rpc_);
+}
 
 void RequestLog::add_detail(const std::string& key, const std::string& value) {
   absl::StrAppend(&details_, " ", key, "=\"", absl::CHexEscape(value), "\"");
@@ -29,6 +35,7 @@ void RequestLog::MarkFirstOutput() {
 }
 
 grpc::Status RequestLog::Finish(grpc::Status status) const {
+  const absl::Duration duration = absl::Now() - start_;
   const double first_ms = first_output_ == absl::InfiniteFuture()
                               ? -1
                               : absl::ToDoubleMilliseconds(first_output_ - start_);
@@ -37,8 +44,17 @@ grpc::Status RequestLog::Finish(grpc::Status status) const {
           "first_output_ms=%.1f status=%d message=\"%s\"\n",
           static_cast<unsigned long long>(id_), absl::CHexEscape(peer_).c_str(), rpc_,
           absl::CHexEscape(model_).c_str(), details_.c_str(), static_cast<long long>(samples_),
-          absl::ToDoubleMilliseconds(absl::Now() - start_), first_ms, status.error_code(),
+          absl::ToDoubleMilliseconds(duration), first_ms, status.error_code(),
           absl::CHexEscape(status.error_message()).c_str());
+  if (metrics_ != nullptr) {
+    metrics_->RequestEnded(RequestOutcome{
+        .rpc = rpc_,
+        .model = model_,
+        .status_code = status.error_code(),
+        .duration = duration,
+        .time_to_first_output = first_output_ - start_,
+        .audio_seconds = sample_rate_ > 0 ? static_cast<double>(samples_) / sample_rate_ : 0.0});
+  }
   return status;
 }
 

@@ -8,6 +8,8 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <prometheus/exposer.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <csignal>
@@ -24,6 +26,8 @@
 #include "server/codec_service.h"
 #include "server/listener_credentials.h"
 #include "server/model_service.h"
+#include "server/registry_collector.h"
+#include "server/server_metrics.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to serve on.");
 ABSL_FLAG(std::string, model_repository, "", "Folder that Load weights paths are relative to.");
@@ -81,6 +85,9 @@ ABSL_FLAG(std::string, admin_listen, "",
           "Serve ModelService's Load and Unload only on this second address (with health); the "
           "main address then refuses them. Empty: one listener serves everything.");
 ABSL_FLAG(double, shutdown_grace_seconds, 30, "How long SIGTERM waits for streams to finish.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Serve Prometheus metrics over HTTP at /metrics on this address (e.g. 0.0.0.0:9090; "
+          "port 0: any free port, logged). Empty: no metrics endpoint.");
 
 namespace codec::server {
 namespace {
@@ -131,6 +138,26 @@ std::unique_ptr<grpc::Server> Listen(const char* what, const std::string& addres
   return server;
 }
 
+// Prometheus's HTTP endpoint on `address` serving `collectables`, or nullptr
+// after saying why it cannot listen.
+std::unique_ptr<prometheus::Exposer> ServeMetrics(
+    const std::string& address,
+    std::initializer_list<std::shared_ptr<prometheus::Collectable>> collectables) {
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = std::make_unique<prometheus::Exposer>(address);
+  } catch (const std::exception& error) {
+    fprintf(stderr, "codec_server: cannot serve metrics on %s: %s\n", address.c_str(),
+            error.what());
+    return nullptr;
+  }
+  for (const auto& collectable : collectables) exposer->RegisterCollectable(collectable);
+  for (const int port : exposer->GetListeningPorts()) {
+    fprintf(stderr, "codec_server: metrics on port %d\n", port);
+  }
+  return exposer;
+}
+
 int Run() {
   const int threads = std::max(1, absl::GetFlag(FLAGS_threads));
   at::set_num_threads(threads);  // Per model call.
@@ -154,13 +181,21 @@ int Run() {
           "codec_server: devices %s; %d CPU pass(es) at a time, %d intra-op thread(s) each; "
           "batches of up to %d steps\n",
           (*devices)->Names().c_str(), concurrent_calls, threads, absl::GetFlag(FLAGS_max_batch));
+  ServerMetrics metrics(TORCH_VERSION);
   ModelRegistry registry(
       absl::GetFlag(FLAGS_model_repository), CreateBackend, absl::GetFlag(FLAGS_max_models),
       ServingOptions{
           .devices = *std::move(devices),
           .executor = {.max_batch = std::max(1, absl::GetFlag(FLAGS_max_batch)),
                        .batch_window = absl::Milliseconds(absl::GetFlag(FLAGS_batch_window_ms)),
-                       .max_queued = absl::GetFlag(FLAGS_max_queued_steps)}});
+                       .max_queued = absl::GetFlag(FLAGS_max_queued_steps)},
+          .metrics = &metrics});
+  const auto registry_metrics = std::make_shared<RegistryCollector>(registry);
+  std::unique_ptr<prometheus::Exposer> exposer;
+  if (const std::string address = absl::GetFlag(FLAGS_metrics_listen); !address.empty()) {
+    exposer = ServeMetrics(address, {metrics.registry(), registry_metrics});
+    if (!exposer) return 1;
+  }
   if (!LoadStartupModels(registry).ok()) return 1;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       ListenerCredentials({.cert = absl::GetFlag(FLAGS_tls_cert),
@@ -185,11 +220,11 @@ int Run() {
       StreamLimits{.max_stream_seconds = absl::GetFlag(FLAGS_max_stream_seconds),
                    .max_stream_memory_bytes = absl::GetFlag(FLAGS_max_stream_memory_mb) << 20,
                    .idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_stream_idle_timeout_seconds))},
-      *access);
+      *access, &metrics);
   ModelServiceImpl model_service(
       registry, *access,
-      admin_listen.empty() ? Administration::kServed : Administration::kElsewhere);
-  ModelServiceImpl admin_service(registry, *access, Administration::kServed);
+      admin_listen.empty() ? Administration::kServed : Administration::kElsewhere, &metrics);
+  ModelServiceImpl admin_service(registry, *access, Administration::kServed, &metrics);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

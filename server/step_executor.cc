@@ -150,6 +150,12 @@ void StepExecutor::RunBatch(const std::vector<Step*>& batch) {
 
 void StepExecutor::Loop() {
   for (std::vector<Step*> batch = NextBatch(); !batch.empty(); batch = NextBatch()) {
+    if (options_.on_batch && batch.front()->kind != Kind::kAlone) {
+      const absl::Time start = absl::Now();
+      std::vector<absl::Duration> waits;
+      for (const Step* step : batch) waits.push_back(start - step->queued_at);
+      options_.on_batch(waits);
+    }
     RunBatch(batch);
     absl::MutexLock lock(&mutex_);
     for (Step* step : batch) step->done = true;

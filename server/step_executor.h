@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "backends/core/audio.h"
 #include "backends/core/codec_options.h"
 #include "backends/core/codec_stream.h"
@@ -45,6 +46,9 @@ class StepExecutor {
     int max_batch = 1;
     absl::Duration batch_window = absl::ZeroDuration();
     int max_queued = 0;  // 0: no bound.
+    // Told of each batch of pushes as it starts, on the executor's thread:
+    // how long each of its steps waited in the queue. Optional (metrics).
+    std::function<void(absl::Span<const absl::Duration> queue_waits)> on_batch;
   };
   struct Stats {
     int queued = 0;       // Steps waiting now.

@@ -166,6 +166,44 @@ TEST(StepExecutorTest, BatchesHoldAtMostMaxBatchStepsInArrivalOrder) {
   EXPECT_EQ(recorder.order(), (std::vector<int>{0, 1, 2, 3, 4, 5}));
 }
 
+TEST(StepExecutorTest, OnBatchIsToldEachBatchOfPushesWithItsStepsQueueWaits) {
+  ComputeSlots slots(0);
+  Recorder recorder;
+  absl::Mutex mutex;
+  std::vector<std::vector<absl::Duration>> told;
+  StepExecutor executor({.max_batch = 2,
+                         .batch_window = absl::Hours(1),
+                         .on_batch =
+                             [&](absl::Span<const absl::Duration> waits) {
+                               absl::MutexLock lock(&mutex);
+                               told.emplace_back(waits.begin(), waits.end());
+                             }},
+                        slots);
+  std::vector<std::unique_ptr<FakeEncode>> sessions;
+  for (int i = 0; i < 3; ++i) sessions.push_back(std::make_unique<FakeEncode>(i, recorder));
+  std::vector<std::thread> threads;
+  const absl::Duration held = absl::Milliseconds(20);
+  {
+    Blocker blocker(executor);  // A step run alone: not a batch of pushes.
+    for (int i = 0; i < 3; ++i) {
+      threads.emplace_back([&, i] {
+        const StepExecutor::Seat seat(executor);
+        EXPECT_TRUE(executor.Push(*sessions[i], Samples(1), {}).ok());
+      });
+      AwaitQueued(executor, i + 1);
+    }
+    absl::SleepFor(held);
+  }
+  for (std::thread& thread : threads) thread.join();
+  absl::MutexLock lock(&mutex);
+  ASSERT_EQ(told.size(), 2u);
+  EXPECT_EQ(told[0].size(), 2u);
+  EXPECT_EQ(told[1].size(), 1u);
+  for (const std::vector<absl::Duration>& waits : told) {
+    for (const absl::Duration wait : waits) EXPECT_GE(wait, held);
+  }
+}
+
 TEST(StepExecutorTest, ABadChunkIsItsOwnStreamsError) {
   ComputeSlots slots(0);
   Recorder recorder;
