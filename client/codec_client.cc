@@ -22,7 +22,8 @@ CodecClient::CodecClient(std::shared_ptr<grpc::Channel> channel, absl::Duration 
     : timeout_(timeout),
       bearer_token_(std::move(bearer_token)),
       codec_(v1::CodecService::NewStub(channel)),
-      models_(v1::ModelService::NewStub(channel)) {}
+      models_(v1::ModelService::NewStub(channel)),
+      health_(grpc::health::v1::Health::NewStub(channel)) {}
 
 void CodecClient::Prepare(grpc::ClientContext& context) const {
   if (timeout_ != absl::InfiniteDuration()) {
@@ -235,6 +236,18 @@ absl::StatusOr<std::vector<v1::DeviceInfo>> CodecClient::Devices() {
   const grpc::Status status = models_->ListDevices(&context, v1::ListDevicesRequest(), &response);
   if (!status.ok()) return FromGrpc(status);
   return std::vector<v1::DeviceInfo>(response.devices().begin(), response.devices().end());
+}
+
+absl::StatusOr<grpc::health::v1::HealthCheckResponse::ServingStatus> CodecClient::Health(
+    const std::string& service) {
+  grpc::ClientContext context;
+  Prepare(context);
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status status = health_->Check(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  return response.status();
 }
 
 absl::StatusOr<v1::ModelInfo> CodecClient::Get(const std::string& id) {

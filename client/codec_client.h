@@ -15,6 +15,7 @@
 #include "backends/core/codec_options.h"
 #include "backends/core/codes.h"
 #include "codec/v1/codec.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace codec::client {
 
@@ -69,6 +70,9 @@ class CodecClient {
   absl::StatusOr<std::vector<v1::ModelInfo>> List();
   absl::StatusOr<v1::ModelInfo> Get(const std::string& id);
   absl::StatusOr<std::vector<v1::DeviceInfo>> Devices();
+  // grpc.health.v1's answer for `service` ("": the whole server).
+  absl::StatusOr<grpc::health::v1::HealthCheckResponse::ServingStatus> Health(
+      const std::string& service = "");
 
  private:
   // Sets the call's deadline and token.
@@ -78,6 +82,7 @@ class CodecClient {
   const std::string bearer_token_;
   std::unique_ptr<v1::CodecService::Stub> codec_;
   std::unique_ptr<v1::ModelService::Stub> models_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 
 }  // namespace codec::client

@@ -1,11 +1,15 @@
 // codec_client: calls a codec_server.
 //
-//   codec_client encode    --server=H:P --model=ID [--bandwidth=K | --n_q=N] --input=IN.wav
-//   --output=OUT.npz codec_client decode    --server=H:P --model=ID [--noise=on|off] [--seed=N]
-//   --input=IN.npz --output=OUT.wav codec_client roundtrip --server=H:P --model=ID --input=IN.wav
-//   --output=OUT.wav [--codes=OUT.npz] codec_client load      --server=H:P --model=ID --preset=P
-//   [--weights=PATH] codec_client unload|info --server=H:P --model=ID codec_client list
-//   --server=H:P
+//   codec_client encode    --server=H:P --model=ID [--bandwidth=K | --n_q=N]
+//                          --input=IN.wav --output=OUT.npz
+//   codec_client decode    --server=H:P --model=ID [--noise=on|off] [--seed=N]
+//                          --input=IN.npz --output=OUT.wav
+//   codec_client roundtrip --server=H:P --model=ID --input=IN.wav --output=OUT.wav
+//                          [--codes=OUT.npz]
+//   codec_client load      --server=H:P --model=ID --preset=P [--weights=PATH] [--device=D]
+//   codec_client unload|info --server=H:P --model=ID
+//   codec_client list|devices --server=H:P
+//   codec_client health    --server=H:P [--service=NAME]   (exit 0 only when SERVING)
 
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
@@ -31,6 +35,8 @@
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "codec_server address.");
 ABSL_FLAG(std::string, model, "", "Model id on the server.");
+ABSL_FLAG(std::string, service, "",
+          "health: the service to check, e.g. codec.v1.CodecService; empty: the server.");
 ABSL_FLAG(std::string, preset, "", "load: preset or family.");
 ABSL_FLAG(std::string, weights, "", "load: weights path inside the server's model repository.");
 ABSL_FLAG(std::string, device, "",
@@ -258,6 +264,17 @@ absl::Status Run(const std::string& command) {
     }
     return absl::OkStatus();
   }
+  if (command == "health") {
+    const std::string service = absl::GetFlag(FLAGS_service);
+    ASSIGN_OR_RETURN(const grpc::health::v1::HealthCheckResponse::ServingStatus serving,
+                     client.Health(service));
+    const std::string name = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(serving);
+    std::cout << name << "\n";
+    if (serving != grpc::health::v1::HealthCheckResponse::SERVING) {
+      return absl::UnavailableError(absl::StrCat("'", service, "' is ", name));
+    }
+    return absl::OkStatus();
+  }
   if (model.empty()) return absl::InvalidArgumentError("--model is required");
   if (command == "info" || command == "load") {
     v1::ModelInfo info;
@@ -312,7 +329,8 @@ int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() != 2) {
     std::cerr
-        << "usage: codec_client encode|decode|roundtrip|load|unload|list|info|devices --server=H:P "
+        << "usage: codec_client encode|decode|roundtrip|load|unload|list|info|devices|health "
+           "--server=H:P "
            "--model=ID ...\n";
     return 2;
   }

@@ -6,7 +6,9 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "backends/core/status_macros.h"
+#include "server/server_log.h"
 
 namespace codec::server {
 
@@ -141,9 +143,8 @@ absl::Status ModelRegistry::Load(BackendSpec spec, const std::string& devices) {
     spec.device = device->torch_device;
     absl::StatusOr<std::shared_ptr<CodecBackend>> backend = Build(spec);
     if (!backend.ok()) {
-      fprintf(stderr, "codec_server: loading model '%s' on %s failed: %s\n",
-              absl::CHexEscape(spec.id).c_str(), device->name.c_str(),
-              absl::CHexEscape(backend.status().ToString()).c_str());
+      LogEvent(absl::StrFormat("loading model '%s' on %s failed: %s", absl::CHexEscape(spec.id),
+                               device->name, absl::CHexEscape(backend.status().ToString())));
       status = repository_.Redact(backend.status());
       break;
     }

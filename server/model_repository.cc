@@ -7,7 +7,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "server/server_log.h"
 
 namespace codec::server {
 namespace {
@@ -42,8 +44,8 @@ absl::StatusOr<std::string> ModelRepository::Resolve(const std::string& relative
         absl::StrCat("weights '", relative, "' are not in the model repository"));
   }
   auto refuse = [&](const fs::path& outside) {
-    fprintf(stderr, "codec_server: weights '%s' refused: %s lies outside the repository %s\n",
-            absl::CHexEscape(relative).c_str(), outside.c_str(), real_root_.c_str());
+    LogEvent(absl::StrFormat("weights '%s' refused: %s lies outside the repository %s",
+                             absl::CHexEscape(relative), outside.string(), real_root_));
     return absl::PermissionDeniedError(
         absl::StrCat("weights '", relative, "' lead outside the model repository"));
   };

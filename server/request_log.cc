@@ -3,9 +3,12 @@
 #include <atomic>
 #include <cstdio>
 
+#include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "server/server_log.h"
 
 namespace codec::server {
 namespace {
@@ -27,7 +30,7 @@ RequestLog::RequestLog(const char* rpc, const grpc::ServerContext* context, Serv
 }
 
 void RequestLog::add_detail(const std::string& key, const std::string& value) {
-  absl::StrAppend(&details_, " ", key, "=\"", absl::CHexEscape(value), "\"");
+  details_.emplace_back(key, value);
 }
 
 void RequestLog::MarkFirstOutput() {
@@ -39,13 +42,30 @@ grpc::Status RequestLog::Finish(grpc::Status status) const {
   const double first_ms = first_output_ == absl::InfiniteFuture()
                               ? -1
                               : absl::ToDoubleMilliseconds(first_output_ - start_);
-  fprintf(stderr,
-          "codec_server: request=%llu peer=%s rpc=%s model=\"%s\"%s samples=%lld ms=%.1f "
-          "first_output_ms=%.1f status=%d message=\"%s\"\n",
-          static_cast<unsigned long long>(id_), absl::CHexEscape(peer_).c_str(), rpc_,
-          absl::CHexEscape(model_).c_str(), details_.c_str(), static_cast<long long>(samples_),
-          absl::ToDoubleMilliseconds(duration), first_ms, status.error_code(),
-          absl::CHexEscape(status.error_message()).c_str());
+  std::string details;
+  nlohmann::json detail_fields = nlohmann::json::object();
+  for (const auto& [key, value] : details_) {
+    absl::StrAppend(&details, " ", key, "=\"", absl::CHexEscape(value), "\"");
+    detail_fields[key] = value;
+  }
+  const double ms = absl::ToDoubleMilliseconds(duration);
+  LogEvent(
+      "request",
+      absl::StrFormat("request=%d peer=%s rpc=%s model=\"%s\"%s samples=%d ms=%.1f "
+                      "first_output_ms=%.1f status=%d message=\"%s\"",
+                      id_, absl::CHexEscape(peer_), rpc_, absl::CHexEscape(model_), details,
+                      samples_, ms, first_ms, status.error_code(),
+                      absl::CHexEscape(status.error_message())),
+      {{"request", id_},
+       {"peer", peer_},
+       {"rpc", rpc_},
+       {"model", model_},
+       {"details", detail_fields},
+       {"samples", samples_},
+       {"ms", ms},
+       {"first_output_ms", first_ms < 0 ? nlohmann::json() : nlohmann::json(first_ms)},
+       {"status", absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()))},
+       {"error", status.error_message()}});
   if (metrics_ != nullptr) {
     metrics_->RequestEnded(RequestOutcome{
         .rpc = rpc_,

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "server/server_metrics.h"
@@ -13,8 +15,9 @@ namespace codec::server {
 
 // One log line per request, written when it ends: a request id, the peer,
 // the rpc, the model, how big, how long, the time to first output and the
-// status. Every string a client chose (model ids, paths, error messages that
-// quote them) is escaped, so no client can forge or split a line. With
+// status, in the server log's format (server_log.h). Every string a client
+// chose (model ids, paths, error messages that quote them) is escaped, so no
+// client can forge or split a line. With
 // `metrics`, the request is also counted there, from construction to Finish.
 class RequestLog {
  public:
@@ -42,7 +45,7 @@ class RequestLog {
   const absl::Time start_;
   absl::Time first_output_ = absl::InfiniteFuture();
   std::string model_;
-  std::string details_;
+  std::vector<std::pair<std::string, std::string>> details_;
   int64_t samples_ = 0;
   int sample_rate_ = 0;
 };

@@ -8,7 +8,6 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <prometheus/exposer.h>
 #include <torch/version.h>
 
 #include <algorithm>
@@ -18,6 +17,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -25,8 +25,10 @@
 #include "server/access_policy.h"
 #include "server/codec_service.h"
 #include "server/listener_credentials.h"
+#include "server/metrics_endpoint.h"
 #include "server/model_service.h"
 #include "server/registry_collector.h"
+#include "server/server_log.h"
 #include "server/server_metrics.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to serve on.");
@@ -85,6 +87,9 @@ ABSL_FLAG(std::string, admin_listen, "",
           "Serve ModelService's Load and Unload only on this second address (with health); the "
           "main address then refuses them. Empty: one listener serves everything.");
 ABSL_FLAG(double, shutdown_grace_seconds, 30, "How long SIGTERM waits for streams to finish.");
+ABSL_FLAG(std::string, log_format, "text",
+          "text: one 'codec_server: ...' line per event; json: one JSON object per line (time, "
+          "message and, for requests, request id, peer, rpc, model, sizes, durations, status).");
 ABSL_FLAG(std::string, metrics_listen, "",
           "Serve Prometheus metrics over HTTP at /metrics on this address (e.g. 0.0.0.0:9090; "
           "port 0: any free port, logged). Empty: no metrics endpoint.");
@@ -105,8 +110,7 @@ absl::Status LoadStartupModels(ModelRegistry& registry) {
     BackendSpec spec{
         .id = id_rest.first, .model = preset_weights.first, .weights = preset_weights.second};
     const absl::Status status = registry.Load(spec, devices);
-    fprintf(stderr, "codec_server: startup Load %s: %s\n", entry.c_str(),
-            status.ToString().c_str());
+    LogEvent(absl::StrFormat("startup Load %s: %s", entry, status.ToString()));
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
@@ -131,31 +135,11 @@ std::unique_ptr<grpc::Server> Listen(const char* what, const std::string& addres
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
-    fprintf(stderr, "codec_server: cannot listen on %s\n", address.c_str());
+    LogEvent(absl::StrFormat("cannot listen on %s", address));
     return nullptr;
   }
-  fprintf(stderr, "codec_server: %slistening on port %d\n", what, port);
+  LogEvent(absl::StrFormat("%slistening on port %d", what, port));
   return server;
-}
-
-// Prometheus's HTTP endpoint on `address` serving `collectables`, or nullptr
-// after saying why it cannot listen.
-std::unique_ptr<prometheus::Exposer> ServeMetrics(
-    const std::string& address,
-    std::initializer_list<std::shared_ptr<prometheus::Collectable>> collectables) {
-  std::unique_ptr<prometheus::Exposer> exposer;
-  try {
-    exposer = std::make_unique<prometheus::Exposer>(address);
-  } catch (const std::exception& error) {
-    fprintf(stderr, "codec_server: cannot serve metrics on %s: %s\n", address.c_str(),
-            error.what());
-    return nullptr;
-  }
-  for (const auto& collectable : collectables) exposer->RegisterCollectable(collectable);
-  for (const int port : exposer->GetListeningPorts()) {
-    fprintf(stderr, "codec_server: metrics on port %d\n", port);
-  }
-  return exposer;
 }
 
 int Run() {
@@ -168,19 +152,25 @@ int Run() {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  absl::StatusOr<LogFormat> log_format = ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+  if (!log_format.ok()) {
+    LogEvent(absl::StrCat("--log_format: ", log_format.status().ToString()));
+    return 1;
+  }
+  SetLogFormat(*log_format);
   AllowTf32(absl::GetFlag(FLAGS_allow_tf32));
   int concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
   if (concurrent_calls <= 0) concurrent_calls = CallsPerMachine(threads);
   absl::StatusOr<std::unique_ptr<DevicePool>> devices =
       DevicePool::Create(absl::GetFlag(FLAGS_devices), concurrent_calls);
   if (!devices.ok()) {
-    fprintf(stderr, "codec_server: --devices: %s\n", devices.status().ToString().c_str());
+    LogEvent(absl::StrFormat("--devices: %s", devices.status().ToString()));
     return 1;
   }
-  fprintf(stderr,
-          "codec_server: devices %s; %d CPU pass(es) at a time, %d intra-op thread(s) each; "
-          "batches of up to %d steps\n",
-          (*devices)->Names().c_str(), concurrent_calls, threads, absl::GetFlag(FLAGS_max_batch));
+  LogEvent(absl::StrFormat(
+      "devices %s; %d CPU pass(es) at a time, %d intra-op thread(s) each; batches of up to %d "
+      "steps",
+      (*devices)->Names(), concurrent_calls, threads, absl::GetFlag(FLAGS_max_batch)));
   ServerMetrics metrics(TORCH_VERSION);
   ModelRegistry registry(
       absl::GetFlag(FLAGS_model_repository), CreateBackend, absl::GetFlag(FLAGS_max_models),
@@ -191,10 +181,16 @@ int Run() {
                        .max_queued = absl::GetFlag(FLAGS_max_queued_steps)},
           .metrics = &metrics});
   const auto registry_metrics = std::make_shared<RegistryCollector>(registry);
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
   if (const std::string address = absl::GetFlag(FLAGS_metrics_listen); !address.empty()) {
-    exposer = ServeMetrics(address, {metrics.registry(), registry_metrics});
-    if (!exposer) return 1;
+    absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
+        MetricsEndpoint::Start(address, {metrics.registry(), registry_metrics});
+    if (!endpoint.ok()) {
+      LogEvent(std::string(endpoint.status().message()));
+      return 1;
+    }
+    metrics_endpoint = *std::move(endpoint);
+    LogEvent(absl::StrFormat("metrics on port %d", metrics_endpoint->port()));
   }
   if (!LoadStartupModels(registry).ok()) return 1;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
@@ -205,15 +201,17 @@ int Run() {
       absl::GetFlag(FLAGS_auth_token_file), absl::GetFlag(FLAGS_admin_token_file));
   for (const absl::Status& status : {credentials.status(), access.status()}) {
     if (!status.ok()) {
-      fprintf(stderr, "codec_server: %s\n", status.ToString().c_str());
+      LogEvent(status.ToString());
       return 1;
     }
   }
-  fprintf(stderr, "codec_server: %s, %s\n",
-          absl::GetFlag(FLAGS_tls_cert).empty()
-              ? "WARNING: plaintext listeners (no --tls_cert), for loopback development only"
-              : absl::GetFlag(FLAGS_tls_client_ca).empty() ? "TLS" : "mutual TLS",
-          access->authenticates() ? "bearer tokens required" : "no authentication");
+  LogEvent(absl::StrFormat(
+      "%s, %s",
+      absl::GetFlag(FLAGS_tls_cert).empty()
+          ? "WARNING: plaintext listeners (no --tls_cert), for loopback development only"
+      : absl::GetFlag(FLAGS_tls_client_ca).empty() ? "TLS"
+                                                   : "mutual TLS",
+      access->authenticates() ? "bearer tokens required" : "no authentication"));
   const std::string admin_listen = absl::GetFlag(FLAGS_admin_listen);
   CodecServiceImpl codec_service(
       registry,
@@ -244,7 +242,7 @@ int Run() {
   std::thread waiter([&] {
     int signal = 0;
     sigwait(&signals, &signal);
-    fprintf(stderr, "codec_server: signal %d, draining\n", signal);
+    LogEvent(absl::StrFormat("signal %d, draining", signal));
     const auto deadline =
         std::chrono::system_clock::now() +
         std::chrono::milliseconds(
@@ -258,7 +256,7 @@ int Run() {
   server->Wait();
   if (admin_server) admin_server->Wait();
   waiter.join();
-  fprintf(stderr, "codec_server: stopped\n");
+  LogEvent("stopped");
   return 0;
 }
 

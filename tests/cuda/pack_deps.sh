@@ -17,7 +17,7 @@ packages=(
   libdnnl-dev libdnnl2 ocl-icd-libopencl1
   libsndfile1-dev libsndfile1 libflac12 libvorbis0a libvorbisenc2 libogg0 libopus0
   libmpg123-0 libmp3lame0 libsoxr-dev libsoxr0
-  prometheus-cpp-dev libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1
+  prometheus-cpp-dev libprometheus-cpp-core1.0
 )
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -68,6 +68,13 @@ PY
 client=client/codec_client
 "$client" --server=127.0.0.1:$port list | grep -q "^tiny	MODEL_STATE_READY	encodec	24000 Hz"
 "$client" --server=127.0.0.1:$port info --model=tiny | grep -q '"sampleRate": 24000'
+[ "$("$client" --server=127.0.0.1:$port health)" = SERVING ]
+[ "$("$client" --server=127.0.0.1:$port health --service=codec.v1.CodecService)" = SERVING ]
+if "$client" --server=127.0.0.1:$port health --service=no.such.Service 2>"$out/health.err"; then
+  echo "health of an unknown service succeeded"
+  exit 1
+fi
+grep -q "NOT_FOUND" "$out/health.err"
 "$client" --server=127.0.0.1:$port devices >"$out/devices"
 grep -q '"name": "cpu"' "$out/devices" && grep -q '"tiny"' "$out/devices" || { cat "$out/devices"; exit 1; }
 "$client" --server=127.0.0.1:$port roundtrip --model=tiny --input=tests/fixtures/audio/jfk.wav \

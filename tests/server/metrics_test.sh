@@ -37,6 +37,19 @@ fi
 scrape() { /usr/bin/python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "$@"; }
 scrape "http://127.0.0.1:$metrics_port/metrics" >"$out/metrics.txt"
 promtool check metrics <"$out/metrics.txt"
+/usr/bin/python3 - "$metrics_port" <<'PY'
+import sys, urllib.error, urllib.request
+base = f"http://127.0.0.1:{sys.argv[1]}"
+for path, method, code in (("/other", "GET", 404), ("/metrics", "POST", 405)):
+    try:
+        urllib.request.urlopen(urllib.request.Request(base + path, method=method, data=b"" if
+                                                      method == "POST" else None), timeout=10)
+        raise AssertionError(f"{method} {path} answered 200")
+    except urllib.error.HTTPError as error:
+        assert error.code == code, (method, path, error.code)
+head = urllib.request.urlopen(urllib.request.Request(base + "/metrics", method="HEAD"), timeout=10)
+assert head.status == 200 and head.read() == b"", head.status
+PY
 
 /usr/bin/python3 - "$out/metrics.txt" "$input" <<'PY'
 import re, sys

@@ -20,7 +20,8 @@ start_server() {
   trap 'kill $server_pids 2>/dev/null || true' EXIT
   port=""
   for _ in $(seq 1 200); do
-    port=$(sed -n 's/^codec_server: listening on port \([0-9]*\).*/\1/p' "$log")
+    # The text line, or the JSON one (--log_format=json).
+    port=$(sed -n 's/^\(codec_server: \|.*"message":"\)listening on port \([0-9]*\).*/\2/p' "$log")
     [ -n "$port" ] && return 0
     kill -0 "$pid" 2>/dev/null || { cat "$log"; return 1; }
     sleep 0.1

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Builds the CPU image (the top-level Dockerfile) with podman, runs it on the
+# shipped tiny EnCodec model, and drives it from the host through published
+# loopback ports with the host's codec_client: health, encode and decode of a
+# real recording, which must equal what the image's own codec_tool computes
+# offline, and a Prometheus scrape. Then a SIGTERM while a paced stream runs:
+# the stream must finish whole and the container exit 0 within the grace
+# period. Removes what it built (containers, the image, and the base image if
+# it made it).
+#
+#   deploy/test_image.sh     (needs root, podman, buildah, runc, debootstrap;
+#                             builds //client:codec_client with Bazel)
+#
+# podman here: runc and cgroupfs (crun refuses hybrid cgroups), ulimits within
+# the machine's, set in a private containers.conf. No registry: the base
+# image is made with debootstrap from the mirror apt uses.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+work="$(mktemp -d)"
+tag="localhost/codec-server-test:$$"
+name="codec-server-test-$$"
+made_base=""
+cleanup() {
+  local status=$?
+  if [ "$status" != 0 ] && podman container exists "$name" 2>/dev/null; then
+    echo "test_image failed (exit $status); the server's log:"
+    podman logs "$name" 2>&1 | tail -30
+  fi
+  podman rm -f "$name" >/dev/null 2>&1 || true
+  podman rmi -f "$tag" >/dev/null 2>&1 || true
+  [ -z "$made_base" ] || podman rmi -f debian:bookworm >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+nofile=$(( $(ulimit -Hn) < 16384 ? $(ulimit -Hn) : 16384 ))
+cat >"$work/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=16384:16384"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+EOF
+export CONTAINERS_CONF="$work/containers.conf"
+
+if ! podman image exists debian:bookworm; then
+  mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+  debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log"
+  tar -C "$work/rootfs" -c . | podman import - debian:bookworm >/dev/null
+  rm -rf "$work/rootfs"
+  made_base=1
+fi
+
+bazel build //client:codec_client
+client="$PWD/bazel-bin/client/codec_client"
+
+build_start=$(date +%s)
+podman build --pull=never --network=host --layers=false --format=docker -t "$tag" . \
+  >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }
+build_seconds=$(( $(date +%s) - build_start ))
+size=$(podman image inspect --format '{{.Size}}' "$tag")
+echo "image built in ${build_seconds} s: $(( size / 1000000 )) MB"
+
+# The shipped fixtures are the model volume (read-only); the image's user
+# writes its offline results to a scratch volume.
+models="$(realpath tests/fixtures)"
+mkdir -m 0777 "$work/out"
+podman run -d --name "$name" -p 127.0.0.1::50051 -p 127.0.0.1::9090 \
+  -v "$models:/models:ro" "$tag" --models=tiny=encodec:encodec24_tiny_bw6 >/dev/null
+port=$(podman port "$name" 50051/tcp | sed 's/.*://')
+metrics_port=$(podman port "$name" 9090/tcp | sed 's/.*://')
+for _ in $(seq 1 100); do
+  [ "$("$client" --server=127.0.0.1:$port health --timeout_seconds=2 2>/dev/null)" = SERVING ] && break
+  sleep 0.3
+done
+"$client" --server=127.0.0.1:$port health --service=codec.v1.CodecService
+[ "$(podman exec "$name" id -u)" = 10001 ]
+
+input=tests/fixtures/audio/jfk.wav
+"$client" --server=127.0.0.1:$port encode --model=tiny --bandwidth=6 --input="$input" \
+  --output="$work/out/served.npz"
+"$client" --server=127.0.0.1:$port decode --model=tiny --input="$work/out/served.npz" \
+  --output="$work/out/served.wav"
+offline() {
+  podman run --rm --entrypoint codec_tool -v "$models:/models:ro" -v "$work/out:/out" "$tag" \
+    "$@" --model=encodec --weights=/models/encodec24_tiny_bw6
+}
+offline encode --bandwidth=6 --input=/models/audio/jfk.wav --output=/out/offline.npz
+offline decode --input=/out/served.npz --output=/out/offline.wav
+cat >"$work/same.py" <<'PY'
+"""same.py npz|wav A B: the codes in two .npz files are identical, or the
+audio of two WAV files (float32 or int16 PCM) within 1e-4."""
+import io, sys, zipfile
+import numpy as np
+kind, a_path, b_path = sys.argv[1:]
+def arrays(path):
+    with zipfile.ZipFile(path) as z:
+        return {n: np.load(io.BytesIO(z.read(n))) for n in z.namelist()}
+def samples(path):
+    data, at, fmt = open(path, "rb").read(), 12, None
+    while at + 8 <= len(data):
+        tag, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "little")
+        if tag == b"fmt ":
+            fmt = int.from_bytes(data[at + 8:at + 10], "little")
+        elif tag == b"data":
+            body = data[at + 8:at + 8 + size]
+            return np.frombuffer(body, np.float32 if fmt == 3 else np.int16).astype(np.float64)
+        at += 8 + size + size % 2
+    raise AssertionError(f"{path}: no data chunk")
+if kind == "npz":
+    a, b = arrays(a_path), arrays(b_path)
+    assert a.keys() == b.keys(), (a.keys(), b.keys())
+    for key in a:
+        assert np.array_equal(a[key], b[key]), f"{key} differs"
+    print(f"codes identical: {', '.join(f'{k} {a[k].shape}' for k in sorted(a))}")
+else:
+    a, b = samples(a_path), samples(b_path)
+    assert a.shape == b.shape and a.size > 0, (a.shape, b.shape)
+    error = np.abs(a - b).max()
+    assert error <= 1e-4, error
+    print(f"audio equal: {a.size} samples, max abs error {error:.2e}")
+PY
+same() { /usr/bin/python3 "$work/same.py" "$@"; }
+same npz "$work/out/served.npz" "$work/out/offline.npz"
+same wav "$work/out/served.wav" "$work/out/offline.wav"
+
+/usr/bin/python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
+  "http://127.0.0.1:$metrics_port/metrics" >"$work/metrics.txt"
+grep -q '^codec_requests_total{code="OK",model="tiny",rpc="Encode"} 1$' "$work/metrics.txt" || {
+  grep codec_requests_total "$work/metrics.txt"; exit 1; }
+
+# SIGTERM mid-stream: a decode paced at real time (11 s of audio) is running;
+# the server drains it, then exits 0.
+"$client" --server=127.0.0.1:$port decode --realtime --chunk_frames=4 --model=tiny \
+  --input="$work/out/served.npz" --output="$work/out/drained.wav" >"$work/drain.log" 2>&1 &
+stream=$!
+sleep 2
+stop_start=$(date +%s)
+podman stop -t 60 "$name" >/dev/null
+stop_seconds=$(( $(date +%s) - stop_start ))
+wait "$stream" || { cat "$work/drain.log"; podman logs "$name" | tail; exit 1; }
+[ "$(podman inspect --format '{{.State.ExitCode}}' "$name")" = 0 ]
+podman logs "$name" 2>&1 | grep -q "codec_server: signal 15, draining"
+podman logs "$name" 2>&1 | grep -q "codec_server: stopped"
+same wav "$work/out/drained.wav" "$work/out/served.wav"
+echo "SIGTERM with a stream open: the stream finished, the container exited 0 after ${stop_seconds} s"
+echo "test_image passed in $(( $(date +%s) - start )) s (image build ${build_seconds} s, $(( size / 1000000 )) MB)"
