@@ -91,38 +91,25 @@ offline encode --bandwidth=6 --input=/models/audio/jfk.wav --output=/out/offline
 offline decode --input=/out/served.npz --output=/out/offline.wav
 cat >"$work/same.py" <<'PY'
 """same.py npz|wav A B: the codes in two .npz files are identical, or the
-audio of two WAV files (float32 or int16 PCM) within 1e-4."""
-import io, sys, zipfile
+audio of two WAV files within 1e-4."""
+import sys
 import numpy as np
+from wav_file import read_wav
 kind, a_path, b_path = sys.argv[1:]
-def arrays(path):
-    with zipfile.ZipFile(path) as z:
-        return {n: np.load(io.BytesIO(z.read(n))) for n in z.namelist()}
-def samples(path):
-    data, at, fmt = open(path, "rb").read(), 12, None
-    while at + 8 <= len(data):
-        tag, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "little")
-        if tag == b"fmt ":
-            fmt = int.from_bytes(data[at + 8:at + 10], "little")
-        elif tag == b"data":
-            body = data[at + 8:at + 8 + size]
-            return np.frombuffer(body, np.float32 if fmt == 3 else np.int16).astype(np.float64)
-        at += 8 + size + size % 2
-    raise AssertionError(f"{path}: no data chunk")
 if kind == "npz":
-    a, b = arrays(a_path), arrays(b_path)
-    assert a.keys() == b.keys(), (a.keys(), b.keys())
-    for key in a:
+    a, b = np.load(a_path), np.load(b_path)
+    assert sorted(a.files) == sorted(b.files), (a.files, b.files)
+    for key in a.files:
         assert np.array_equal(a[key], b[key]), f"{key} differs"
-    print(f"codes identical: {', '.join(f'{k} {a[k].shape}' for k in sorted(a))}")
+    print(f"codes identical: {', '.join(f'{k} {a[k].shape}' for k in sorted(a.files))}")
 else:
-    a, b = samples(a_path), samples(b_path)
+    (a, _), (b, _) = read_wav(a_path), read_wav(b_path)
     assert a.shape == b.shape and a.size > 0, (a.shape, b.shape)
     error = np.abs(a - b).max()
     assert error <= 1e-4, error
     print(f"audio equal: {a.size} samples, max abs error {error:.2e}")
 PY
-same() { /usr/bin/python3 "$work/same.py" "$@"; }
+same() { PYTHONPATH=tests/testing /usr/bin/python3 "$work/same.py" "$@"; }
 same npz "$work/out/served.npz" "$work/out/offline.npz"
 same wav "$work/out/served.wav" "$work/out/offline.wav"
 

@@ -15,26 +15,32 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace codec::server {
 namespace {
 
 constexpr size_t kMostRequestBytes = 8192;
-constexpr int kIoTimeoutMs = 2000;
+// For reading a request, and again for writing its answer, in all.
+constexpr absl::Duration kIoTimeout = absl::Seconds(2);
 
 absl::Status Failed(const std::string& address, const char* what) {
   return absl::UnavailableError(
       absl::StrCat("cannot serve metrics on ", address, ": ", what, ": ", std::strerror(errno)));
 }
 
-// Waits until `fd` is ready for `events` or the timeout passes.
-bool Ready(int fd, short events) {
+// Waits until `fd` is ready for `events`; false once `deadline` passed.
+bool Ready(int fd, short events, absl::Time deadline) {
+  const int64_t left_ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+  if (left_ms <= 0) return false;
   pollfd wait{.fd = fd, .events = events, .revents = 0};
-  return poll(&wait, 1, kIoTimeoutMs) == 1 && (wait.revents & events) != 0;
+  return poll(&wait, 1, static_cast<int>(left_ms)) == 1 && (wait.revents & events) != 0;
 }
 
 void SendAll(int connection, absl::string_view data) {
-  while (!data.empty() && Ready(connection, POLLOUT)) {
+  const absl::Time deadline = absl::Now() + kIoTimeout;
+  while (!data.empty() && Ready(connection, POLLOUT, deadline)) {
     const ssize_t sent = send(connection, data.data(), data.size(), MSG_NOSIGNAL);
     if (sent <= 0) return;
     data.remove_prefix(static_cast<size_t>(sent));
@@ -135,8 +141,9 @@ void MetricsEndpoint::Serve() {
 void MetricsEndpoint::Answer(int connection) const {
   std::string request;
   char buffer[1024];
+  const absl::Time deadline = absl::Now() + kIoTimeout;
   while (!absl::StrContains(request, "\r\n\r\n") && request.size() < kMostRequestBytes &&
-         Ready(connection, POLLIN)) {
+         Ready(connection, POLLIN, deadline)) {
     const ssize_t got = recv(connection, buffer, sizeof(buffer), 0);
     if (got <= 0) return;
     request.append(buffer, static_cast<size_t>(got));

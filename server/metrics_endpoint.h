@@ -14,8 +14,9 @@ namespace codec::server {
 
 // Serves Prometheus's text format over HTTP: GET /metrics answers with what
 // the collectables hold at that moment; other paths are 404, other methods
-// 405. One thread answers one connection at a time, each with short read
-// and write timeouts, so a stalled client delays a scrape by at most those.
+// 405. One thread answers one connection at a time, with a short deadline
+// for reading the request and another for writing the answer, so a stalled
+// or trickling client delays a scrape by at most those.
 //
 // Our own, not prometheus-cpp's Exposer: its HTTP server (civetweb) starts
 // threads with a fixed small stack, which glibc refuses once the loaded

@@ -2,7 +2,6 @@
 
 #include <malloc.h>
 
-#include <cstdio>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"

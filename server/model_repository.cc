@@ -1,6 +1,5 @@
 #include "server/model_repository.h"
 
-#include <cstdio>
 #include <filesystem>
 #include <system_error>
 

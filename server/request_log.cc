@@ -1,7 +1,6 @@
 #include "server/request_log.h"
 
 #include <atomic>
-#include <cstdio>
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"

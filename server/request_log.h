@@ -17,8 +17,8 @@ namespace codec::server {
 // the rpc, the model, how big, how long, the time to first output and the
 // status, in the server log's format (server_log.h). Every string a client
 // chose (model ids, paths, error messages that quote them) is escaped, so no
-// client can forge or split a line. With
-// `metrics`, the request is also counted there, from construction to Finish.
+// client can forge or split a line. With `metrics`, the request is also
+// counted there, from construction to Finish.
 class RequestLog {
  public:
   RequestLog(const char* rpc, const grpc::ServerContext* context, ServerMetrics* metrics = nullptr);

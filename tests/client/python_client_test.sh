@@ -5,7 +5,7 @@ set -euo pipefail
 source tests/testing/start_server.sh
 start_server --model_repository="$(fixtures_repository)" \
   --models=encodec24_tiny_bw6=encodec:encodec24_tiny_bw6,snac24_tiny=snac:snac24_tiny
-PYTHONPATH="client/python:proto" /usr/bin/python3 tests/client/python_client_test.py "$port"
+PYTHONPATH="client/python:proto:tests/testing" /usr/bin/python3 tests/client/python_client_test.py "$port"
 
 # --max_rpc_threads bounds the streams served at once; the rest are told
 # RESOURCE_EXHAUSTED rather than queued without limit.

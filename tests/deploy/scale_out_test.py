@@ -1,6 +1,5 @@
 """Drives scale_out_test.sh's two replicas through nginx (see there)."""
 import argparse
-import io
 import os
 import re
 import signal
@@ -8,7 +7,6 @@ import socket
 import threading
 import time
 import urllib.request
-import zipfile
 
 import numpy as np
 
@@ -21,9 +19,7 @@ parser.add_argument("--codes", required=True)
 parser.add_argument("--a_log", required=True)
 args = parser.parse_args()
 
-with zipfile.ZipFile(args.codes) as archive:
-    arrays = {name: np.load(io.BytesIO(archive.read(name))) for name in archive.namelist()}
-codes = next(value for name, value in arrays.items() if "codes" in name)
+codes = np.load(args.codes)["codes"]
 levels = [codes.reshape(-1, codes.shape[-1])]
 FRAME_RATE = 75  # EnCodec 24 kHz.
 reference = CodecClient(f"127.0.0.1:{args.reference_port}").decode("tiny", levels, noise="off")

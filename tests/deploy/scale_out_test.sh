@@ -20,7 +20,7 @@ metrics_port() { sed -n 's/^codec_server: metrics on port \([0-9]*\)$/\1/p' "$1"
 client/codec_client --server=127.0.0.1:$b_port encode --model=tiny --bandwidth=6 \
   --input=tests/fixtures/audio/jfk.wav --output="$out/jfk.npz"
 
-lb_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+lb_port=$(free_port)
 mkdir -p "$out/nginx"
 cat >"$out/nginx/nginx.conf" <<CONF
 daemon off;

@@ -51,8 +51,9 @@ head = urllib.request.urlopen(urllib.request.Request(base + "/metrics", method="
 assert head.status == 200 and head.read() == b"", head.status
 PY
 
-/usr/bin/python3 - "$out/metrics.txt" "$input" <<'PY'
+PYTHONPATH=tests/testing /usr/bin/python3 - "$out/metrics.txt" "$input" <<'PY'
 import re, sys
+from wav_file import read_wav
 text = open(sys.argv[1]).read()
 def value(name, **labels):
     """The sample `name{labels}` (labels in any order); fails when absent."""
@@ -64,19 +65,8 @@ def value(name, **labels):
         if found == labels:
             return float(match.group(3))
     raise AssertionError(f"no sample {name}{labels} in:\n{text}")
-def wav_seconds(path):  # Any sample format: the fmt and data chunks' sizes.
-    data = open(path, "rb").read()
-    at, rate, frame_bytes = 12, 0, 0
-    while at + 8 <= len(data):
-        tag, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "little")
-        if tag == b"fmt ":
-            rate = int.from_bytes(data[at + 12:at + 16], "little")
-            frame_bytes = int.from_bytes(data[at + 20:at + 22], "little")
-        elif tag == b"data":
-            return size / frame_bytes / rate
-        at += 8 + size + size % 2
-    raise AssertionError(f"{path} has no data chunk")
-seconds = wav_seconds(sys.argv[2])
+audio, rate = read_wav(sys.argv[2])
+seconds = audio.shape[1] / rate
 assert value("codec_requests_total", rpc="Encode", model="tiny", code="OK") == 1
 assert value("codec_requests_total", rpc="Decode", model="tiny", code="OK") == 2
 assert value("codec_requests_total", rpc="Load", model="bad", code="INVALID_ARGUMENT") == 1
@@ -97,7 +87,7 @@ PY
 
 # A real Prometheus scrapes the endpoint each second; its query API must
 # then answer for the Decode counter driven above.
-prometheus_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+prometheus_port=$(free_port)
 cat >"$out/prometheus.yml" <<YML
 global:
   scrape_interval: 1s

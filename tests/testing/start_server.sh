@@ -1,7 +1,7 @@
 # Sourced by shell tests: start_server ARGS... runs server/codec_server (or
 # $CODEC_SERVER) on a free loopback port with ARGS, waits until it listens,
 # and sets $pid, $port and $log (its stderr). Every server started is killed
-# when the test exits.
+# when the test exits. free_port prints a free loopback port.
 
 # tests/fixtures as a model repository: the folder its runfiles link to (the
 # server refuses weights whose real path is outside its repository).
@@ -10,6 +10,12 @@ fixtures_repository() {
   first="$(find tests/fixtures -mindepth 2 -maxdepth 2 | head -n 1)"
   real="$(realpath "$first")"
   echo "${real%/"${first#tests/fixtures/}"}"
+}
+
+# A TCP port free on loopback now, for a helper (nginx, Prometheus) that
+# cannot pick its own.
+free_port() {
+  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 start_server() {
