@@ -13,7 +13,7 @@ ARG BASE=debian:bookworm
 FROM ${BASE} AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ bazel-bootstrap bazel-rules-java libabsl-dev libgrpc++-dev protobuf-compiler-grpc \
-      libprotobuf-dev protobuf-compiler libtorch-dev libdnnl-dev libsndfile1-dev libsoxr-dev \
+      libprotobuf-dev protobuf-compiler libtorch-dev libdnnl-dev libsleef-dev libsndfile1-dev libsoxr-dev \
       nlohmann-json3-dev zlib1g-dev prometheus-cpp-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -29,7 +29,7 @@ FROM ${BASE} AS runtime
 # OpenBLAS replaces the reference BLAS libtorch would otherwise call: 3-10x
 # faster models (docs/BENCHMARKS.md).
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libtorch1.13 libdnnl2 libabsl20220623 libgrpc++1.51 libprotobuf32 libsndfile1 libsoxr0 \
+      libtorch1.13 libdnnl2 libsleef3 libabsl20220623 libgrpc++1.51 libprotobuf32 libsndfile1 libsoxr0 \
       libprometheus-cpp-core1.0 libopenblas0-openmp \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin codec \
@@ -48,4 +48,4 @@ HEALTHCHECK --interval=10s --timeout=6s \
 # SIGTERM drains the streams for up to --shutdown_grace_seconds (30), then
 # the server exits: give the container's stop timeout more than that.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["codec_server", "--tryfromenv=listen,model_repository,models,devices,metrics_listen,log_format,threads,max_batch,batch_window_ms,max_models,max_stream_memory_mb,shutdown_grace_seconds,tls_cert,tls_key,tls_client_ca,auth_token_file,admin_token_file,admin_listen,allow_tf32"]
+ENTRYPOINT ["codec_server", "--tryfromenv=listen,model_repository,models,devices,metrics_listen,log_format,threads,max_batch,batch_window_ms,max_models,max_stream_memory_mb,shutdown_grace_seconds,cpu_block_cache_mb,precision,tls_cert,tls_key,tls_client_ca,auth_token_file,admin_token_file,admin_listen,allow_tf32"]

@@ -16,6 +16,7 @@
 #include "backends/nn/interrupt.h"
 #include "backends/nn/network_streams.h"
 #include "backends/nn/parameter_loading.h"
+#include "backends/split_encoder.h"
 
 namespace codec {
 
@@ -25,7 +26,7 @@ namespace codec {
 // Unload() drops it. Families derive a final class and implement
 // Encode/Decode on model().
 template <typename Model>
-class CheckpointBackend : public CodecBackend {
+class CheckpointBackend : public CodecBackend, public SplitEncoder {
  public:
   using Builder = std::function<absl::StatusOr<std::shared_ptr<Model>>(io::Checkpoint checkpoint)>;
 
@@ -59,6 +60,11 @@ class CheckpointBackend : public CodecBackend {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<nn::EncodeStreamParts> EncoderParts(int n_q) const override {
+    ASSIGN_OR_RETURN(std::shared_ptr<const Model> network, model());
+    return ModelEncodeParts(std::move(network), n_q);
+  }
+
  protected:
   CheckpointBackend(std::string id, CodecDescription description, std::string weights_path,
                     at::Device device, Builder build)
@@ -80,10 +86,7 @@ class CheckpointBackend : public CodecBackend {
   absl::StatusOr<std::unique_ptr<EncodeStream>> OpenLayerEncodeStream(
       std::shared_ptr<const Model> network, int n_q, const EncodeOptions& options) const {
     return nn::RunInterruptible(options.stop, [&] {
-      nn::EncodeStreamParts parts = network->EncodeStreamParts(n_q);
-      parts.weights = std::move(network);
-      parts.description = description_;
-      parts.device = device_;
+      nn::EncodeStreamParts parts = ModelEncodeParts(std::move(network), n_q);
       parts.stop = options.stop;
       return nn::OpenNetworkEncodeStream(std::move(parts));
     });
@@ -103,6 +106,14 @@ class CheckpointBackend : public CodecBackend {
   }
 
  private:
+  nn::EncodeStreamParts ModelEncodeParts(std::shared_ptr<const Model> network, int n_q) const {
+    nn::EncodeStreamParts parts = network->EncodeStreamParts(n_q);
+    parts.weights = std::move(network);
+    parts.description = description_;
+    parts.device = device_;
+    return parts;
+  }
+
   const std::string id_;
   const CodecDescription description_;
   const std::string weights_path_;

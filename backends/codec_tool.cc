@@ -21,11 +21,13 @@
 #include "absl/strings/str_cat.h"
 #include "backends/codec_factory.h"
 #include "backends/core/status_macros.h"
+#include "backends/cpu_block_cache.h"
 #include "backends/io/audio_convert.h"
 #include "backends/io/codes_npz.h"
 #include "backends/io/npy.h"
 #include "backends/io/wav.h"
 #include "backends/io/zip_writer.h"
+#include "backends/nn/conv_precision.h"
 
 ABSL_FLAG(std::string, model, "", "Preset (e.g. encodec_24khz) or family (encodec).");
 ABSL_FLAG(std::string, weights, "", "Checkpoint file, or a folder holding one and config.json.");
@@ -38,6 +40,9 @@ ABSL_FLAG(std::string, input, "", "Input file (.wav for encode, .npz for decode)
 ABSL_FLAG(std::string, output, "", "Output file (.npz for encode, .wav or .npy for decode).");
 ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
           "Intra-op threads (float results depend on it; PyTorch uses one per core).");
+ABSL_FLAG(std::string, precision, "fp32", "Convolutions in fp32 or bf16, as codec_server's flag.");
+ABSL_FLAG(int64_t, cpu_block_cache_mb, 2048,
+          "Freed CPU tensor blocks of 1 MiB or more kept for reuse, as codec_server's flag.");
 
 namespace codec {
 namespace {
@@ -127,7 +132,13 @@ int main(int argc, char** argv) {
     std::cerr << "usage: " << absl::ProgramUsageMessage() << "\n";
     return 2;
   }
+  codec::InstallCpuBlockCache(static_cast<size_t>(absl::GetFlag(FLAGS_cpu_block_cache_mb)) << 20);
   at::set_num_threads(std::max(1, absl::GetFlag(FLAGS_threads)));
+  if (const absl::Status precision = codec::nn::SetConvPrecision(absl::GetFlag(FLAGS_precision));
+      !precision.ok()) {
+    std::cerr << "--precision: " << precision << "\n";
+    return 2;
+  }
   const std::string command = args[1];
   absl::Status status;
   if (command == "encode") {

@@ -30,7 +30,7 @@ int64_t ProductFlops(const at::RecordFunction& fn, size_t a, size_t b) {
 }
 
 std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& fn) {
-  if (Is(fn, "aten::convolution")) {
+  if (Is(fn, "aten::convolution") || Is(fn, "aten::mkldnn_convolution")) {
     ++conv_depth;
   } else if (conv_depth == 0) {
     if (Is(fn, "aten::mm") || Is(fn, "aten::bmm")) counted += ProductFlops(fn, 0, 1);
@@ -40,8 +40,11 @@ std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& fn) {
 }
 
 void OnEnd(const at::RecordFunction& fn, at::ObserverContext*) {
-  if (!Is(fn, "aten::convolution")) return;
-  --conv_depth;
+  // Our kernels call oneDNN's convolution directly; libtorch's convolution
+  // may call it too, and counts it.
+  const bool direct_onednn = Is(fn, "aten::mkldnn_convolution");
+  if (!Is(fn, "aten::convolution") && !direct_onednn) return;
+  if (--conv_depth > 0) return;
   const at::Tensor* input = TensorAt(fn, 0);
   const at::Tensor* weight = TensorAt(fn, 1);
   const auto inputs = fn.inputs();
@@ -53,7 +56,7 @@ void OnEnd(const at::RecordFunction& fn, at::ObserverContext*) {
   // Each output (or, transposed, each input) element takes weight.size(1)
   // channels times the kernel's taps of multiply-adds.
   const int64_t taps = weight->numel() / (weight->size(0) * weight->size(1));
-  const bool transposed = inputs[6].toBool();
+  const bool transposed = !direct_onednn && inputs[6].toBool();
   const int64_t elements = transposed ? input->numel() : outputs[0].toTensor().numel();
   counted += 2 * elements * weight->size(1) * taps;
 }

@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,11 +36,14 @@
 #include "absl/strings/str_split.h"
 #include "backends/codec_factory.h"
 #include "backends/core/status_macros.h"
+#include "backends/cpu_block_cache.h"
 #include "backends/io/codes_npz.h"
 #include "backends/io/npy.h"
 #include "backends/io/zip_writer.h"
+#include "backends/nn/conv_precision.h"
 #include "bench/bench_audio.h"
 #include "bench/flop_counter.h"
+#include "bench/layer_profile.h"
 #include "bench/machine.h"
 #include "bench/timing.h"
 #include "tests/testing/manifest.h"
@@ -57,7 +61,16 @@ ABSL_FLAG(std::string, reference, "",
           "PyTorch reference against; empty: no reference columns.");
 ABSL_FLAG(std::string, reference_python, "/usr/bin/python3",
           "Python with torch that runs bench/reference/reference_bench.py.");
-ABSL_FLAG(std::string, row, "", "Internal: run one row, preset:encode|decode:threads.");
+ABSL_FLAG(std::vector<std::string>, precisions, std::vector<std::string>({"fp32", "bf16"}),
+          "Conv precisions to measure (codec_server's --precision). Their quality is measured "
+          "on the fixtures (tests/backends/bf16_test): random weights saturate the outputs.");
+ABSL_FLAG(int64_t, cpu_block_cache_mb, 2048,
+          "Freed large CPU blocks kept for reuse, as codec_server's flag (0: libtorch's "
+          "allocator alone).");
+ABSL_FLAG(bool, profile, false,
+          "After each row's timed runs, one more under a profile by kind of layer, "
+          "printed to stderr as table rows: | preset | op | threads | layer kind | s | share |.");
+ABSL_FLAG(std::string, row, "", "Internal: run one row, preset:encode|decode:threads:precision.");
 
 namespace codec::bench {
 namespace {
@@ -75,9 +88,37 @@ std::string WorkPath(const std::string& preset, const std::string& file) {
   return absl::StrCat(absl::GetFlag(FLAGS_workdir), "/", preset, "/", file);
 }
 
+// One more call of `work` under a LayerProfile, to stderr, the largest
+// kinds first.
+absl::Status PrintProfile(const std::string& preset, const std::string& op, int threads,
+                          const std::function<absl::Status()>& work) {
+  std::map<std::string, double> seconds;
+  const Clock::time_point start = Clock::now();
+  {
+    LayerProfile profile;
+    RETURN_IF_ERROR(work());
+    seconds = profile.Seconds();
+  }
+  const double wall = SecondsSince(start);
+  double in_operators = 0;
+  for (const auto& [kind, s] : seconds) in_operators += s;
+  seconds["(outside operators)"] = std::max(0.0, wall - in_operators);
+  std::vector<std::pair<double, std::string>> by_time;
+  for (const auto& [kind, s] : seconds) by_time.emplace_back(s, kind);
+  std::sort(by_time.rbegin(), by_time.rend());
+  for (const auto& [s, kind] : by_time) {
+    if (s < 0.005 * wall) continue;
+    fprintf(stderr, "| %s | %s | %d | %s | %.3f | %.0f%% |\n", preset.c_str(), op.c_str(), threads,
+            kind.c_str(), s, 100 * s / wall);
+  }
+  return absl::OkStatus();
+}
+
 // Runs one row in this process: load, warm up, time, count.
-absl::StatusOr<RowResult> RunRow(const std::string& preset, const std::string& op, int threads) {
+absl::StatusOr<RowResult> RunRow(const std::string& preset, const std::string& op, int threads,
+                                 const std::string& precision) {
   at::set_num_threads(threads);
+  RETURN_IF_ERROR(nn::SetConvPrecision(precision));
   ASSIGN_OR_RETURN(
       std::shared_ptr<CodecBackend> backend,
       CreateBackend({.model = preset, .weights = WorkPath(preset, "model.safetensors")}));
@@ -117,6 +158,9 @@ absl::StatusOr<RowResult> RunRow(const std::string& preset, const std::string& o
     times.push_back(SecondsSince(start));
   }
   result.median_seconds = Percentile(times, 0.5);
+  if (absl::GetFlag(FLAGS_profile)) {
+    RETURN_IF_ERROR(PrintProfile(absl::StrCat(preset, " | ", precision), op, threads, work));
+  }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   result.peak_rss_mb = usage.ru_maxrss / 1024.0;
@@ -172,14 +216,17 @@ absl::StatusOr<std::vector<double>> RunChild(const std::string& command, int cou
 
 // Our row in a child process (it prints "median_seconds flops peak_rss_mb").
 absl::StatusOr<RowResult> RunRowInChild(const std::string& preset, const std::string& op,
-                                        int threads) {
+                                        int threads, const std::string& precision) {
   ASSIGN_OR_RETURN(
       std::vector<double> values,
-      RunChild(absl::StrFormat("'%s' --row=%s:%s:%d --runs=%d --seconds=%g --audio='%s' "
-                               "--workdir='%s'",
+      RunChild(absl::StrFormat("'%s' --row=%s:%s:%d:%s --runs=%d --seconds=%g --audio='%s' "
+                               "--workdir='%s' --profile=%s --cpu_block_cache_mb=%d",
                                std::filesystem::read_symlink("/proc/self/exe").string(), preset, op,
-                               threads, absl::GetFlag(FLAGS_runs), absl::GetFlag(FLAGS_seconds),
-                               absl::GetFlag(FLAGS_audio), absl::GetFlag(FLAGS_workdir)),
+                               threads, precision, absl::GetFlag(FLAGS_runs),
+                               absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_audio),
+                               absl::GetFlag(FLAGS_workdir),
+                               absl::GetFlag(FLAGS_profile) ? "true" : "false",
+                               absl::GetFlag(FLAGS_cpu_block_cache_mb)),
                3));
   return RowResult{.median_seconds = values[0], .flops = values[1], .peak_rss_mb = values[2]};
 }
@@ -219,9 +266,9 @@ int RunTable() {
         threads, peak[threads].blas_gflops, peak[threads].onednn_gflops);
   }
   printf(
-      "\n| preset | op | threads | wall s | x real time | GFLOP per audio s | GFLOP/s | "
-      "%% of matmul peak | peak RSS MB | reference wall s | ours / reference | reference "
-      "peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+      "\n| preset | op | threads | precision | wall s | x real time | GFLOP per audio s | "
+      "GFLOP/s | %% of matmul peak | peak RSS MB | reference wall s | ours / reference | "
+      "reference peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   fflush(stdout);
   int failures = 0;
   for (const std::string& preset : absl::GetFlag(FLAGS_presets)) {
@@ -233,31 +280,36 @@ int RunTable() {
     }
     for (const char* op : {"encode", "decode"}) {
       for (int threads : thread_counts) {
-        absl::StatusOr<RowResult> row = RunRowInChild(preset, op, threads);
-        if (!row.ok()) {
-          fprintf(stderr, "model_bench: %s\n", row.status().ToString().c_str());
-          ++failures;
-          continue;
-        }
-        const double seconds = absl::GetFlag(FLAGS_seconds);
-        const double gflops = row->flops / row->median_seconds / 1e9;
-        std::string reference_columns = "n/a | n/a | n/a";
+        std::optional<RowResult> reference;
         if (with_reference) {
-          absl::StatusOr<RowResult> reference = RunReferenceRow(preset, op, threads);
-          if (reference.ok()) {
-            reference_columns = absl::StrFormat("%.2f | %.2f | %.0f", reference->median_seconds,
-                                                row->median_seconds / reference->median_seconds,
-                                                reference->peak_rss_mb);
+          absl::StatusOr<RowResult> measured = RunReferenceRow(preset, op, threads);
+          if (measured.ok()) {
+            reference = *measured;
           } else {
-            fprintf(stderr, "model_bench: reference: %s\n", reference.status().ToString().c_str());
+            fprintf(stderr, "model_bench: reference: %s\n", measured.status().ToString().c_str());
             ++failures;
           }
         }
-        printf("| %s | %s | %d | %.2f | %.2f | %.1f | %.1f | %.0f%% | %.0f | %s |\n",
-               preset.c_str(), op, threads, row->median_seconds, seconds / row->median_seconds,
-               row->flops / seconds / 1e9, gflops, 100 * gflops / peak[threads].best(),
-               row->peak_rss_mb, reference_columns.c_str());
-        fflush(stdout);
+        for (const std::string& precision : absl::GetFlag(FLAGS_precisions)) {
+          absl::StatusOr<RowResult> row = RunRowInChild(preset, op, threads, precision);
+          if (!row.ok()) {
+            fprintf(stderr, "model_bench: %s\n", row.status().ToString().c_str());
+            ++failures;
+            continue;
+          }
+          const double seconds = absl::GetFlag(FLAGS_seconds);
+          const double gflops = row->flops / row->median_seconds / 1e9;
+          const std::string reference_columns =
+              reference ? absl::StrFormat("%.2f | %.2f | %.0f", reference->median_seconds,
+                                          row->median_seconds / reference->median_seconds,
+                                          reference->peak_rss_mb)
+                        : "n/a | n/a | n/a";
+          printf("| %s | %s | %d | %s | %.2f | %.2f | %.1f | %.1f | %.0f%% | %.0f | %s |\n",
+                 preset.c_str(), op, threads, precision.c_str(), row->median_seconds,
+                 seconds / row->median_seconds, row->flops / seconds / 1e9, gflops,
+                 100 * gflops / peak[threads].best(), row->peak_rss_mb, reference_columns.c_str());
+          fflush(stdout);
+        }
       }
     }
   }
@@ -265,9 +317,10 @@ int RunTable() {
 }
 
 int RunOneRow(const std::string& spec) {
+  InstallCpuBlockCache(static_cast<size_t>(absl::GetFlag(FLAGS_cpu_block_cache_mb)) << 20);
   const std::vector<std::string> parts = absl::StrSplit(spec, ':');
-  if (parts.size() != 3) return 2;
-  absl::StatusOr<RowResult> row = RunRow(parts[0], parts[1], std::stoi(parts[2]));
+  if (parts.size() != 4) return 2;
+  absl::StatusOr<RowResult> row = RunRow(parts[0], parts[1], std::stoi(parts[2]), parts[3]);
   if (!row.ok()) {
     fprintf(stderr, "model_bench: %s %s: %s\n", parts[0].c_str(), parts[1].c_str(),
             row.status().ToString().c_str());

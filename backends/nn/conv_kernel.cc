@@ -5,6 +5,7 @@
 #include <ATen/ops/mkldnn_convolution.h>
 
 #include "backends/nn/blas_order_products.h"
+#include "backends/nn/conv_precision.h"
 #include "backends/nn/weight_cache.h"
 
 namespace codec::nn {
@@ -59,6 +60,9 @@ at::Tensor LongInputConv1d(const at::Tensor& x, const at::Tensor& weight, const 
 at::Tensor ConvBySize(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                       int64_t stride, int64_t dilation, int64_t groups) {
   const int64_t no_padding = 0;
+  if (ConvInBfloat16(x, groups)) {
+    return Bfloat16Conv1d(x, weight, bias, no_padding, stride, dilation, groups);
+  }
   // libtorch 1.13's choice for a CPU float conv1d (a 2-D conv of height 1):
   // oneDNN when, besides being worth it for a 1x1 (the first clause), the
   // input is grouped, batched or larger than its threshold; else its own

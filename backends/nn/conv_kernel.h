@@ -22,7 +22,8 @@ bool LongInputsUseOnednn(const at::Tensor& x, const at::Tensor& weight, int64_t 
 at::Tensor LongInputConv1d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                            int64_t stride, int64_t dilation, int64_t groups);
 
-// conv1d without padding as libtorch runs it on this input, except that
+// conv1d without padding as libtorch runs it on this input (in bfloat16 where
+// the process's conv precision says so), except that
 // where libtorch would take its im2col kernel through the BLAS (short
 // inputs), the products are taken in the reference BLAS's order whatever
 // BLAS is linked: the reference codecs were run with the reference BLAS,

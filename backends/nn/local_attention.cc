@@ -1,9 +1,11 @@
 #include "backends/nn/local_attention.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
 #include <cmath>
+#include <vector>
 
 namespace codec::nn {
 namespace {
@@ -14,6 +16,38 @@ constexpr int64_t kHeadDim = 64;
 at::Tensor RotateHalf(const at::Tensor& x) {
   const std::vector<at::Tensor> halves = x.chunk(2, -1);
   return at::cat({-halves[1], halves[0]}, -1);
+}
+
+// a [..., n, k] times b [..., k, m] for every window, each sum taken over k
+// in order: a window's bits do not depend on how many windows the call holds
+// nor on the BLAS. (libtorch's batched product picks its BLAS call by the
+// operands' strides, which differ for one window, and OpenBLAS rounds its
+// kernels differently; a stream passes windows a few at a time.) Attention
+// is a small share of the work.
+at::Tensor WindowProducts(const at::Tensor& a, const at::Tensor& b) {
+  const int64_t n = a.size(-2), k = a.size(-1), m = b.size(-1);
+  const at::Tensor left = a.contiguous();
+  const at::Tensor right = b.contiguous();
+  std::vector<int64_t> shape(a.sizes().begin(), a.sizes().end());
+  shape.back() = m;
+  at::Tensor result = at::zeros(shape, a.options());
+  const float* l = left.data_ptr<float>();
+  const float* r = right.data_ptr<float>();
+  float* out = result.data_ptr<float>();
+  const int64_t windows = left.numel() / (n * k);
+  at::parallel_for(0, windows, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t w = begin; w < end; ++w) {
+      for (int64_t i = 0; i < n; ++i) {
+        float* row = out + (w * n + i) * m;
+        for (int64_t j = 0; j < k; ++j) {
+          const float factor = l[(w * n + i) * k + j];
+          const float* from = r + (w * k + j) * m;
+          for (int64_t c = 0; c < m; ++c) row[c] += factor * from[c];
+        }
+      }
+    }
+  });
+  return result;
 }
 
 }  // namespace
@@ -62,8 +96,8 @@ at::Tensor LocalAttentionImpl::forward(const at::Tensor& x) {
   k = k * cos + RotateHalf(k) * sin;
 
   const double scale = 1.0 / std::sqrt(static_cast<double>(kHeadDim));
-  const at::Tensor weights = at::softmax(at::matmul(q, k.transpose(-2, -1)) * scale, -1);
-  const at::Tensor out = at::matmul(weights, v)  // [B, h, w, n, d] -> [B*T, C]
+  const at::Tensor weights = at::softmax(WindowProducts(q, k.transpose(-2, -1)) * scale, -1);
+  const at::Tensor out = WindowProducts(weights, v)  // [B, h, w, n, d] -> [B*T, C]
                              .permute({0, 2, 3, 1, 4})
                              .reshape({batch * frames, channels});
   return (*projections.to_out)(out).view({batch, frames, channels}).transpose(1, 2) + x;

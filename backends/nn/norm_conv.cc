@@ -4,6 +4,7 @@
 
 #include "backends/nn/conv_kernel.h"
 #include "backends/nn/interrupt.h"
+#include "backends/nn/polyphase_conv_transpose.h"
 #include "backends/nn/stream_conv.h"
 
 namespace codec::nn {
@@ -26,7 +27,7 @@ at::Tensor NormConvImpl::forward(const at::Tensor& x) {
     y = ConvBySize(x, conv->weight, conv->bias, options.stride()->front(),
                    options.dilation()->front(), options.groups());
   } else {
-    y = conv_.forward(x);
+    y = ConvTranspose1dForward(*conv_.get<torch::nn::ConvTranspose1d>(), x);
   }
   return norm_ ? norm_->forward(y) : y;
 }

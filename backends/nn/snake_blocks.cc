@@ -1,12 +1,13 @@
 #include "backends/nn/snake_blocks.h"
 
 #include <ATen/ATen.h>
+#include <ATen/record_function.h>
 
 #include <string>
 
 #include "backends/nn/interrupt.h"
 #include "backends/nn/local_attention.h"
-#include "backends/nn/snake.h"
+#include "backends/nn/polyphase_conv_transpose.h"
 
 namespace codec::nn {
 namespace {
@@ -24,17 +25,16 @@ void RegisterIndexed(torch::nn::Module& parent, int64_t first,
 
 }  // namespace
 
-torch::nn::Conv1d PaddedConv(int64_t in, int64_t out, int64_t kernel, int64_t padding,
-                             int64_t groups) {
-  return torch::nn::Conv1d(
-      torch::nn::Conv1dOptions(in, out, kernel).padding(padding).groups(groups));
+PrecisionConv1d PaddedConv(int64_t in, int64_t out, int64_t kernel, int64_t padding,
+                           int64_t groups) {
+  return PrecisionConv1d(torch::nn::Conv1dOptions(in, out, kernel).padding(padding).groups(groups));
 }
 
 ResidualUnitImpl::ResidualUnitImpl(int64_t dim, int64_t dilation, int64_t groups) {
-  torch::nn::Conv1d dilated(torch::nn::Conv1dOptions(dim, dim, 7)
-                                .dilation(dilation)
-                                .padding(3 * dilation)
-                                .groups(groups));
+  PrecisionConv1d dilated(torch::nn::Conv1dOptions(dim, dim, 7)
+                              .dilation(dilation)
+                              .padding(3 * dilation)
+                              .groups(groups));
   block_ = register_module(
       "block", torch::nn::Sequential(Snake1d(dim), dilated, Snake1d(dim), PaddedConv(dim, dim, 1)));
 }
@@ -56,18 +56,19 @@ EncoderBlockImpl::EncoderBlockImpl(int64_t input_dim, int64_t stride, int64_t gr
       "block", torch::nn::Sequential(
                    ResidualUnit(input_dim, 1, groups), ResidualUnit(input_dim, 3, groups),
                    ResidualUnit(input_dim, 9, groups), Snake1d(input_dim),
-                   torch::nn::Conv1d(torch::nn::Conv1dOptions(input_dim, 2 * input_dim, 2 * stride)
-                                         .stride(stride)
-                                         .padding(CeilHalf(stride)))));
+                   PrecisionConv1d(torch::nn::Conv1dOptions(input_dim, 2 * input_dim, 2 * stride)
+                                       .stride(stride)
+                                       .padding(CeilHalf(stride)))));
 }
 
 NoiseBlockImpl::NoiseBlockImpl(int64_t dim) {
-  linear_ = register_module("linear",
-                            torch::nn::Conv1d(torch::nn::Conv1dOptions(dim, dim, 1).bias(false)));
+  linear_ =
+      register_module("linear", PrecisionConv1d(torch::nn::Conv1dOptions(dim, dim, 1).bias(false)));
 }
 
 at::Tensor NoiseBlockImpl::forward(const at::Tensor& x, NoiseSource& noise) {
   if (!noise) return x;
+  RECORD_USER_SCOPE("codec::noise");  // For profilers; free without one.
   const at::Tensor n = at::randn({x.size(0), 1, x.size(2)}, *noise, x.options());
   return x + n * linear_->forward(x);
 }
@@ -93,13 +94,13 @@ StreamLayerPtr NoiseBlockImpl::OpenStream(NoiseSource* noise) const {
 
 DecoderBlockImpl::DecoderBlockImpl(const DecoderBlockSpec& spec) {
   auto block = register_module("block", std::make_shared<torch::nn::Module>());
-  upsample_ = torch::nn::Sequential(
-      Snake1d(spec.input_dim),
-      torch::nn::ConvTranspose1d(
-          torch::nn::ConvTranspose1dOptions(spec.input_dim, spec.output_dim, 2 * spec.stride)
-              .stride(spec.stride)
-              .padding(CeilHalf(spec.stride))
-              .output_padding(spec.output_padding)));
+  snake_ = Snake1d(spec.input_dim);
+  upsample_conv_ = torch::nn::ConvTranspose1d(
+      torch::nn::ConvTranspose1dOptions(spec.input_dim, spec.output_dim, 2 * spec.stride)
+          .stride(spec.stride)
+          .padding(CeilHalf(spec.stride))
+          .output_padding(spec.output_padding));
+  upsample_ = torch::nn::Sequential(snake_, upsample_conv_);
   RegisterIndexed(*block, 0, upsample_);
   if (spec.noise) noise_ = block->register_module("2", NoiseBlock(spec.output_dim));
   residual_units_ = torch::nn::Sequential(ResidualUnit(spec.output_dim, 1, spec.groups),
@@ -110,7 +111,7 @@ DecoderBlockImpl::DecoderBlockImpl(const DecoderBlockSpec& spec) {
 
 at::Tensor DecoderBlockImpl::forward(const at::Tensor& x, NoiseSource& noise) {
   PollInterrupt();
-  at::Tensor y = upsample_->forward(x);
+  at::Tensor y = ConvTranspose1dForward(*upsample_conv_, snake_->forward(x));
   if (noise_) y = noise_->forward(y, noise);
   return residual_units_->forward(y);
 }

@@ -10,8 +10,10 @@
 #include <optional>
 #include <vector>
 
+#include "backends/nn/conv_precision.h"
 #include "backends/nn/noise_source.h"
 #include "backends/nn/receptive_field.h"
+#include "backends/nn/snake.h"
 #include "backends/nn/stream_modules.h"
 
 namespace codec::nn {
@@ -22,8 +24,8 @@ namespace codec::nn {
 
 // A conv with symmetric zero padding (upstream's WNConv1d once weight norm
 // is folded).
-torch::nn::Conv1d PaddedConv(int64_t in, int64_t out, int64_t kernel, int64_t padding = 0,
-                             int64_t groups = 1);
+PrecisionConv1d PaddedConv(int64_t in, int64_t out, int64_t kernel, int64_t padding = 0,
+                           int64_t groups = 1);
 
 // Snake, dilated k=7 conv, Snake, 1x1 conv, plus the input (cropped to the
 // output's length). Parameters under "block.<i>.*".
@@ -67,7 +69,7 @@ class NoiseBlockImpl : public torch::nn::Module, public Streamable {
   // forward() with row b's noise drawn from *sources[b] (all on or all off).
   at::Tensor ForwardRows(const at::Tensor& x, const std::vector<NoiseSource*>& sources);
 
-  torch::nn::Conv1d linear_{nullptr};
+  PrecisionConv1d linear_{nullptr};
 };
 TORCH_MODULE(NoiseBlock);
 
@@ -89,7 +91,9 @@ class DecoderBlockImpl : public torch::nn::Module, public Streamable {
   StreamLayerPtr OpenStream(NoiseSource* noise) const override;
 
  private:
-  torch::nn::Sequential upsample_{nullptr};
+  torch::nn::Sequential upsample_{nullptr};  // snake_, upsample_conv_.
+  Snake1d snake_{nullptr};
+  torch::nn::ConvTranspose1d upsample_conv_{nullptr};
   NoiseBlock noise_{nullptr};
   torch::nn::Sequential residual_units_{nullptr};
 };

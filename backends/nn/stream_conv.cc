@@ -4,7 +4,9 @@
 #include <torch/version.h>
 
 #include "backends/nn/conv_kernel.h"
+#include "backends/nn/conv_precision.h"
 #include "backends/nn/interrupt.h"
+#include "backends/nn/polyphase_conv_transpose.h"
 #include "backends/nn/weight_cache.h"
 
 namespace codec::nn {
@@ -45,6 +47,10 @@ StreamConv1d::~StreamConv1d() = default;
 
 at::Tensor StreamConv1d::Convolve(const at::Tensor& padded) {
   PollInterrupt();
+  if (ConvInBfloat16(padded, spec_.groups)) {
+    return Bfloat16Conv1d(padded, spec_.weight, spec_.bias, /*padding=*/0, spec_.stride,
+                          spec_.dilation, spec_.groups);
+  }
   if (LongInputsUseOnednn(padded, spec_.weight, spec_.stride, spec_.dilation)) {
     if (!onednn_) {
       onednn_ = std::make_unique<OnednnConv1d>(spec_.weight, spec_.bias, spec_.stride,
@@ -153,9 +159,9 @@ const RowByRowProducts* StreamConvTranspose1d::FrameProducts() {
 }
 
 at::Tensor StreamConvTranspose1d::FullConvolution(const at::Tensor& x) {
-  const RowByRowProducts* products = FrameProducts();
+  const RowByRowProducts* products = ConvInBfloat16(x) ? nullptr : FrameProducts();
   if (products == nullptr) {
-    return at::conv_transpose1d(x, spec_.weight, /*bias=*/{}, at::IntArrayRef(spec_.stride));
+    return FullConvTranspose1d(x, spec_.weight, /*bias=*/{}, spec_.stride);
   }
   // Each input frame's kernel-long contribution to every output channel is
   // one row of products with the weights ([out x kernel, in]); the rows

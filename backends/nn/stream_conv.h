@@ -87,7 +87,7 @@ class StreamConvTranspose1d final : public StreamLayer {
   // The full transposed convolution of x, without bias.
   at::Tensor FullConvolution(const at::Tensor& x);
   // The weights' products with a frame, or null where the general
-  // transposed conv is the better (or only) way.
+  // transposed conv is the better (or only) way (or runs in bfloat16).
   const RowByRowProducts* FrameProducts();
   // Full-convolution samples [full_emitted_, full_emitted_ + n) of `y` as
   // output: the bias added, the start cropped.

@@ -1,10 +1,27 @@
 // Every backend against the upstream reference, on every fixture case:
-// codes of the reference input (>= 99.9% identical), and the decode of the
-// reference codes with decoder noise off (max abs error <= 1e-4).
+// the codes of the reference input, and the decode of the reference codes
+// with decoder noise off (max abs error <= 1e-4).
+//
+// Where the reference stored its encoder's latent (every model but the
+// segmented EnCodec 48 kHz), encoding is held to it in two halves: our
+// quantiser on the reference's latent must give exactly its codes, and our
+// encoder's latent must equal the reference's to float rounding. The codes
+// of the whole encode can differ from the reference's where two codewords
+// are near-equally close: rounding, which moves with the BLAS (OpenBLAS sums
+// in another order than the reference BLAS the fixtures were made with),
+// picks either.
 
+#include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <iostream>
+#include <vector>
+
 #include "backends/codec_factory.h"
+#include "backends/io/npy.h"
+#include "backends/nn/network_streams.h"
+#include "backends/nn/tensor_convert.h"
+#include "backends/split_encoder.h"
 #include "tests/testing/fixture.h"
 
 namespace codec {
@@ -25,6 +42,19 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
 
   EncodeOptions ReferenceOptions() const { return fixture_.ReferenceEncodeOptions(); }
 
+  absl::StatusOr<nn::EncodeStreamParts> EncoderParts() const {
+    const auto* split = dynamic_cast<const SplitEncoder*>(backend_.get());
+    if (split == nullptr) return absl::UnimplementedError("the encoder does not split");
+    return split->EncoderParts(fixture_.expected_codes.levels.front().num_codebooks);
+  }
+
+  // The reference's latent, [1, D, frames].
+  at::Tensor ReferenceLatent() const {
+    const std::vector<int64_t>& shape = fixture_.latent->shape;
+    std::vector<float> values = *io::AsFloat32(*fixture_.latent);
+    return at::from_blob(values.data(), {1, shape[0], shape[1]}, at::kFloat).clone();
+  }
+
   testing::Fixture fixture_;
   std::shared_ptr<CodecBackend> backend_;
 };
@@ -34,7 +64,10 @@ TEST_P(ParityTest, CodesMatchReference) {
   ASSERT_TRUE(codes.ok()) << codes.status();
   const testing::CodesAgreement agreement = testing::CompareCodes(*codes, fixture_.expected_codes);
   ASSERT_TRUE(agreement.same_shape);
-  EXPECT_GE(agreement.identical_fraction, 0.999);
+  // With the halves checked exactly below, this guards what joins them (the
+  // quantiser selection, the input's padding): near-tie flips take their
+  // frame's later codebooks along.
+  EXPECT_GE(agreement.identical_fraction, fixture_.latent ? 0.99 : 0.999);
   ASSERT_EQ(codes->scales.size(), fixture_.expected_codes.scales.size());
   for (size_t i = 0; i < codes->scales.size(); ++i) {
     EXPECT_NEAR(codes->scales[i], fixture_.expected_codes.scales[i],
@@ -43,6 +76,40 @@ TEST_P(ParityTest, CodesMatchReference) {
   EXPECT_EQ(codes->num_samples, fixture_.input.num_frames());
   std::cout << GetParam() << ": codes identical " << 100 * agreement.identical_fraction << "% of "
             << codes->Flatten().size() << "\n";
+}
+
+TEST_P(ParityTest, QuantizerOnReferenceLatentGivesReferenceCodes) {
+  if (!fixture_.latent) GTEST_SKIP() << "the reference stored no latent (segmented model)";
+  absl::StatusOr<nn::EncodeStreamParts> parts = EncoderParts();
+  ASSERT_TRUE(parts.ok()) << parts.status();
+  const Codes codes = parts->quantize(ReferenceLatent().to(parts->device));
+  const testing::CodesAgreement agreement = testing::CompareCodes(codes, fixture_.expected_codes);
+  ASSERT_TRUE(agreement.same_shape);
+  EXPECT_EQ(agreement.identical_fraction, 1.0);
+}
+
+TEST_P(ParityTest, EncoderLatentMatchesReference) {
+  if (!fixture_.latent) GTEST_SKIP() << "the reference stored no latent (segmented model)";
+  absl::StatusOr<nn::EncodeStreamParts> parts = EncoderParts();
+  ASSERT_TRUE(parts.ok()) << parts.status();
+  // The input zero-padded as the offline encode pads it, through the
+  // encoder's layers.
+  const at::Tensor audio = nn::AudioView(fixture_.input).unsqueeze(0).to(parts->device);
+  const int64_t samples = audio.size(-1), multiple = parts->pad_multiple;
+  const at::Tensor padded =
+      at::constant_pad_nd(audio, {0, (samples + multiple - 1) / multiple * multiple - samples});
+  const at::Tensor pushed = parts->encoder->Push(padded);
+  const at::Tensor finished = parts->encoder->Finish();
+  const at::Tensor latent = finished.defined() ? at::cat({pushed, finished}, -1) : pushed;
+  const at::Tensor expected = ReferenceLatent();
+  ASSERT_EQ(latent.sizes(), expected.sizes());
+  // Rounding moves a latent value by a few float ulps of the latent's scale
+  // per layer; a wrong layer moves it by the scale itself.
+  const double scale = expected.abs().max().item<double>();
+  const double error = (latent.cpu() - expected).abs().max().item<double>();
+  EXPECT_LE(error, 1e-5 * scale);
+  std::cout << GetParam() << ": latent max abs error " << error << " (" << error / scale
+            << " of its largest value)\n";
 }
 
 TEST_P(ParityTest, DecodeOfReferenceCodesMatchesReference) {
@@ -88,10 +155,7 @@ TEST_P(ParityTest, StopCheckIsPolledAndStopsTheNetwork) {
   EXPECT_EQ(decode_polls, 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, ParityTest,
-                         ::testing::Values("encodec24_tiny_bw6", "encodec24_tiny_bw12",
-                                           "encodec48_tiny_stereo_bw6", "dac16_tiny", "dac44_tiny",
-                                           "dac44_tiny_nq4", "snac24_tiny", "snac44_tiny_attn"));
+INSTANTIATE_TEST_SUITE_P(Fixtures, ParityTest, ::testing::ValuesIn(testing::FixtureCases()));
 
 }  // namespace
 }  // namespace codec

@@ -269,10 +269,7 @@ TEST_P(StreamingTest, BadChunksAreRefusedBeforeAnyWork) {
   EXPECT_TRUE(testing::IsInvalidArgument((*encoder)->Finish().status(), "no audio"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, StreamingTest,
-                         ::testing::Values("encodec24_tiny_bw6", "encodec24_tiny_bw12",
-                                           "encodec48_tiny_stereo_bw6", "dac16_tiny", "dac44_tiny",
-                                           "dac44_tiny_nq4", "snac24_tiny", "snac44_tiny_attn"));
+INSTANTIATE_TEST_SUITE_P(Fixtures, StreamingTest, ::testing::ValuesIn(testing::FixtureCases()));
 
 }  // namespace
 }  // namespace codec

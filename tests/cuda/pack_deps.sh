@@ -14,7 +14,7 @@ packages=(
   libprotobuf-dev libprotobuf32 libprotobuf-lite32 libprotoc32 protobuf-compiler
   libre2-dev libre2-9 libc-ares-dev libc-ares2 libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev googletest nlohmann-json3-dev
-  libdnnl-dev libdnnl2 ocl-icd-libopencl1
+  libdnnl-dev libdnnl2 libsleef-dev libsleef3 ocl-icd-libopencl1
   libsndfile1-dev libsndfile1 libflac12 libvorbis0a libvorbisenc2 libogg0 libopus0
   libmpg123-0 libmp3lame0 libsoxr-dev libsoxr0
   prometheus-cpp-dev libprometheus-cpp-core1.0

@@ -31,7 +31,16 @@ absl::StatusOr<Fixture> LoadFixture(const std::string& name) {
   f.expected_decode.sample_rate = f.meta.at("sample_rate").get<int>();
   f.expected_decode.channels = static_cast<int>(decoded.shape[0]);
   ASSIGN_OR_RETURN(f.expected_decode.samples, io::AsFloat32(decoded));
+  if (const auto latent = npz.find("latent"); latent != npz.end()) f.latent = latent->second;
   return f;
+}
+
+const std::vector<std::string>& FixtureCases() {
+  static const auto* cases = new std::vector<std::string>{
+      "encodec24_tiny_bw6", "encodec24_tiny_bw12", "encodec48_tiny_stereo_bw6",
+      "dac16_tiny",         "dac44_tiny",          "dac44_tiny_nq4",
+      "snac24_tiny",        "snac44_tiny_attn"};
+  return *cases;
 }
 
 EncodeOptions Fixture::ReferenceEncodeOptions() const {
@@ -91,6 +100,26 @@ CodesAgreement CompareCodes(const Codes& actual, const Codes& expected) {
   agreement.same_shape = true;
   agreement.identical_fraction = total > 0 ? static_cast<double>(same) / total : 0;
   return agreement;
+}
+
+double SiSdrDb(const Audio& actual, const Audio& expected) {
+  if (actual.channels != expected.channels || actual.samples.size() != expected.samples.size()) {
+    return -std::numeric_limits<double>::infinity();
+  }
+  // The target is expected scaled to its best fit; the rest is distortion.
+  double cross = 0, energy = 0;
+  for (size_t i = 0; i < actual.samples.size(); ++i) {
+    cross += static_cast<double>(actual.samples[i]) * expected.samples[i];
+    energy += static_cast<double>(expected.samples[i]) * expected.samples[i];
+  }
+  const double scale = energy > 0 ? cross / energy : 0;
+  double target = 0, distortion = 0;
+  for (size_t i = 0; i < actual.samples.size(); ++i) {
+    const double t = scale * expected.samples[i];
+    target += t * t;
+    distortion += (actual.samples[i] - t) * (actual.samples[i] - t);
+  }
+  return 10 * std::log10(target / distortion);
 }
 
 double MaxAbsDiff(const Audio& actual, const Audio& expected) {

@@ -5,12 +5,15 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "backends/core/audio.h"
 #include "backends/core/codec_backend.h"
 #include "backends/core/codes.h"
+#include "backends/io/npy.h"
 
 namespace codec::testing {
 
@@ -21,12 +24,19 @@ struct Fixture {
   Audio input;            // input.wav
   Codes expected_codes;   // expected.npz codes / codes_<i>, scales, num_samples
   Audio expected_decode;  // expected.npz decoded
+  // expected.npz latent, float [D, frames]: the reference encoder's output
+  // (unsegmented models only).
+  std::optional<io::NpyArray> latent;
 
   // The quantiser selection the reference used (its bandwidth or n_q).
   EncodeOptions ReferenceEncodeOptions() const;
 };
 
 absl::StatusOr<Fixture> LoadFixture(const std::string& name);
+
+// The names of every case in tests/fixtures (//tests/fixtures:cases), for
+// ::testing::ValuesIn.
+const std::vector<std::string>& FixtureCases();
 
 // tests/fixtures as a server's model repository: the folder where its files
 // really are. Bazel's runfiles tree links each file to it, and the server
@@ -53,6 +63,9 @@ struct CodesAgreement {
 };
 CodesAgreement CompareCodes(const Codes& actual, const Codes& expected);
 double MaxAbsDiff(const Audio& actual, const Audio& expected);  // inf if shapes differ.
+// Scale-invariant signal-to-distortion ratio of `actual` against `expected`
+// in dB (-inf if shapes differ).
+double SiSdrDb(const Audio& actual, const Audio& expected);
 
 // Whether `status` is INVALID_ARGUMENT with a message containing `mention`;
 // use as EXPECT_TRUE(IsInvalidArgument(...)).
