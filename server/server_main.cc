@@ -66,8 +66,8 @@ ABSL_FLAG(bool, allow_tf32, false,
           "Let GPU matrix products and convolutions round through TF32: faster, but no longer "
           "within the reference's tolerance.");
 ABSL_FLAG(std::string, precision, "fp32",
-          "CPU convolutions in fp32, or bf16 (on CPUs with AVX-512 BF16: about twice as fast, "
-          "decodes within about 30-40 dB SI-SDR of fp32 and codes that differ at near-ties; "
+          "CPU convolutions in fp32, or bf16 (on CPUs with AVX-512 BF16: convolutions about "
+          "twice as fast, decodes within 30 dB SI-SDR of fp32's, codes that differ; "
           "docs/BENCHMARKS.md).");
 ABSL_FLAG(int, max_batch, 16,
           "Most stream steps of one model replica run as one batched forward pass; 1: no "
