@@ -132,7 +132,12 @@ int main(int argc, char** argv) {
     std::cerr << "usage: " << absl::ProgramUsageMessage() << "\n";
     return 2;
   }
-  codec::InstallCpuBlockCache(static_cast<size_t>(absl::GetFlag(FLAGS_cpu_block_cache_mb)) << 20);
+  if (const absl::Status cache =
+          codec::InstallCpuBlockCache(absl::GetFlag(FLAGS_cpu_block_cache_mb));
+      !cache.ok()) {
+    std::cerr << "--cpu_block_cache_mb: " << cache << "\n";
+    return 2;
+  }
   at::set_num_threads(std::max(1, absl::GetFlag(FLAGS_threads)));
   if (const absl::Status precision = codec::nn::SetConvPrecision(absl::GetFlag(FLAGS_precision));
       !precision.ok()) {

@@ -8,6 +8,8 @@
 #include <new>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+
 namespace codec {
 namespace {
 
@@ -104,11 +106,16 @@ int64_t CpuBlockCache::new_blocks() const {
 
 const CpuBlockCache* InstalledCpuBlockCache() { return installed; }
 
-void InstallCpuBlockCache(size_t max_cached_bytes) {
-  if (max_cached_bytes == 0 || installed != nullptr) return;
+absl::Status InstallCpuBlockCache(int64_t max_cached_mb) {
+  if (max_cached_mb < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a block cache of ", max_cached_mb, " MiB: 0 (off) or more"));
+  }
+  if (max_cached_mb == 0 || installed != nullptr) return absl::OkStatus();
   // Lives as long as the process: tensors may outlive main.
-  installed = new CpuBlockCache(max_cached_bytes);
+  installed = new CpuBlockCache(static_cast<size_t>(max_cached_mb) << 20);
   c10::SetCPUAllocator(installed, /*priority=*/1);
+  return absl::OkStatus();
 }
 
 }  // namespace codec

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 
 namespace codec {
@@ -44,7 +45,7 @@ class CpuBlockCache final : public c10::Allocator {
   int64_t new_blocks() const;
 
  private:
-  friend void InstallCpuBlockCache(size_t max_cached_bytes);
+  friend absl::Status InstallCpuBlockCache(int64_t max_cached_mb);
   explicit CpuBlockCache(size_t max_cached_bytes) : max_cached_bytes_(max_cached_bytes) {}
 
   // The deleter of every block this allocator hands out (libtorch's oneDNN
@@ -67,10 +68,10 @@ class CpuBlockCache final : public c10::Allocator {
   mutable int64_t new_blocks_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// Makes a CpuBlockCache of `max_cached_bytes` libtorch's CPU allocator for
-// the rest of the process (0: leaves libtorch's own). Call first thing in
-// main; later calls change nothing.
-void InstallCpuBlockCache(size_t max_cached_bytes);
+// Makes a CpuBlockCache of `max_cached_mb` MiB libtorch's CPU allocator for
+// the rest of the process (0: leaves libtorch's own); INVALID_ARGUMENT for a
+// negative size. Call first thing in main; later calls change nothing.
+absl::Status InstallCpuBlockCache(int64_t max_cached_mb);
 
 // The installed cache, or null.
 const CpuBlockCache* InstalledCpuBlockCache();

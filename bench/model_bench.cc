@@ -317,7 +317,11 @@ int RunTable() {
 }
 
 int RunOneRow(const std::string& spec) {
-  InstallCpuBlockCache(static_cast<size_t>(absl::GetFlag(FLAGS_cpu_block_cache_mb)) << 20);
+  if (const absl::Status cache = InstallCpuBlockCache(absl::GetFlag(FLAGS_cpu_block_cache_mb));
+      !cache.ok()) {
+    fprintf(stderr, "model_bench: --cpu_block_cache_mb: %s\n", cache.ToString().c_str());
+    return 2;
+  }
   const std::vector<std::string> parts = absl::StrSplit(spec, ':');
   if (parts.size() != 4) return 2;
   absl::StatusOr<RowResult> row = RunRow(parts[0], parts[1], std::stoi(parts[2]), parts[3]);

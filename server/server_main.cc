@@ -280,6 +280,11 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  codec::InstallCpuBlockCache(static_cast<size_t>(absl::GetFlag(FLAGS_cpu_block_cache_mb)) << 20);
+  if (const absl::Status cache =
+          codec::InstallCpuBlockCache(absl::GetFlag(FLAGS_cpu_block_cache_mb));
+      !cache.ok()) {
+    codec::server::LogEvent(absl::StrCat("--cpu_block_cache_mb: ", cache.ToString()));
+    return 1;
+  }
   return codec::server::Run();
 }

@@ -13,7 +13,7 @@ constexpr size_t kMiB = size_t{1} << 20;
 // The cache is per process: this binary installs one of 16 MiB.
 class CpuBlockCacheTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { InstallCpuBlockCache(16 * kMiB); }
+  static void SetUpTestSuite() { ASSERT_TRUE(InstallCpuBlockCache(16).ok()); }
   const CpuBlockCache& cache() const { return *InstalledCpuBlockCache(); }
 };
 
@@ -40,6 +40,10 @@ TEST_F(CpuBlockCacheTest, AFreedLargeBlockServesTheNextOfItsSize) {
   EXPECT_EQ(again.data_ptr(), first);
   EXPECT_EQ(cache().reused_blocks(), reused + 1);
   EXPECT_EQ(cache().cached_bytes(), 0u);
+}
+
+TEST_F(CpuBlockCacheTest, ANegativeSizeIsRefused) {
+  EXPECT_EQ(InstallCpuBlockCache(-1).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(CpuBlockCacheTest, SmallBlocksAreNotCached) {
