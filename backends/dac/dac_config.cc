@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/json_fields.h"
 
@@ -61,8 +62,41 @@ absl::StatusOr<DacConfig> DacPreset(const std::string& name) {
       absl::StrCat("no DAC preset '", name, "'; presets: dac_16khz, dac_24khz, dac_44khz"));
 }
 
+namespace {
+
+// transformers' DacConfig names (the hub's config.json), where they differ
+// from upstream's kwargs.
+absl::Status ReadHuggingFaceFields(const nlohmann::json& json, const io::JsonFields& fields,
+                                   DacConfig& c) {
+  if (json.contains("downsampling_ratios")) {
+    RETURN_IF_ERROR(fields.Read("downsampling_ratios", c.encoder_rates));
+    // transformers derives the decoder's from them when not given.
+    c.decoder_rates.assign(c.encoder_rates.rbegin(), c.encoder_rates.rend());
+  }
+  RETURN_IF_ERROR(fields.Read("upsampling_ratios", c.decoder_rates));
+  RETURN_IF_ERROR(fields.Read("encoder_hidden_size", c.encoder_dim));
+  RETURN_IF_ERROR(fields.Read("decoder_hidden_size", c.decoder_dim));
+  RETURN_IF_ERROR(fields.ReadOptional("hidden_size", c.latent_dim));
+  RETURN_IF_ERROR(fields.Read("sampling_rate", c.sample_rate));
+  std::optional<int> hop_length;
+  RETURN_IF_ERROR(fields.ReadOptional("hop_length", hop_length));
+  if (hop_length && *hop_length != c.hop_length()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DAC config field 'hop_length' is ", *hop_length, ", but the downsampling ratios [",
+        absl::StrJoin(c.encoder_rates, ", "), "] give ", c.hop_length()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<DacConfig> DacConfigFromJson(const nlohmann::json& json, DacConfig c) {
   if (!json.is_object()) return absl::InvalidArgumentError("DAC config is not a JSON object");
+  auto model_type = json.find("model_type");
+  if (model_type != json.end() && *model_type != "dac") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the config is for model_type ", model_type->dump(), ", not DAC's \"dac\""));
+  }
   const io::JsonFields fields(json, "DAC");
   RETURN_IF_ERROR(fields.Read("encoder_dim", c.encoder_dim));
   RETURN_IF_ERROR(fields.Read("encoder_rates", c.encoder_rates));
@@ -73,6 +107,7 @@ absl::StatusOr<DacConfig> DacConfigFromJson(const nlohmann::json& json, DacConfi
   RETURN_IF_ERROR(fields.Read("codebook_size", c.codebook_size));
   RETURN_IF_ERROR(fields.Read("codebook_dim", c.codebook_dim));
   RETURN_IF_ERROR(fields.Read("sample_rate", c.sample_rate));
+  RETURN_IF_ERROR(ReadHuggingFaceFields(json, fields, c));
   RETURN_IF_ERROR(c.Validate());
   return c;
 }

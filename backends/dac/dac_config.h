@@ -34,7 +34,10 @@ struct DacConfig {
 // The published models: "dac_16khz", "dac_24khz", "dac_44khz".
 absl::StatusOr<DacConfig> DacPreset(const std::string& name);
 
-// Overrides the fields of `base` present in `json`; errors name the field.
+// Overrides the fields of `base` present in `json`, named as upstream's
+// kwargs or as transformers' DacConfig (encoder_hidden_size,
+// downsampling_ratios, hidden_size, sampling_rate, ...); errors name the
+// field. A transformers config for another model_type is refused.
 absl::StatusOr<DacConfig> DacConfigFromJson(const nlohmann::json& json, DacConfig base);
 
 }  // namespace codec::dac

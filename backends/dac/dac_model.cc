@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "backends/core/status_macros.h"
+#include "backends/dac/hf_layout.h"
 #include "backends/nn/parameter_loading.h"
 #include "backends/nn/receptive_field.h"
 #include "backends/nn/snake.h"
@@ -161,7 +162,11 @@ absl::StatusOr<std::shared_ptr<DacModel>> BuildDacModel(const DacConfig& config,
   RETURN_IF_ERROR(config.Validate());
   RETURN_IF_ERROR(nn::FoldWeightNorm(checkpoint.tensors));
   auto model = std::make_shared<DacModel>(config, chunking);
-  RETURN_IF_ERROR(nn::LoadParameters(*model, checkpoint.tensors));
+  nn::CheckpointNaming naming;
+  if (IsHuggingFaceLayout(checkpoint.tensors)) {
+    naming = [&config](const std::string& name) { return HuggingFaceName(name, config); };
+  }
+  RETURN_IF_ERROR(nn::LoadParameters(*model, checkpoint.tensors, naming));
   model->eval();
   return model;
 }

@@ -189,9 +189,10 @@ absl::StatusOr<std::shared_ptr<EncodecModel>> BuildEncodecModel(const EncodecCon
                                                                 io::Checkpoint checkpoint) {
   RETURN_IF_ERROR(config.Validate());
   auto model = std::make_shared<EncodecModel>(config);
-  io::StateDict tensors = FromHuggingFaceLayout(std::move(checkpoint.tensors), *model);
-  RETURN_IF_ERROR(nn::FoldWeightNorm(tensors));
-  RETURN_IF_ERROR(nn::LoadParameters(*model, tensors));
+  RETURN_IF_ERROR(nn::FoldWeightNorm(checkpoint.tensors));
+  RETURN_IF_ERROR(nn::LoadParameters(
+      *model, checkpoint.tensors,
+      IsHuggingFaceLayout(checkpoint.tensors) ? &HuggingFaceName : nn::CheckpointNaming()));
   model->eval();
   return model;
 }

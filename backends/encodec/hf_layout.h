@@ -1,7 +1,7 @@
 #ifndef BACKENDS_ENCODEC_HF_LAYOUT_H_
 #define BACKENDS_ENCODEC_HF_LAYOUT_H_
 
-#include <torch/nn/module.h>
+#include <string>
 
 #include "backends/io/checkpoint.h"
 
@@ -10,11 +10,13 @@ namespace codec::encodec {
 // Hugging Face's EncodecModel names the upstream tensors differently
 // ("encoder.layers.0.conv.weight_g" for "encoder.model.0.conv.conv.weight_g",
 // "quantizer.layers.0.codebook.embed" for
-// "quantizer.vq.layers.0._codebook.embed"). When `tensors` is in that
-// layout, renames it to the upstream names that `model` (an upstream-named
-// EncodecModel) uses; otherwise returns it unchanged. Unknown names are
-// kept, so strict loading still reports them.
-io::StateDict FromHuggingFaceLayout(io::StateDict tensors, const torch::nn::Module& model);
+// "quantizer.vq.layers.0._codebook.embed").
+
+// Whether `tensors` are named as Hugging Face's EncodecModel names them.
+bool IsHuggingFaceLayout(const io::StateDict& tensors);
+
+// The Hugging Face name of the upstream tensor `name`.
+std::string HuggingFaceName(const std::string& name);
 
 }  // namespace codec::encodec
 

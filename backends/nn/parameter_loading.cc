@@ -24,14 +24,15 @@ std::string ListNames(const std::vector<std::string>& names) {
 
 }  // namespace
 
-absl::Status LoadParameters(torch::nn::Module& module, const io::StateDict& dict) {
+absl::Status LoadParameters(torch::nn::Module& module, const io::StateDict& dict,
+                            const CheckpointNaming& naming) {
+  // Each parameter and buffer under its name in the checkpoint.
   std::vector<std::pair<std::string, torch::Tensor>> targets;
-  for (const auto& item : module.named_parameters(/*recurse=*/true)) {
-    targets.emplace_back(item.key(), item.value());
-  }
-  for (const auto& item : module.named_buffers(/*recurse=*/true)) {
-    targets.emplace_back(item.key(), item.value());
-  }
+  auto add = [&](const std::string& name, const torch::Tensor& tensor) {
+    targets.emplace_back(naming ? naming(name) : name, tensor);
+  };
+  for (const auto& item : module.named_parameters(/*recurse=*/true)) add(item.key(), item.value());
+  for (const auto& item : module.named_buffers(/*recurse=*/true)) add(item.key(), item.value());
 
   std::vector<std::string> missing, misshaped, unexpected;
   std::set<std::string> used;

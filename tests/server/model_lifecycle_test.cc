@@ -1,7 +1,8 @@
 // The model lifecycle over the wire, with a real server on loopback and the
 // C++ client library: Load/Unload while streams are running loses or
 // corrupts nothing and frees the weights; a deadline or a cancellation stops
-// a full-size model in the middle of its work.
+// a full-size model in the middle of its work; Load takes a Hugging Face
+// model folder.
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -19,6 +20,7 @@
 #include "proto/token_format.h"
 #include "server/codec_service.h"
 #include "server/model_service.h"
+#include "tests/testing/dac_hf_layout.h"
 #include "tests/testing/fixture.h"
 #include "tests/testing/loopback_server.h"
 #include "tests/testing/manifest.h"
@@ -207,6 +209,33 @@ TEST_F(ModelLifecycleTest, LoadAndUnloadUnderTrafficLoseNothingAndFreeTheWeights
   for (std::thread& t : clients) t.join();
   EXPECT_EQ(wrong, 0);
   std::cout << correct << " streams correct, " << refused << " refused while unloaded\n";
+}
+
+// A DAC folder as the hub has it (descript/dac_*: model.safetensors in
+// transformers' layout and its config.json) loads over Load with the family
+// alone, and codes and decodes as the reference does.
+TEST_F(ModelLifecycleTest, LoadTakesADacHuggingFaceFolder) {
+  absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture("dac16_tiny");
+  ASSERT_TRUE(fixture.ok()) << fixture.status();
+  ASSERT_TRUE(testing::WriteDacHuggingFaceFolder(fixture->dir + "/weights.pth",
+                                                 testing::WeightNormForm::kParametrizations,
+                                                 ::testing::TempDir() + "/dac_16khz_hf")
+                  .ok());
+  StartServer(::testing::TempDir());
+  absl::StatusOr<v1::ModelInfo> info = client_->Load("dac_hf", "dac", "dac_16khz_hf");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->state(), v1::MODEL_STATE_READY);
+  EXPECT_EQ(info->description().sample_rate(), 16000);
+
+  absl::StatusOr<Codes> codes =
+      client_->Encode("dac_hf", fixture->input, fixture->ReferenceEncodeOptions());
+  ASSERT_TRUE(codes.ok()) << codes.status();
+  const testing::CodesAgreement agreement = testing::CompareCodes(*codes, fixture->expected_codes);
+  ASSERT_TRUE(agreement.same_shape);
+  EXPECT_GE(agreement.identical_fraction, 0.999);
+  absl::StatusOr<Audio> decoded = client_->Decode("dac_hf", fixture->expected_codes, {});
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_LE(testing::MaxAbsDiff(*decoded, fixture->expected_decode), 1e-4);
 }
 
 // A full-size SNAC (random weights of the published shapes) takes seconds on

@@ -42,6 +42,17 @@ for case in encodec24_tiny_bw6 encodec24_tiny_bw12 encodec48_tiny_stereo_bw6 sna
   compare "$case" "$out/$case.npz" "$out/$case.npy"
 done
 
+# DAC as the Hugging Face hub holds it (descript/dac_*): a folder in
+# transformers' layout, loaded with --model=dac alone, gives the same codes
+# and decode as the upstream checkpoint.
+tests/testing/write_dac_hf_folder "$fixtures/dac16_tiny/weights.pth" "$out/dac_16khz_hf"
+"$tool" info --model=dac --weights="$out/dac_16khz_hf" | grep -q '"sample_rate": 16000'
+"$tool" encode --threads=2 --model=dac --weights="$out/dac_16khz_hf" \
+  --input="$fixtures/dac16_tiny/input.wav" --output="$out/dac16_hf.npz"
+"$tool" decode --threads=2 --model=dac --weights="$out/dac_16khz_hf" \
+  --input="$out/dac16_hf.npz" --output="$out/dac16_hf.npy"
+compare dac16_tiny "$out/dac16_hf.npz" "$out/dac16_hf.npy"
+
 # Seeded SNAC noise is reproducible, and differs from no noise.
 for seed in 5 5 6; do
   "$tool" decode --model=snac --weights="$fixtures/snac24_tiny" --seed=$seed \
