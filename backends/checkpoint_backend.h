@@ -45,12 +45,18 @@ class CheckpointBackend : public CodecBackend, public SplitEncoder {
             absl::StrCat("model '", id_, "' has no weights to load; give a weights path"));
       }
       ASSIGN_OR_RETURN(io::Checkpoint checkpoint, io::LoadCheckpoint(weights_path_));
-      absl::StatusOr<std::shared_ptr<Model>> model = build_(std::move(checkpoint));
+      // A config can describe a model larger than memory: libtorch's
+      // exceptions become statuses.
+      absl::StatusOr<std::shared_ptr<Model>> model =
+          nn::RunInterruptible(StopCheck(), [&]() -> absl::StatusOr<std::shared_ptr<Model>> {
+            ASSIGN_OR_RETURN(std::shared_ptr<Model> built, build_(std::move(checkpoint)));
+            built->to(device_);
+            return built;
+          });
       if (!model.ok()) {
         return absl::Status(model.status().code(),
                             absl::StrCat(weights_path_, ": ", model.status().message()));
       }
-      (*model)->to(device_);
       return std::shared_ptr<const Model>(*std::move(model));
     });
   }

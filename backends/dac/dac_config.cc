@@ -1,7 +1,7 @@
 #include "backends/dac/dac_config.h"
 
-#include <functional>
-#include <numeric>
+#include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -10,28 +10,59 @@
 
 namespace codec::dac {
 
-int DacConfig::hop_length() const {
-  return std::accumulate(encoder_rates.begin(), encoder_rates.end(), 1, std::multiplies<int>());
+namespace {
+
+// Far beyond the published models, and small enough that no arithmetic on
+// a config overflows. A model within them can still be larger than memory:
+// Load reports that.
+constexpr int64_t kMaxChannels = 1 << 16;
+constexpr int64_t kMaxRates = 8;
+constexpr int64_t kMaxRate = 64;
+constexpr int64_t kMaxHop = 1 << 16;
+constexpr int64_t kMaxCodebooks = 1024;
+constexpr int64_t kMaxCodebookSize = 1 << 20;
+constexpr int64_t kMaxSampleRate = 1 << 20;
+
+absl::Status CheckRange(const char* field, int64_t value, int64_t most) {
+  if (value >= 1 && value <= most) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("DAC config: ", field, " is ", value, "; it must be 1 to ", most));
 }
 
+// The product of `rates`, saturated past kMaxHop so that no product overflows.
+int64_t Product(const std::vector<int>& rates) {
+  int64_t product = 1;
+  for (int rate : rates) product = std::min<int64_t>(product * std::max(rate, 0), kMaxHop + 1);
+  return product;
+}
+
+}  // namespace
+
+int DacConfig::hop_length() const { return static_cast<int>(Product(encoder_rates)); }
+
 int DacConfig::latent_channels() const {
-  return latent_dim.value_or(encoder_dim << encoder_rates.size());
+  if (latent_dim) return *latent_dim;
+  const int64_t doublings = std::min<int64_t>(encoder_rates.size(), 32);
+  return static_cast<int>(std::min<int64_t>(int64_t{encoder_dim} << doublings, kMaxChannels + 1));
 }
 
 absl::Status DacConfig::Validate() const {
-  if (encoder_dim <= 0 || decoder_dim <= 0 || n_codebooks <= 0 || codebook_size <= 0 ||
-      codebook_dim <= 0 || sample_rate <= 0 || latent_channels() <= 0) {
-    return absl::InvalidArgumentError(
-        "DAC config: dimensions, n_codebooks, codebook_size and sample_rate must be positive");
+  RETURN_IF_ERROR(CheckRange("encoder_dim (encoder_hidden_size)", encoder_dim, kMaxChannels));
+  RETURN_IF_ERROR(CheckRange("decoder_dim (decoder_hidden_size)", decoder_dim, kMaxChannels));
+  RETURN_IF_ERROR(CheckRange("codebook_dim", codebook_dim, kMaxChannels));
+  RETURN_IF_ERROR(CheckRange("n_codebooks", n_codebooks, kMaxCodebooks));
+  RETURN_IF_ERROR(CheckRange("codebook_size", codebook_size, kMaxCodebookSize));
+  RETURN_IF_ERROR(CheckRange("sample_rate (sampling_rate)", sample_rate, kMaxSampleRate));
+  for (const auto& [name, rates] : {std::pair<const char*, const std::vector<int>*>{
+                                        "encoder_rates (downsampling_ratios)", &encoder_rates},
+                                    {"decoder_rates (upsampling_ratios)", &decoder_rates}}) {
+    RETURN_IF_ERROR(CheckRange(absl::StrCat("the number of ", name).c_str(),
+                               static_cast<int64_t>(rates->size()), kMaxRates));
+    for (int rate : *rates) RETURN_IF_ERROR(CheckRange(name, rate, kMaxRate));
   }
-  if (encoder_rates.empty() || decoder_rates.empty()) {
-    return absl::InvalidArgumentError("DAC config needs encoder_rates and decoder_rates");
-  }
-  for (const std::vector<int>* rates : {&encoder_rates, &decoder_rates}) {
-    for (int rate : *rates) {
-      if (rate <= 0) return absl::InvalidArgumentError("DAC rates must be positive");
-    }
-  }
+  RETURN_IF_ERROR(
+      CheckRange("the latent width, latent_dim (hidden_size)", latent_channels(), kMaxChannels));
+  RETURN_IF_ERROR(CheckRange("the hop (product of encoder_rates)", hop_length(), kMaxHop));
   return absl::OkStatus();
 }
 
@@ -80,7 +111,9 @@ absl::Status ReadHuggingFaceFields(const nlohmann::json& json, const io::JsonFie
   RETURN_IF_ERROR(fields.Read("sampling_rate", c.sample_rate));
   std::optional<int> hop_length;
   RETURN_IF_ERROR(fields.ReadOptional("hop_length", hop_length));
-  if (hop_length && *hop_length != c.hop_length()) {
+  if (!hop_length) return absl::OkStatus();
+  RETURN_IF_ERROR(c.Validate());  // The ratios' product is then exact.
+  if (*hop_length != c.hop_length()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "DAC config field 'hop_length' is ", *hop_length, ", but the downsampling ratios [",
         absl::StrJoin(c.encoder_rates, ", "), "] give ", c.hop_length()));

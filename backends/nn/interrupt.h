@@ -78,7 +78,7 @@ auto RunInterruptible(const StopCheck& stop, Work&& work) {
   } catch (const internal::Interrupted& interrupted) {
     return Out(interrupted.status());
   } catch (const std::bad_alloc&) {
-    return Out(absl::ResourceExhaustedError("out of memory running the network"));
+    return Out(absl::ResourceExhaustedError("out of memory"));
   } catch (const c10::Error& error) {
     return Out(absl::InternalError(absl::StrCat("libtorch: ", error.what_without_backtrace())));
   }

@@ -325,6 +325,18 @@ TEST_F(DacHuggingFaceFolderTest, ConfigMustDescribeTheWeights) {
   encodec["model_type"] = "encodec";
   EXPECT_TRUE(testing::IsInvalidArgument(Load(tensors_, encodec), "\"encodec\""));
 
+  // Sizes far beyond any DAC's are refused by name; a model within them
+  // but larger than memory is an error, not a crash.
+  nlohmann::json absurd = testing::DacHuggingFaceConfig(config_);
+  absurd["encoder_hidden_size"] = 2000000000;
+  EXPECT_TRUE(testing::IsInvalidArgument(Load(tensors_, absurd),
+                                         "encoder_dim (encoder_hidden_size) is 2000000000"));
+  nlohmann::json huge = testing::DacHuggingFaceConfig(config_);
+  huge["decoder_hidden_size"] = 65536;  // A 137 GB transposed conv.
+  const absl::Status too_big = Load(tensors_, huge);
+  EXPECT_FALSE(too_big.ok());
+  EXPECT_NE(too_big.message().find("memory"), std::string::npos) << too_big;
+
   // Fewer codebooks than the file holds: the extra quantisers are named.
   nlohmann::json fewer = testing::DacHuggingFaceConfig(config_);
   fewer["n_codebooks"] = config_.n_codebooks - 1;

@@ -83,6 +83,10 @@ cases = [
     ("Load: an absolute path", Code.INVALID_ARGUMENT, load("/etc/passwd")),
     ("Load: a path climbing out", Code.INVALID_ARGUMENT, load("../outside/model")),
     ("Load: an unknown preset", Code.NOT_FOUND, load("encodec24_tiny_bw6", "nope")),
+    ("Load: a DAC config.json with 2e9 encoder channels", Code.INVALID_ARGUMENT,
+     load("dac_absurd", "dac")),
+    ("Load: a DAC config.json within bounds, larger than memory", Code.RESOURCE_EXHAUSTED,
+     load("dac_huge", "dac")),
 ]
 
 print("| input | status | answered in | message |")

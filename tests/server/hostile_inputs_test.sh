@@ -24,6 +24,19 @@ with zipfile.ZipFile(f"{repo}/deep.th", "w", zipfile.ZIP_STORED) as z:
 # A zip whose 256 MiB of zeros deflate to a few hundred KiB.
 with zipfile.ZipFile(f"{repo}/bomb.th", "w", zipfile.ZIP_DEFLATED) as z:
     z.writestr("bomb/data.pkl", bytes(256 << 20))
+# Hugging Face DAC folders whose config.json describes a network far beyond
+# any DAC's, and one within bounds but larger than memory (a 137 GB
+# transposed conv); the model is built before the weights are matched.
+import json, os, struct
+header = json.dumps({"x": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}).encode()
+for name, config in [("dac_absurd", {"encoder_hidden_size": 2000000000}),
+                     ("dac_huge", {"encoder_hidden_size": 8, "hidden_size": 8,
+                                   "decoder_hidden_size": 65536})]:
+    os.makedirs(f"{repo}/{name}")
+    with open(f"{repo}/{name}/model.safetensors", "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header + bytes(4))
+    with open(f"{repo}/{name}/config.json", "w") as f:
+        json.dump({"model_type": "dac", **config}, f)
 PY
 start_server --model_repository="$repo" \
   --models=tiny=encodec:encodec24_tiny_bw6,stereo=encodec:encodec48_tiny_stereo_bw6
