@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/json_fields.h"
 
@@ -23,7 +24,7 @@ constexpr int64_t kMaxCodebooks = 1024;
 constexpr int64_t kMaxCodebookSize = 1 << 20;
 constexpr int64_t kMaxSampleRate = 1 << 20;
 
-absl::Status CheckRange(const char* field, int64_t value, int64_t most) {
+absl::Status CheckRange(absl::string_view field, int64_t value, int64_t most) {
   if (value >= 1 && value <= most) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat("DAC config: ", field, " is ", value, "; it must be 1 to ", most));
@@ -56,7 +57,7 @@ absl::Status DacConfig::Validate() const {
   for (const auto& [name, rates] : {std::pair<const char*, const std::vector<int>*>{
                                         "encoder_rates (downsampling_ratios)", &encoder_rates},
                                     {"decoder_rates (upsampling_ratios)", &decoder_rates}}) {
-    RETURN_IF_ERROR(CheckRange(absl::StrCat("the number of ", name).c_str(),
+    RETURN_IF_ERROR(CheckRange(absl::StrCat("the number of ", name),
                                static_cast<int64_t>(rates->size()), kMaxRates));
     for (int rate : *rates) RETURN_IF_ERROR(CheckRange(name, rate, kMaxRate));
   }
@@ -108,17 +109,7 @@ absl::Status ReadHuggingFaceFields(const nlohmann::json& json, const io::JsonFie
   RETURN_IF_ERROR(fields.Read("encoder_hidden_size", c.encoder_dim));
   RETURN_IF_ERROR(fields.Read("decoder_hidden_size", c.decoder_dim));
   RETURN_IF_ERROR(fields.ReadOptional("hidden_size", c.latent_dim));
-  RETURN_IF_ERROR(fields.Read("sampling_rate", c.sample_rate));
-  std::optional<int> hop_length;
-  RETURN_IF_ERROR(fields.ReadOptional("hop_length", hop_length));
-  if (!hop_length) return absl::OkStatus();
-  RETURN_IF_ERROR(c.Validate());  // The ratios' product is then exact.
-  if (*hop_length != c.hop_length()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "DAC config field 'hop_length' is ", *hop_length, ", but the downsampling ratios [",
-        absl::StrJoin(c.encoder_rates, ", "), "] give ", c.hop_length()));
-  }
-  return absl::OkStatus();
+  return fields.Read("sampling_rate", c.sample_rate);
 }
 
 }  // namespace
@@ -142,6 +133,15 @@ absl::StatusOr<DacConfig> DacConfigFromJson(const nlohmann::json& json, DacConfi
   RETURN_IF_ERROR(fields.Read("sample_rate", c.sample_rate));
   RETURN_IF_ERROR(ReadHuggingFaceFields(json, fields, c));
   RETURN_IF_ERROR(c.Validate());
+  // transformers writes the hop it derives from the ratios (checked above,
+  // so their product is exact); another is a config of other weights.
+  std::optional<int> hop_length;
+  RETURN_IF_ERROR(fields.ReadOptional("hop_length", hop_length));
+  if (hop_length && *hop_length != c.hop_length()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DAC config field 'hop_length' is ", *hop_length, ", but the downsampling ratios [",
+        absl::StrJoin(c.encoder_rates, ", "), "] give ", c.hop_length()));
+  }
   return c;
 }
 

@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/match.h"
 #include "backends/codec_factory.h"
@@ -36,12 +35,9 @@ class ManifestTest : public ::testing::TestWithParam<std::string> {
       const io::StateDict& tensors, const nlohmann::json& config = nullptr) {
     const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
                                       (config.is_null() ? GetParam() : "folder_" + GetParam());
-    std::filesystem::create_directories(dir);
-    const std::string path = (dir / "model.safetensors").string();
-    RETURN_IF_ERROR(testing::WriteSafetensorsFile(tensors, path));
-    BackendSpec spec{.model = GetParam(), .weights = path};
+    RETURN_IF_ERROR(testing::WriteModelFolder(tensors, config, dir.string()));
+    BackendSpec spec{.model = GetParam(), .weights = (dir / "model.safetensors").string()};
     if (!config.is_null()) {
-      std::ofstream(dir / "config.json") << config.dump();
       spec.model = "dac";  // The family alone: the folder says the rest.
       spec.weights = dir.string();
     }

@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/match.h"
 #include "backends/codec_factory.h"
@@ -242,9 +241,7 @@ class DacHuggingFaceFolderTest : public ::testing::Test {
                                                            const nlohmann::json& config) {
     const std::filesystem::path dir =
         std::filesystem::path(::testing::TempDir()) / absl::StrCat("dac_folder_", ++folders_);
-    std::filesystem::create_directories(dir);
-    RETURN_IF_ERROR(testing::WriteSafetensorsFile(tensors, (dir / "model.safetensors").string()));
-    std::ofstream(dir / "config.json") << config.dump();
+    RETURN_IF_ERROR(testing::WriteModelFolder(tensors, config, dir.string()));
     ASSIGN_OR_RETURN(std::shared_ptr<CodecBackend> backend,
                      CreateBackend({.model = "dac", .weights = dir.string()}));
     RETURN_IF_ERROR(backend->Load());

@@ -2,7 +2,6 @@
 
 #include <ATen/ATen.h>
 
-#include <filesystem>
 #include <functional>
 #include <regex>
 #include <vector>
@@ -10,7 +9,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
-#include "backends/io/zip_writer.h"
 #include "tests/testing/manifest.h"
 
 namespace codec::testing {
@@ -141,9 +139,7 @@ absl::Status WriteDacHuggingFaceFolder(const std::string& upstream_path, WeightN
   ASSIGN_OR_RETURN(dac::DacConfig config, dac::DacConfigFromJson(upstream.config, {}));
   ASSIGN_OR_RETURN(io::StateDict tensors,
                    DacStateDictToHuggingFace(upstream.tensors, config, form));
-  std::filesystem::create_directories(dir);
-  RETURN_IF_ERROR(WriteSafetensorsFile(tensors, dir + "/model.safetensors"));
-  return io::WriteFileBytes(dir + "/config.json", DacHuggingFaceConfig(config).dump(2));
+  return WriteModelFolder(tensors, DacHuggingFaceConfig(config), dir);
 }
 
 }  // namespace codec::testing

@@ -46,6 +46,14 @@ absl::Status WriteSafetensorsFile(const io::StateDict& tensors, const std::strin
   return io::WriteFileBytes(path, bytes);
 }
 
+absl::Status WriteModelFolder(const io::StateDict& tensors, const nlohmann::json& config,
+                              const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  RETURN_IF_ERROR(WriteSafetensorsFile(tensors, dir + "/model.safetensors"));
+  if (config.is_null()) return absl::OkStatus();
+  return io::WriteFileBytes(dir + "/config.json", config.dump(2));
+}
+
 absl::StatusOr<std::string> WriteManifestCheckpoint(const std::string& preset,
                                                     const std::string& dir) {
   ASSIGN_OR_RETURN(io::StateDict tensors, StateDictFromManifest(preset));
