@@ -104,6 +104,7 @@ class CheckpointBackend : public CodecBackend, public SplitEncoder {
       nn::DecodeStreamParts parts = network->DecodeStreamParts();
       parts.weights = std::move(network);
       parts.description = description_;
+      parts.device = device_;
       parts.noise = std::move(noise);
       parts.num_samples = num_samples;
       parts.stop = options.stop;

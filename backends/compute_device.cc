@@ -12,6 +12,7 @@
 
 #if CODEC_WITH_CUDA
 #include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
 #endif
 
@@ -92,6 +93,17 @@ void AllowTf32(bool allow) {
 void ApplyTf32Choice() {
   at::globalContext().setAllowTF32CuBLAS(tf32_allowed);
   at::globalContext().setAllowTF32CuDNN(tf32_allowed);
+}
+
+std::shared_ptr<void> UseOwnStream(const std::string& device) {
+  const c10::Device parsed(device);
+  if (!parsed.is_cuda()) return nullptr;
+#if CODEC_WITH_CUDA
+  const c10::DeviceIndex index = parsed.has_index() ? parsed.index() : 0;
+  return std::make_shared<c10::cuda::CUDAStreamGuard>(c10::cuda::getStreamFromPool(false, index));
+#else
+  return nullptr;  // CheckDevice refuses GPUs without CUDA.
+#endif
 }
 
 }  // namespace codec

@@ -2,6 +2,7 @@
 #define BACKENDS_COMPUTE_DEVICE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -36,6 +37,12 @@ absl::StatusOr<DeviceMemory> MemoryOf(const std::string& device);
 void AllowTf32(bool allow);
 // Sets libtorch's TF32 switches as AllowTf32 last said (off by default).
 void ApplyTf32Choice();
+
+// Makes the calling thread's work on `device` (a name CheckDevice accepts)
+// run on a CUDA stream of its own from libtorch's pool, until the returned
+// guard is destroyed on the same thread: on the legacy default stream every
+// model on the GPU would wait for every other. Null for the CPU.
+std::shared_ptr<void> UseOwnStream(const std::string& device);
 
 }  // namespace codec
 

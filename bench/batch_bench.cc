@@ -12,12 +12,22 @@
 // of each step (queueing included) p50/p99, and the mean batch size; the
 // offline single-request speed of the same model on the same audio is the
 // reference row.
+//
+//   bazel run -c opt //bench:batch_bench -- --count_ops --host_kernels=device \
+//       --streams=1,4,16,64,256
+//
+// counts instead what one batched step of N streams dispatches (OpCount):
+// operations, host syncs and downloads, with the operations whose count
+// grows with N. --host_kernels=device runs the sequence of operations a GPU
+// runs (nn/host_kernels.h).
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -26,9 +36,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "backends/core/status_macros.h"
+#include "backends/nn/host_kernels.h"
 #include "bench/bench_audio.h"
 #include "bench/bench_model.h"
 #include "bench/machine.h"
+#include "bench/op_count.h"
+#include "bench/step_op_count.h"
 #include "bench/timing.h"
 #include "server/compute_slots.h"
 #include "server/step_executor.h"
@@ -46,6 +59,13 @@ ABSL_FLAG(int, max_batch, 64, "Most steps per batch when batching.");
 ABSL_FLAG(double, batch_window_ms, 2, "Batch window when batching.");
 ABSL_FLAG(bool, paced, true, "Also run paced rows.");
 ABSL_FLAG(std::string, audio, "tests/fixtures/audio/jfk.wav", "The recording to code.");
+ABSL_FLAG(bool, count_ops, false,
+          "Count the operations of one batched step per stream count instead of timing.");
+ABSL_FLAG(int, count_warmup_steps, 6,
+          "Batched steps every stream takes before the counted one (past its start).");
+ABSL_FLAG(std::string, host_kernels, "exact",
+          "A CPU model's kernels: exact (the reference's rounding) or device (the operations a "
+          "GPU runs).");
 ABSL_FLAG(std::string, workdir, "/tmp/codec_batch_bench",
           "Where the random-weight checkpoints are written.");
 
@@ -176,23 +196,98 @@ absl::Status RunScenario(const Scenario& scenario) {
   return absl::OkStatus();
 }
 
+// The operations whose count grows the most from the fewest streams to the
+// most, at most `rows` of them.
+void PrintGrowth(const Scenario& scenario, int fewest, const OpCount::Counts& few, int most,
+                 const OpCount::Counts& many, size_t rows) {
+  std::vector<std::pair<int64_t, std::string>> growth;
+  for (const auto& [name, count] : many.outermost_by_name) {
+    const auto it = few.outermost_by_name.find(name);
+    const int64_t before = it == few.outermost_by_name.end() ? 0 : it->second;
+    if (count > before) growth.emplace_back(count - before, name);
+  }
+  std::sort(growth.rbegin(), growth.rend());
+  if (growth.size() > rows) growth.resize(rows);
+  printf("\n%s %s, %lld-frame steps: operations that grow from %d to %d streams\n\n",
+         scenario.preset.c_str(), scenario.decode ? "decode" : "encode",
+         static_cast<long long>(scenario.chunk_frames), fewest, most);
+  printf("| operation | at %d | at %d |\n|---|---|---|\n", fewest, most);
+  for (const auto& [extra, name] : growth) {
+    printf("| %s | %lld | %lld |\n", name.c_str(),
+           static_cast<long long>(many.outermost_by_name.at(name) - extra),
+           static_cast<long long>(many.outermost_by_name.at(name)));
+  }
+  printf("\n");
+}
+
+absl::Status CountScenario(const Scenario& scenario) {
+  ASSIGN_OR_RETURN(BenchModel model, LoadBenchModel(scenario.preset, absl::GetFlag(FLAGS_workdir),
+                                                    absl::GetFlag(FLAGS_device)));
+  const CodecBackend& backend = *model.backend;
+  ASSIGN_OR_RETURN(Audio audio, BenchAudio(absl::GetFlag(FLAGS_audio), backend.description(),
+                                           absl::GetFlag(FLAGS_seconds)));
+  std::vector<std::pair<int, OpCount::Counts>> rows;
+  for (const std::string& count : absl::GetFlag(FLAGS_streams)) {
+    const int streams = std::stoi(count);
+    ASSIGN_OR_RETURN(OpCount::Counts counts,
+                     CountBatchedStep(backend, scenario.decode, audio, scenario.chunk_frames,
+                                      streams, absl::GetFlag(FLAGS_count_warmup_steps)));
+    printf("| %s | %s | %lld | %d | %lld | %.1f | %lld | %lld | %lld | %lld | %lld |\n",
+           scenario.preset.c_str(), scenario.decode ? "decode" : "encode",
+           static_cast<long long>(scenario.chunk_frames), streams,
+           static_cast<long long>(counts.outermost),
+           static_cast<double>(counts.outermost) / streams, static_cast<long long>(counts.all),
+           static_cast<long long>(counts.our_scalar_reads),
+           static_cast<long long>(counts.libtorch_scalar_reads),
+           static_cast<long long>(counts.device_to_host_copies),
+           static_cast<long long>(counts.downloads));
+    fflush(stdout);
+    rows.emplace_back(streams, std::move(counts));
+  }
+  if (rows.size() > 1) {
+    PrintGrowth(scenario, rows.front().first, rows.front().second, rows.back().first,
+                rows.back().second, 12);
+  }
+  return absl::OkStatus();
+}
+
+void PrintTableHead(bool count_ops) {
+  if (count_ops) {
+    printf(
+        "| preset | direction | step frames | streams | operations | per stream | with nested | "
+        "our value reads | libtorch's | device-to-host copies | downloads |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    return;
+  }
+  printf(
+      "| preset | direction | streaming | streams | batching | aggregate x real time | step "
+      "p50 ms | step p99 ms | mean batch |\n");
+  printf("|---|---|---|---|---|---|---|---|---|\n");
+}
+
 }  // namespace
 }  // namespace codec::bench
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   at::set_num_threads(absl::GetFlag(FLAGS_threads));
+  const absl::StatusOr<codec::nn::HostKernels> kernels =
+      codec::nn::ParseHostKernels(absl::GetFlag(FLAGS_host_kernels));
+  if (!kernels.ok()) {
+    fprintf(stderr, "batch_bench: %s\n", kernels.status().ToString().c_str());
+    return 2;
+  }
+  codec::nn::SetHostKernels(*kernels);
+  const bool count_ops = absl::GetFlag(FLAGS_count_ops);
   printf(
-      "%s, on %s, %d intra-op threads, %d pass(es) at a time, %.0f s of %s per stream, batches "
-      "of up to %d steps with a %.0f ms window\n\n",
+      "%s, on %s with %s host kernels, %d intra-op threads, %d pass(es) at a time, %.0f s of %s "
+      "per stream, batches of up to %d steps with a %.0f ms window\n\n",
       codec::bench::MachineSummary().c_str(), absl::GetFlag(FLAGS_device).c_str(),
+      absl::GetFlag(FLAGS_host_kernels).c_str(),
       absl::GetFlag(FLAGS_threads), absl::GetFlag(FLAGS_passes), absl::GetFlag(FLAGS_seconds),
       absl::GetFlag(FLAGS_audio).c_str(), absl::GetFlag(FLAGS_max_batch),
       absl::GetFlag(FLAGS_batch_window_ms));
-  printf(
-      "| preset | direction | streaming | streams | batching | aggregate x real time | step "
-      "p50 ms | step p99 ms | mean batch |\n");
-  printf("|---|---|---|---|---|---|---|---|---|\n");
+  codec::bench::PrintTableHead(count_ops);
   int failures = 0;
   for (const std::string& spec : absl::GetFlag(FLAGS_scenarios)) {
     std::vector<std::string> parts = absl::StrSplit(spec, ':');
@@ -202,7 +297,9 @@ int main(int argc, char** argv) {
     }
     const codec::bench::Scenario scenario{
         .preset = parts[0], .decode = parts[1] == "decode", .chunk_frames = std::stoll(parts[2])};
-    if (absl::Status status = codec::bench::RunScenario(scenario); !status.ok()) {
+    const absl::Status status = count_ops ? codec::bench::CountScenario(scenario)
+                                          : codec::bench::RunScenario(scenario);
+    if (!status.ok()) {
       fprintf(stderr, "batch_bench: %s: %s\n", spec.c_str(), status.ToString().c_str());
       ++failures;
     }

@@ -5,6 +5,11 @@
 //       --model_repository=tests/fixtures --weights=encodec24_tiny_bw6   # tiny
 //   bazel run //bench:service_bench -- --model=snac_24khz --op=decode   # full size
 //
+// --message_frames=N streams each request in messages of N codec frames,
+// unpaced, as a TTS model's codes or a microphone's audio arrive: then the
+// aggregate audio seconds per second at N clients against one client is
+// what the server's batching of streams buys.
+//
 // The real codec_server binary is started on 127.0.0.1 with the model
 // (full-size random weights of the published shapes when --weights is
 // empty). For each client count N, N threads each send requests back to
@@ -55,6 +60,9 @@ ABSL_FLAG(std::string, weights, "",
           "Weights inside the repository; empty: random weights of the preset's published shapes.");
 ABSL_FLAG(std::string, op, "encode", "encode (audio -> codes) or decode (codes -> audio).");
 ABSL_FLAG(double, request_seconds, 1, "Seconds of audio per request.");
+ABSL_FLAG(int, message_frames, 0,
+          "Codec frames per streamed message (a one-frame encode step, a 4-frame SNAC decode "
+          "step); 0: one second or more per message.");
 ABSL_FLAG(std::vector<std::string>, clients, std::vector<std::string>({"1", "4", "16", "64"}),
           "Concurrent client counts.");
 ABSL_FLAG(double, duration_seconds, 10, "How long each client count sends requests.");
@@ -259,10 +267,14 @@ int Run() {
   std::vector<int> client_counts;
   for (const std::string& n : absl::GetFlag(FLAGS_clients)) client_counts.push_back(std::stoi(n));
   printf(
-      "Machine: %s.\nModel %s (%s), %s of %g s of %s per request, %d model call(s) at a time "
-      "with %d intra-op thread(s) each, %g s per client count; server %s.\n\n",
+      "Machine: %s.\nModel %s (%s), %s of %g s of %s per request (%s), %d model call(s) at a "
+      "time with %d intra-op thread(s) each, %g s per client count; server %s.\n\n",
       MachineSummary().c_str(), absl::GetFlag(FLAGS_model).c_str(), weights.c_str(), op.c_str(),
-      absl::GetFlag(FLAGS_request_seconds), absl::GetFlag(FLAGS_audio).c_str(), ConcurrentCalls(),
+      absl::GetFlag(FLAGS_request_seconds), absl::GetFlag(FLAGS_audio).c_str(),
+      absl::GetFlag(FLAGS_message_frames) > 0
+          ? absl::StrCat(absl::GetFlag(FLAGS_message_frames), "-frame messages").c_str()
+          : "large messages",
+      ConcurrentCalls(),
       absl::GetFlag(FLAGS_threads), absl::GetFlag(FLAGS_duration_seconds),
       (*server)->address().c_str());
   printf(
@@ -275,9 +287,19 @@ int Run() {
   for (int n : client_counts) {
     std::vector<std::unique_ptr<client::CodecClient>> clients =
         ConnectClients((*server)->address(), n);
+    const int64_t message_frames = absl::GetFlag(FLAGS_message_frames);
+    const CodecDescription& desc = (*backend)->description();
     LoadResult grpc_result = RunLoad(n, duration, [&](int i) -> absl::Status {
-      if (op == "encode") return clients[i]->Encode(kModelId, *audio, {}).status();
-      return clients[i]->Decode(kModelId, *codes, decode_options).status();
+      if (op == "encode") {
+        return message_frames > 0 ? clients[i]
+                                        ->Encode(kModelId, *audio, {},
+                                                 message_frames * desc.hop_length)
+                                        .status()
+                                  : clients[i]->Encode(kModelId, *audio, {}).status();
+      }
+      return message_frames > 0
+                 ? clients[i]->Decode(kModelId, *codes, decode_options, message_frames).status()
+                 : clients[i]->Decode(kModelId, *codes, decode_options).status();
     });
     PrintRow("gRPC", n, grpc_result);
     LoadResult local_result = RunLoad(n, duration, [&](int) -> absl::Status {
@@ -291,13 +313,18 @@ int Run() {
     results[n] = {std::move(grpc_result), std::move(local_result)};
   }
 
-  printf("\n| clients | gRPC req/s / in-process req/s | p50 added by gRPC ms |\n|---|---|---|\n");
+  printf(
+      "\n| clients | gRPC req/s / in-process req/s | p50 added by gRPC ms | gRPC audio s/s / at "
+      "%d client(s) |\n|---|---|---|---|\n",
+      client_counts.front());
+  const LoadResult& fewest = results.begin()->second.first;
   for (const auto& [n, pair] : results) {
     const auto& [remote, local] = pair;
     if (remote.latencies_ms.empty() || local.latencies_ms.empty()) continue;
-    printf("| %d | %.2f | %.1f |\n", n,
+    printf("| %d | %.2f | %.1f | %.2f |\n", n,
            (remote.ok / remote.elapsed_seconds) / (local.ok / local.elapsed_seconds),
-           Percentile(remote.latencies_ms, 0.5) - Percentile(local.latencies_ms, 0.5));
+           Percentile(remote.latencies_ms, 0.5) - Percentile(local.latencies_ms, 0.5),
+           (remote.ok / remote.elapsed_seconds) / (fewest.ok / fewest.elapsed_seconds));
   }
   return failures == 0 ? 0 : 1;
 }

@@ -60,10 +60,10 @@ set(CODEC_TEST_TIMEOUT_enormous 3600)
 
 # One CTest test per cc_test, named tests/<folder>/<name>, run like
 # `bazel test` runs it: from the workspace root, with a fresh TEST_TMPDIR
-# (cmake/run_test.cmake). Labels: the Bazel tags, the size when not medium,
-# and the folder.
+# (cmake/run_test.cmake), with the cc_test's env (ENV NAME=VALUE ...).
+# Labels: the Bazel tags, the size when not medium, and the folder.
 function(codec_cc_test name)
-  cmake_parse_arguments(ARG "" "SIZE" "SRCS;DEPS;TAGS" ${ARGN})
+  cmake_parse_arguments(ARG "" "SIZE" "SRCS;DEPS;TAGS;ENV" ${ARGN})
   codec_target_name(target "${name}")
   file(RELATIVE_PATH folder "${PROJECT_SOURCE_DIR}" "${CMAKE_CURRENT_SOURCE_DIR}")
   if(NOT ARG_SIZE)
@@ -84,7 +84,7 @@ function(codec_cc_test name)
   if(NOT ARG_SIZE STREQUAL "medium")
     list(APPEND labels ${ARG_SIZE})
   endif()
-  set(environment "TEST_WORKSPACE=${PROJECT_NAME}")
+  set(environment "TEST_WORKSPACE=${PROJECT_NAME}" ${ARG_ENV})
   if(CODEC_DEPS_LIBRARY_DIR)
     list(APPEND environment "LD_LIBRARY_PATH=${CODEC_LD_LIBRARY_PATH}")
   endif()

@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "backends/compute_device.h"
 #include "backends/core/status_macros.h"
 #include "server/server_log.h"
 
@@ -155,6 +156,7 @@ absl::Status ModelRegistry::Load(BackendSpec spec, const std::string& devices) {
     if (serving_.metrics != nullptr) {
       executor.on_batch = serving_.metrics->BatchObserver(spec.id, device->name);
     }
+    executor.thread_context = [device = spec.device] { return UseOwnStream(device); };
     replica->executor = std::make_unique<StepExecutor>(std::move(executor), *device->slots);
     replicas.push_back(std::move(replica));
   }

@@ -4,22 +4,27 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "backends/core/stream_batch.h"
 
 namespace codec::server {
 
-// How often a queued step looks at its StopCheck.
+// How often the watcher reads the queued steps' stop checks.
 constexpr absl::Duration kStopPollInterval = absl::Milliseconds(10);
 
 StepExecutor::StepExecutor(Options options, ComputeSlots& slots)
-    : options_(options), slots_(slots), thread_([this] { Loop(); }) {}
+    : options_(std::move(options)),
+      slots_(slots),
+      thread_([this] { Loop(); }),
+      watcher_([this] { WatchStops(); }) {}
 
 StepExecutor::~StepExecutor() {
   {
     absl::MutexLock lock(&mutex_);
     ending_ = true;
+    work_changed_.Signal();
+    queue_watched_.Signal();
   }
   thread_.join();
+  watcher_.join();
 }
 
 StepExecutor::Seat::Seat(StepExecutor& executor) : executor_(executor) {
@@ -30,26 +35,7 @@ StepExecutor::Seat::Seat(StepExecutor& executor) : executor_(executor) {
 StepExecutor::Seat::~Seat() {
   absl::MutexLock lock(&executor_.mutex_);
   --executor_.seats_;
-}
-
-absl::StatusOr<Codes> StepExecutor::Push(EncodeStream& session, const Audio& chunk,
-                                         const StopCheck& stop) {
-  Step step;
-  step.kind = Kind::kEncode;
-  step.encode = &session;
-  step.audio = &chunk;
-  if (absl::Status run = Submit(step, stop); !run.ok()) return run;
-  return std::move(step.codes);
-}
-
-absl::StatusOr<Audio> StepExecutor::Push(DecodeStream& session, const Codes& chunk,
-                                         const StopCheck& stop) {
-  Step step;
-  step.kind = Kind::kDecode;
-  step.decode = &session;
-  step.tokens = &chunk;
-  if (absl::Status run = Submit(step, stop); !run.ok()) return run;
-  return std::move(step.decoded);
+  executor_.work_changed_.Signal();  // Fewer seats may complete a batch.
 }
 
 absl::Status StepExecutor::Submit(Step& step, const StopCheck& stop) {
@@ -61,53 +47,57 @@ absl::Status StepExecutor::Submit(Step& step, const StopCheck& stop) {
                      " steps wait); try again later or on another replica"));
   }
   step.queued_at = absl::Now();
+  step.stop = stop ? &stop : nullptr;
   queue_.push_back(&step);
-  while (!mutex_.AwaitWithTimeout(absl::Condition(&step.done), kStopPollInterval)) {
-    if (step.taken || !stop) continue;
-    if (absl::Status stopped = stop(); !stopped.ok()) {
-      queue_.erase(std::find(queue_.begin(), queue_.end(), &step));
-      return stopped;
-    }
+  if (step.run_batch != nullptr) ++queued_pushes_[step.run_batch];
+  if (step.stop != nullptr && queued_with_stop_++ == 0) queue_watched_.Signal();
+  work_changed_.Signal();
+  while (!step.done && step.left.ok()) step.finished.Wait(&mutex_);
+  return step.left;
+}
+
+std::deque<StepExecutor::Step*>::iterator StepExecutor::Dequeue(
+    std::deque<Step*>::iterator it) {
+  const Step* step = *it;
+  if (step->run_batch != nullptr && --queued_pushes_[step->run_batch] == 0) {
+    queued_pushes_.erase(step->run_batch);
   }
-  return absl::OkStatus();
+  if (step->stop != nullptr) --queued_with_stop_;
+  return queue_.erase(it);
 }
 
 bool StepExecutor::BatchReady() const {
   if (ending_ || queue_.empty()) return true;
-  const Kind kind = queue_.front()->kind;
-  if (kind == Kind::kAlone) return true;
-  const int same = static_cast<int>(std::count_if(
-      queue_.begin(), queue_.end(), [kind](const Step* s) { return s->kind == kind; }));
-  return same >= std::min(options_.max_batch, std::max(1, seats_));
+  const Step::RunBatch kind = queue_.front()->run_batch;
+  if (kind == nullptr) return true;
+  return queued_pushes_.at(kind) >= std::min(options_.max_batch, std::max(1, seats_));
 }
 
 std::vector<StepExecutor::Step*> StepExecutor::NextBatch() {
   absl::MutexLock lock(&mutex_);
   while (true) {
-    auto work_or_end = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-      return ending_ || !queue_.empty();
-    };
-    mutex_.Await(absl::Condition(&work_or_end));
+    while (!ending_ && queue_.empty()) work_changed_.Wait(&mutex_);
     if (queue_.empty()) return {};  // Ending, and nothing left to run.
     // The first step waits for company until its window closes.
     const absl::Time window_end = queue_.front()->queued_at + options_.batch_window;
     if (options_.max_batch > 1) {
-      mutex_.AwaitWithDeadline(absl::Condition(this, &StepExecutor::BatchReady), window_end);
+      while (!BatchReady() && !work_changed_.WaitWithDeadline(&mutex_, window_end)) {
+      }
     }
     if (queue_.empty()) continue;  // The steps left (stopped) while waiting.
-    const Kind kind = queue_.front()->kind;
+    const Step::RunBatch kind = queue_.front()->run_batch;
     std::vector<Step*> batch;
-    const size_t most = kind == Kind::kAlone ? 1 : static_cast<size_t>(options_.max_batch);
+    const size_t most = kind == nullptr ? 1 : static_cast<size_t>(options_.max_batch);
     for (auto it = queue_.begin(); it != queue_.end() && batch.size() < most;) {
-      if ((*it)->kind != kind) {
+      if ((*it)->run_batch != kind) {
         ++it;
         continue;
       }
       (*it)->taken = true;
       batch.push_back(*it);
-      it = queue_.erase(it);
+      it = Dequeue(it);
     }
-    if (kind != Kind::kAlone) {
+    if (kind != nullptr) {
       ++batches_;
       pushes_ += static_cast<int64_t>(batch.size());
     }
@@ -117,40 +107,20 @@ std::vector<StepExecutor::Step*> StepExecutor::NextBatch() {
 
 void StepExecutor::RunBatch(const std::vector<Step*>& batch) {
   (void)slots_.Run(nullptr, [&] {
-    switch (batch.front()->kind) {
-      case Kind::kAlone:
-        batch.front()->alone();
-        break;
-      case Kind::kEncode: {
-        std::vector<EncodeStream*> sessions;
-        std::vector<const Audio*> chunks;
-        for (const Step* step : batch) {
-          sessions.push_back(step->encode);
-          chunks.push_back(step->audio);
-        }
-        std::vector<absl::StatusOr<Codes>> codes = PushEach(sessions, chunks);
-        for (size_t i = 0; i < batch.size(); ++i) batch[i]->codes = std::move(codes[i]);
-        break;
-      }
-      case Kind::kDecode: {
-        std::vector<DecodeStream*> sessions;
-        std::vector<const Codes*> chunks;
-        for (const Step* step : batch) {
-          sessions.push_back(step->decode);
-          chunks.push_back(step->tokens);
-        }
-        std::vector<absl::StatusOr<Audio>> audio = PushEach(sessions, chunks);
-        for (size_t i = 0; i < batch.size(); ++i) batch[i]->decoded = std::move(audio[i]);
-        break;
-      }
+    if (batch.front()->run_batch == nullptr) {
+      batch.front()->RunAlone();
+    } else {
+      batch.front()->run_batch(batch);
     }
     return absl::OkStatus();
   });
 }
 
 void StepExecutor::Loop() {
+  const std::shared_ptr<void> context =
+      options_.thread_context ? options_.thread_context() : nullptr;
   for (std::vector<Step*> batch = NextBatch(); !batch.empty(); batch = NextBatch()) {
-    if (options_.on_batch && batch.front()->kind != Kind::kAlone) {
+    if (options_.on_batch && batch.front()->run_batch != nullptr) {
       const absl::Time start = absl::Now();
       std::vector<absl::Duration> waits;
       for (const Step* step : batch) waits.push_back(start - step->queued_at);
@@ -158,7 +128,33 @@ void StepExecutor::Loop() {
     }
     RunBatch(batch);
     absl::MutexLock lock(&mutex_);
-    for (Step* step : batch) step->done = true;
+    for (Step* step : batch) {
+      step->done = true;
+      step->finished.Signal();
+    }
+  }
+}
+
+void StepExecutor::WatchStops() {
+  absl::MutexLock lock(&mutex_);
+  while (true) {
+    while (!ending_ && queued_with_stop_ == 0) queue_watched_.Wait(&mutex_);
+    if (ending_) return;  // The queued steps run before the executor ends.
+    queue_watched_.WaitWithTimeout(&mutex_, kStopPollInterval);
+    // Stop checks are cheap reads (a deadline, a cancellation flag), and a
+    // step's check lives only while the step is queued: read under the lock.
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      Step* step = *it;
+      absl::Status stopped = step->stop != nullptr ? (*step->stop)() : absl::OkStatus();
+      if (stopped.ok()) {
+        ++it;
+        continue;
+      }
+      it = Dequeue(it);
+      step->left = std::move(stopped);
+      step->finished.Signal();
+      work_changed_.Signal();
+    }
   }
 }
 

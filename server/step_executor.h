@@ -4,8 +4,11 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
+#include <memory>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -14,10 +17,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "backends/core/audio.h"
 #include "backends/core/codec_options.h"
 #include "backends/core/codec_stream.h"
-#include "backends/core/codes.h"
+#include "backends/core/stream_batch.h"
 #include "server/compute_slots.h"
 
 namespace codec::server {
@@ -36,10 +38,17 @@ namespace codec::server {
 // steps never overtake each other.
 //
 // A step beyond `max_queued` waiting ones is refused (RESOURCE_EXHAUSTED).
-// While queued, a step polls its stop check and leaves the queue with its
-// status; once taken it runs with its batch (the batch's layers stop only
+// While queued, a step leaves the queue with its status when its stop check
+// says stop; once taken it runs with its batch (the batch's layers stop only
 // when every stream in it stops). Destruction runs the queued steps, then
-// ends the thread.
+// ends the threads.
+//
+// Wake-ups are bounded per step, not per unit of time: a waiting stream
+// sleeps on its own step's condition until the step ran or left; the
+// executor's thread wakes when a step arrives, a seat frees or a window
+// closes; one watcher per executor reads the queued steps' stop checks
+// every few milliseconds while any wait (gRPC's synchronous API says
+// nothing when a client cancels: its cancellation can only be read).
 class StepExecutor {
  public:
   struct Options {
@@ -49,6 +58,9 @@ class StepExecutor {
     // Told of each batch of pushes as it starts, on the executor's thread:
     // how long each of its steps waited in the queue. Optional (metrics).
     std::function<void(absl::Span<const absl::Duration> queue_waits)> on_batch;
+    // Called on the executor's thread as it starts; what it returns is kept
+    // until the thread ends (a replica's own CUDA stream). Optional.
+    std::function<std::shared_ptr<void>()> thread_context;
   };
   struct Stats {
     int queued = 0;       // Steps waiting now.
@@ -62,15 +74,21 @@ class StepExecutor {
   StepExecutor(const StepExecutor&) = delete;
   StepExecutor& operator=(const StepExecutor&) = delete;
 
-  absl::StatusOr<Codes> Push(EncodeStream& session, const Audio& chunk, const StopCheck& stop);
-  absl::StatusOr<Audio> Push(DecodeStream& session, const Codes& chunk, const StopCheck& stop);
+  // Pushes `chunk` into `session` (an EncodeStream or a DecodeStream) in a
+  // batch with other streams' pushes of the same direction; returns what
+  // its Push returns, or why it did not run.
+  template <typename In, typename Out>
+  absl::StatusOr<Out> Push(CodecStream<In, Out>& session, const In& chunk, const StopCheck& stop) {
+    PushStep<In, Out> step(session, chunk);
+    if (absl::Status run = Submit(step, stop); !run.ok()) return run;
+    return std::move(step.result);
+  }
 
   // Runs `work` (returning an absl::Status or absl::StatusOr) alone, in turn.
   template <typename Work>
   std::invoke_result_t<Work> RunAlone(const StopCheck& stop, Work work) {
     std::invoke_result_t<Work> result;
-    Step step;
-    step.alone = [&] { result = work(); };
+    AloneStep step([&] { result = work(); });
     if (absl::Status run = Submit(step, stop); !run.ok()) return run;
     return result;
   }
@@ -91,19 +109,47 @@ class StepExecutor {
   Stats stats() const;
 
  private:
-  enum class Kind { kEncode, kDecode, kAlone };
+  // A queued unit of work. Pushes of one direction share `run_batch` (which
+  // runs a batch of them, this kind only); other work has none and runs
+  // alone.
   struct Step {
-    Kind kind = Kind::kAlone;
-    EncodeStream* encode = nullptr;
-    const Audio* audio = nullptr;
-    absl::StatusOr<Codes> codes;
-    DecodeStream* decode = nullptr;
-    const Codes* tokens = nullptr;
-    absl::StatusOr<Audio> decoded;
-    std::function<void()> alone;
+    using RunBatch = void (*)(absl::Span<Step* const> batch);
+    explicit Step(RunBatch run_batch) : run_batch(run_batch) {}
+    virtual ~Step() = default;
+    virtual void RunAlone() {}
+
+    const RunBatch run_batch;
+    const StopCheck* stop = nullptr;
     absl::Time queued_at;
-    bool taken = false;
-    bool done = false;
+    absl::CondVar finished;  // Signalled once `done` or `left`.
+    bool taken = false;      // Out of the queue, in a batch.
+    bool done = false;       // Ran.
+    absl::Status left;       // Why it left the queue without running.
+  };
+  template <typename In, typename Out>
+  struct PushStep final : Step {
+    PushStep(CodecStream<In, Out>& session, const In& chunk)
+        : Step(&RunPushes), session(session), chunk(chunk) {}
+    static void RunPushes(absl::Span<Step* const> batch) {
+      std::vector<CodecStream<In, Out>*> sessions;
+      std::vector<const In*> chunks;
+      for (Step* step : batch) {
+        sessions.push_back(&static_cast<PushStep*>(step)->session);
+        chunks.push_back(&static_cast<PushStep*>(step)->chunk);
+      }
+      std::vector<absl::StatusOr<Out>> results = PushEach(sessions, chunks);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        static_cast<PushStep*>(batch[i])->result = std::move(results[i]);
+      }
+    }
+    CodecStream<In, Out>& session;
+    const In& chunk;
+    absl::StatusOr<Out> result = absl::InternalError("not run");
+  };
+  struct AloneStep final : Step {
+    explicit AloneStep(std::function<void()> work) : Step(nullptr), work(std::move(work)) {}
+    void RunAlone() override { work(); }
+    std::function<void()> work;
   };
 
   // Queues `step` and waits until it ran: its result is then in the step.
@@ -112,18 +158,30 @@ class StepExecutor {
   // The next batch, taken from the queue; empty when the executor ends.
   std::vector<Step*> NextBatch();
   bool BatchReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Takes the step at `it` out of the queue; the step after it.
+  std::deque<Step*>::iterator Dequeue(std::deque<Step*>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void RunBatch(const std::vector<Step*>& batch);
   void Loop();
+  // The watcher: queued steps whose stop check says stop leave the queue.
+  void WatchStops();
 
   const Options options_;
   ComputeSlots& slots_;
   mutable absl::Mutex mutex_;
+  absl::CondVar work_changed_;   // The executor's thread waits on it.
+  absl::CondVar queue_watched_;  // The watcher waits on it.
   std::deque<Step*> queue_ ABSL_GUARDED_BY(mutex_);
+  // Queued pushes per kind (Step::run_batch), and steps with stop checks.
+  std::map<Step::RunBatch, int> queued_pushes_ ABSL_GUARDED_BY(mutex_);
+  int queued_with_stop_ ABSL_GUARDED_BY(mutex_) = 0;
   int seats_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t batches_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t pushes_ ABSL_GUARDED_BY(mutex_) = 0;
   bool ending_ ABSL_GUARDED_BY(mutex_) = false;
-  std::thread thread_;  // Last: starts once the members above exist.
+  // Last: they start once the members above exist.
+  std::thread thread_;
+  std::thread watcher_;
 };
 
 }  // namespace codec::server

@@ -124,9 +124,7 @@ nn::EncodeStreamParts DacModel::EncodeStreamParts(int n_q) const {
   nn::EncodeStreamParts parts;
   parts.encoder = nn::OpenModuleStream(*encoder_, nullptr);
   parts.quantize = [this, n_q](const at::Tensor& latent) {
-    Codes codes;
-    codes.levels.push_back(nn::LevelFromTensor(Quantize(latent, n_q)));
-    return codes;
+    return std::vector<at::Tensor>{at::stack(quantizer_->Encode(latent, n_q), 1)};
   };
   parts.pad_multiple = config_.hop_length();
   return parts;
@@ -134,8 +132,9 @@ nn::EncodeStreamParts DacModel::EncodeStreamParts(int n_q) const {
 
 nn::DecodeStreamParts DacModel::DecodeStreamParts() const {
   nn::DecodeStreamParts parts;
-  parts.dequantize = [this](const Codes& codes) {
-    return Dequantize(nn::TensorFromLevel(codes.levels[0]));
+  parts.dequantize = [this](const std::vector<at::Tensor>& levels) {
+    std::vector<at::Tensor> stages = levels.front().unbind(1);  // [B, n_q, T] -> n_q x [B, T]
+    return quantizer_->Decode(stages);
   };
   parts.open_decoder = [this](nn::NoiseSource*) { return decoder_->OpenStream(nullptr); };
   return parts;

@@ -91,18 +91,16 @@ at::Tensor EncodecModel::Dequantize(const at::Tensor& codes) const {
 nn::EncodeStreamParts EncodecModel::EncodeStreamParts(int n_q) const {
   nn::EncodeStreamParts parts;
   parts.encoder = encoder_->OpenStream(nullptr);
-  parts.quantize = [this, n_q](const at::Tensor& latent) {
-    Codes codes;
-    codes.levels.push_back(nn::LevelFromTensor(Quantize(latent, n_q)));
-    return codes;
+  parts.quantize = [this, n_q](const at::Tensor& latent) {  // [n_q, B, T] -> [B, n_q, T]
+    return std::vector<at::Tensor>{quantizer_.ptr()->Encode(latent, n_q).transpose(0, 1)};
   };
   return parts;
 }
 
 nn::DecodeStreamParts EncodecModel::DecodeStreamParts() const {
   nn::DecodeStreamParts parts;
-  parts.dequantize = [this](const Codes& codes) {
-    return Dequantize(nn::TensorFromLevel(codes.levels[0]));
+  parts.dequantize = [this](const std::vector<at::Tensor>& levels) {
+    return quantizer_.ptr()->Decode(levels.front().transpose(0, 1));
   };
   parts.open_decoder = [this](nn::NoiseSource*) { return decoder_->OpenStream(nullptr); };
   return parts;

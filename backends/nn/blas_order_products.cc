@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "backends/nn/host_kernels.h"
+
 namespace codec::nn {
 namespace {
 
@@ -140,17 +142,14 @@ RowByRowProducts::RowByRowProducts(const at::Tensor& m, const at::Tensor& bias, 
     : entries_(m.size(0)),
       dim_(m.size(1)),
       sum_(sum),
-      fast_(m.is_cpu() ? BlasOrderProducts::Make(m, bias, sum) : nullptr) {
-  if (!fast_) {
-    matrix_ = m.contiguous();
-    bias_ = bias.defined() ? bias.reshape({-1}).contiguous() : bias;
-  }
-}
+      fast_(m.is_cpu() ? BlasOrderProducts::Make(m, bias, sum) : nullptr),
+      matrix_(m.contiguous()),
+      bias_(bias.defined() ? bias.reshape({-1}).contiguous() : bias) {}
 
 at::Tensor RowByRowProducts::operator()(const at::Tensor& x) const {
   TORCH_CHECK(x.dim() == 2 && x.size(1) == dim_ && x.scalar_type() == at::kFloat,
               "row-by-row products need float [rows, ", dim_, "], got ", x.sizes());
-  if (!matrix_.is_cpu() && !fast_) {
+  if (!UsesExactHostKernels(x)) {
     return bias_.defined() ? at::addmm(bias_, x, matrix_.t()) : at::mm(x, matrix_.t());
   }
   const at::Tensor rows = x.contiguous();

@@ -56,8 +56,9 @@ class BlasOrderProducts {
 // offline and in a stream of any chunking (libtorch's own product would not:
 // OpenBLAS rounds a row of a several-row product by the number of rows), and
 // the bits of the reference codecs' runs (made with the reference BLAS).
-// Thread-safe; made once per loaded weight. With weights on a GPU, the
-// products are libtorch's (no reference order there).
+// Thread-safe; made once per loaded weight. Off the exact host kernels
+// (weights on a GPU, or HostKernels::kDeviceSequence) the products are
+// libtorch's (no reference order there).
 class RowByRowProducts {
  public:
   // m: float [entries, dim]; bias: float [entries] or undefined.
@@ -77,7 +78,7 @@ class RowByRowProducts {
   ReferenceSum sum_;
   std::unique_ptr<BlasOrderProducts> fast_;
   // Without the AVX2 kernel, a plain loop in the same order over these;
-  // weights on a GPU stay there for libtorch's product.
+  // off the exact host kernels, libtorch's product of these.
   at::Tensor matrix_;
   at::Tensor bias_;
 };

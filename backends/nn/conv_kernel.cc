@@ -6,6 +6,7 @@
 
 #include "backends/nn/blas_order_products.h"
 #include "backends/nn/conv_precision.h"
+#include "backends/nn/host_kernels.h"
 #include "backends/nn/weight_cache.h"
 
 namespace codec::nn {
@@ -39,7 +40,7 @@ at::Tensor ReferenceOrderIm2colConv(const at::Tensor& x, const at::Tensor& weigh
 bool LongInputsUseOnednn(const at::Tensor& x, const at::Tensor& weight, int64_t stride,
                          int64_t dilation) {
   const bool plain_1x1 = weight.size(-1) == 1 && stride == 1 && dilation == 1;
-  return x.is_cpu() && at::hasMKLDNN() && x.scalar_type() == at::kFloat &&
+  return UsesExactHostKernels(x) && at::hasMKLDNN() && x.scalar_type() == at::kFloat &&
          (!plain_1x1 || at::get_num_threads() > 1);
 }
 
@@ -50,7 +51,7 @@ at::Tensor LongInputConv1d(const at::Tensor& x, const at::Tensor& weight, const 
     return at::mkldnn_convolution(x.contiguous(), weight, bias, at::IntArrayRef(no_padding),
                                   at::IntArrayRef(stride), at::IntArrayRef(dilation), groups);
   }
-  if (x.is_cpu() && groups == 1 && dilation == 1) {
+  if (UsesExactHostKernels(x) && groups == 1 && dilation == 1) {
     return ReferenceOrderIm2colConv(x, weight, bias, stride);
   }
   return at::conv1d(x, weight, bias, at::IntArrayRef(stride), at::IntArrayRef(no_padding),
@@ -72,7 +73,7 @@ at::Tensor ConvBySize(const at::Tensor& x, const at::Tensor& weight, const at::T
                       (stride != 1 || dilation != 1 || x.size(0) >= 16 || weight.size(-1) != 1 ||
                        at::get_num_threads() > 1) &&
                       (groups > 1 || x.size(0) > 1 || x.numel() > 20480);
-  if (!x.is_cpu() || onednn || groups != 1 || dilation != 1 || x.scalar_type() != at::kFloat) {
+  if (!UsesExactHostKernels(x) || onednn || groups != 1 || dilation != 1 || x.scalar_type() != at::kFloat) {
     return at::conv1d(x, weight, bias, at::IntArrayRef(stride), at::IntArrayRef(no_padding),
                       at::IntArrayRef(dilation), groups);
   }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "backends/nn/host_kernels.h"
 #include "backends/nn/tensor_convert.h"
 
 namespace codec::nn {
@@ -91,8 +92,7 @@ EuclideanRvqImpl::EuclideanRvqImpl(int64_t dim, int64_t codebook_size, int64_t n
 at::Tensor EuclideanRvqImpl::Encode(const at::Tensor& x, int64_t n_q) const {
   const int64_t batch = x.size(0), dim = x.size(1), frames = x.size(2);
   at::Tensor residual = x.transpose(1, 2).reshape({batch * frames, dim});
-  if (codebooks_.front()->device().is_cpu() &&
-      batch * frames <= BlasOrderProducts::kMostRowsOneByOne) {
+  if (UsesExactHostKernels(x) && batch * frames <= BlasOrderProducts::kMostRowsOneByOne) {
     const int64_t rows = batch * frames;
     at::Tensor codes = at::empty({n_q, rows}, x.options().dtype(at::kLong));
     int64_t* code = codes.data_ptr<int64_t>();
@@ -119,7 +119,7 @@ at::Tensor EuclideanRvqImpl::Decode(const at::Tensor& codes) const {
   const int64_t n_q = codes.size(0), batch = codes.size(1), frames = codes.size(2);
   TORCH_CHECK(n_q >= 1 && n_q <= num_quantizers(), n_q, " codebooks given, ", num_quantizers(),
               " in the quantiser");
-  if (codebooks_.front()->device().is_cpu() &&
+  if (UsesExactHostKernels(codebooks_.front()->device()) &&
       batch * frames <= BlasOrderProducts::kMostRowsOneByOne) {
     const int64_t rows = batch * frames;
     const int64_t dim = codebooks_.front()->dim();

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <vector>
 
+#include "backends/nn/host_kernels.h"
+
 namespace codec::nn {
 namespace {
 
@@ -23,8 +25,10 @@ at::Tensor RotateHalf(const at::Tensor& x) {
 // nor on the BLAS. (libtorch's batched product picks its BLAS call by the
 // operands' strides, which differ for one window, and OpenBLAS rounds its
 // kernels differently; a stream passes windows a few at a time.) Attention
-// is a small share of the work.
+// is a small share of the work. Off the exact host kernels (a GPU), the
+// product is libtorch's.
 at::Tensor WindowProducts(const at::Tensor& a, const at::Tensor& b) {
+  if (!UsesExactHostKernels(a)) return at::matmul(a, b);
   const int64_t n = a.size(-2), k = a.size(-1), m = b.size(-1);
   const at::Tensor left = a.contiguous();
   const at::Tensor right = b.contiguous();

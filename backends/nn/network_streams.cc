@@ -3,7 +3,9 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
-#include <optional>
+#include <algorithm>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -31,49 +33,6 @@ StopCheck AllStopped(std::vector<StopCheck> checks) {
   };
 }
 
-// What one session of a batch runs through its network's layers.
-struct LayerStep {
-  StreamLayer* layer;
-  at::Tensor input;
-  StopCheck stop;
-};
-
-// One step of a batch of `n` sessions: prepare(i, result) gives session i's
-// LayerStep, or nullopt when it has none (its result then set); the steps'
-// layers run as stacked batches (StackedPush), stopping when every session
-// says stop; finish(i, output) turns session i's layer output into its result.
-template <typename Result, typename Prepare, typename Finish>
-std::vector<Result> StepTogether(size_t n, Result initial, Prepare prepare, Finish finish) {
-  std::vector<Result> results(n, initial);
-  std::vector<size_t> running;
-  std::vector<StreamLayer*> layers;
-  std::vector<at::Tensor> inputs;
-  std::vector<StopCheck> stops;
-  for (size_t i = 0; i < n; ++i) {
-    std::optional<LayerStep> step = prepare(i, results[i]);
-    if (!step) continue;
-    running.push_back(i);
-    layers.push_back(step->layer);
-    inputs.push_back(std::move(step->input));
-    stops.push_back(std::move(step->stop));
-  }
-  if (running.empty()) return results;
-  absl::StatusOr<std::vector<at::Tensor>> outputs =
-      RunInterruptible(AllStopped(std::move(stops)), [&] {
-        c10::InferenceMode inference;
-        return StackedPush(layers, inputs);
-      });
-  for (size_t r = 0; r < running.size(); ++r) {
-    results[running[r]] =
-        outputs.ok() ? finish(running[r], (*outputs)[r]) : Result(outputs.status());
-  }
-  return results;
-}
-
-// The batch keys' kinds.
-constexpr char kNetworkEncode = 0;
-constexpr char kNetworkDecode = 0;
-
 // Codes with the model's levels and no frames.
 Codes EmptyCodes(const CodecDescription& description) {
   Codes codes;
@@ -83,44 +42,71 @@ Codes EmptyCodes(const CodecDescription& description) {
   return codes;
 }
 
-class NetworkEncodeStream final : public EncodeStream {
+// Indices of `rows` grouped by their time length (undefined: 0).
+std::map<int64_t, std::vector<size_t>> ByLength(const std::vector<at::Tensor>& rows) {
+  std::map<int64_t, std::vector<size_t>> groups;
+  for (size_t i = 0; i < rows.size(); ++i) groups[TimeLength(rows[i])].push_back(i);
+  return groups;
+}
+
+// The rows `members` of `rows` (all of one length) stacked along the batch.
+at::Tensor Stack(const std::vector<at::Tensor>& rows, const std::vector<size_t>& members) {
+  if (members.size() == 1) return rows[members.front()];
+  std::vector<at::Tensor> parts;
+  for (size_t i : members) parts.push_back(rows[i]);
+  return at::cat(parts, 0);
+}
+
+// One direction of a network stream: what a session keeps besides its
+// layers' state, how checked chunks of B sessions become the layers' input
+// [B, ...] (Inputs) and how their outputs become each session's result
+// (Outputs). NetworkStream<Direction> runs either.
+class Encoding {
  public:
-  explicit NetworkEncodeStream(EncodeStreamParts parts) : parts_(std::move(parts)) {}
+  using In = Audio;
+  using Out = Codes;
 
-  absl::StatusOr<Codes> Push(const Audio& audio) override { return PushBatch({this}, {&audio})[0]; }
+  explicit Encoding(EncodeStreamParts parts) : parts_(std::move(parts)) {}
 
-  BatchKey batch_key() const override { return {&kNetworkEncode, parts_.weights.get()}; }
+  StreamLayer& layers() { return *parts_.encoder; }
+  const StopCheck& stop() const { return parts_.stop; }
+  const void* model() const { return parts_.weights.get(); }
+  Codes Empty() const { return EmptyCodes(parts_.description); }
 
-  std::vector<absl::StatusOr<Codes>> PushBatch(const std::vector<EncodeStream*>& sessions,
-                                               const std::vector<const Audio*>& chunks) override {
-    auto session = [&](size_t i) {
-      return static_cast<NetworkEncodeStream*>(sessions[i]);  // Same batch key.
-    };
-    return StepTogether<absl::StatusOr<Codes>>(
-        sessions.size(), EmptyCodes(parts_.description),
-        [&](size_t i, absl::StatusOr<Codes>& result) -> std::optional<LayerStep> {
-          const Audio& audio = *chunks[i];
-          if (absl::Status valid = ValidateAudioChunk(audio, parts_.description); !valid.ok()) {
-            result = valid;
-            return std::nullopt;
-          }
-          if (audio.samples.empty()) return std::nullopt;
-          session(i)->samples_ += audio.num_frames();
-          // The layers keep parts of their input: give them their own copy.
-          const at::Tensor chunk = AudioView(audio).unsqueeze(0);
-          return LayerStep{session(i)->parts_.encoder.get(),
-                           parts_.device.is_cpu() ? chunk.clone() : ToDevice(chunk, parts_.device),
-                           session(i)->parts_.stop};
-        },
-        [&](size_t i, const at::Tensor& latent) -> absl::StatusOr<Codes> {
-          return RunInterruptible(session(i)->parts_.stop, [&] {
-            c10::InferenceMode inference;
-            return session(i)->Quantize(latent);
-          });
-        });
+  // Checks `chunk` and counts it in; `pushes` says whether it has samples.
+  absl::Status Admit(const Audio& chunk, bool& pushes) {
+    RETURN_IF_ERROR(ValidateAudioChunk(chunk, parts_.description));
+    pushes = !chunk.samples.empty();
+    samples_ += chunk.num_frames();
+    return absl::OkStatus();
+  }
+  static std::vector<int64_t> ShapeOf(const Audio& chunk) {
+    return {chunk.channels, chunk.num_frames()};
+  }
+  // The layers keep parts of their input: this is their own copy.
+  at::Tensor Inputs(const std::vector<const Audio*>& chunks) const {
+    return AudioBatchToDevice(chunks, parts_.device);
+  }
+  // The codes of the whole groups of frames each session's latent
+  // completes, quantised for all sessions with as many frames at once.
+  static std::vector<Codes> Outputs(const std::vector<Encoding*>& sessions,
+                                    const std::vector<at::Tensor>& latents) {
+    std::vector<at::Tensor> ready;
+    for (size_t i = 0; i < sessions.size(); ++i) ready.push_back(sessions[i]->TakeGroups(latents[i]));
+    std::vector<Codes> out(sessions.size());
+    for (const auto& [length, members] : ByLength(ready)) {
+      if (length == 0) {
+        for (size_t i : members) out[i] = sessions[i]->Empty();
+        continue;
+      }
+      std::vector<Codes> codes =
+          CodesBatchFromLevels(sessions[members.front()]->parts_.quantize(Stack(ready, members)));
+      for (size_t m = 0; m < members.size(); ++m) out[members[m]] = std::move(codes[m]);
+    }
+    return out;
   }
 
-  absl::StatusOr<Codes> Finish() override {
+  absl::StatusOr<Codes> Finish() {
     if (samples_ == 0) return absl::InvalidArgumentError("the stream carried no audio");
     absl::StatusOr<Codes> codes = RunInterruptible(parts_.stop, [&]() -> absl::StatusOr<Codes> {
       c10::InferenceMode inference;
@@ -132,7 +118,7 @@ class NetworkEncodeStream final : public EncodeStream {
             at::zeros({1, parts_.description.channels, padding}, at::TensorOptions(parts_.device)));
       }
       latent = CatTime(latent, parts_.encoder->Finish());
-      Codes out = Quantize(latent);
+      Codes out = Outputs({this}, {latent}).front();
       if (TimeLength(pending_) != 0) {
         return absl::InternalError("the encoder ended inside a group of frames");
       }
@@ -143,13 +129,19 @@ class NetworkEncodeStream final : public EncodeStream {
   }
 
  private:
-  Codes Quantize(const at::Tensor& latent) {
+  // The whole groups of frames that `latent` completes; the rest waits.
+  at::Tensor TakeGroups(const at::Tensor& latent) {
     pending_ = CatTime(pending_, latent);
-    const int64_t ready = TimeLength(pending_) / parts_.group_frames * parts_.group_frames;
-    if (ready == 0) return EmptyCodes(parts_.description);
-    Codes codes = parts_.quantize(pending_.narrow(-1, 0, ready));
-    pending_ = pending_.narrow(-1, ready, TimeLength(pending_) - ready);
-    return codes;
+    const int64_t length = TimeLength(pending_);
+    const int64_t ready = length / parts_.group_frames * parts_.group_frames;
+    at::Tensor out;
+    if (ready == length) {
+      std::swap(out, pending_);
+    } else if (ready > 0) {
+      out = pending_.narrow(-1, 0, ready);
+      pending_ = pending_.narrow(-1, ready, length - ready);
+    }
+    return out;
   }
 
   EncodeStreamParts parts_;
@@ -157,39 +149,58 @@ class NetworkEncodeStream final : public EncodeStream {
   at::Tensor pending_;  // Latent frames short of a whole group.
 };
 
-class NetworkDecodeStream final : public DecodeStream {
+class Decoding {
  public:
-  explicit NetworkDecodeStream(DecodeStreamParts parts)
+  using In = Codes;
+  using Out = Audio;
+
+  explicit Decoding(DecodeStreamParts parts)
       : parts_(std::move(parts)), decoder_(parts_.open_decoder(&parts_.noise)) {}
 
-  absl::StatusOr<Audio> Push(const Codes& codes) override { return PushBatch({this}, {&codes})[0]; }
-
-  BatchKey batch_key() const override { return {&kNetworkDecode, parts_.weights.get()}; }
-
-  std::vector<absl::StatusOr<Audio>> PushBatch(const std::vector<DecodeStream*>& sessions,
-                                               const std::vector<const Codes*>& chunks) override {
-    auto session = [&](size_t i) {
-      return static_cast<NetworkDecodeStream*>(sessions[i]);  // Same batch key.
-    };
-    return StepTogether<absl::StatusOr<Audio>>(
-        sessions.size(), absl::InternalError("not decoded"),
-        [&](size_t i, absl::StatusOr<Audio>& result) -> std::optional<LayerStep> {
-          absl::StatusOr<at::Tensor> latent = session(i)->Dequantize(*chunks[i]);
-          if (!latent.ok()) {
-            result = latent.status();
-            return std::nullopt;
-          }
-          return LayerStep{session(i)->decoder_.get(), *std::move(latent), session(i)->parts_.stop};
-        },
-        [&](size_t i, const at::Tensor& samples) -> absl::StatusOr<Audio> {
-          return RunInterruptible(session(i)->parts_.stop, [&] {
-            c10::InferenceMode inference;
-            return session(i)->Output(samples);
-          });
-        });
+  StreamLayer& layers() { return *decoder_; }
+  const StopCheck& stop() const { return parts_.stop; }
+  const void* model() const { return parts_.weights.get(); }
+  Audio Empty() const {
+    return Audio{.sample_rate = parts_.description.sample_rate,
+                 .channels = parts_.description.channels,
+                 .samples = {}};
   }
 
-  absl::StatusOr<Audio> Finish() override {
+  absl::Status Admit(const Codes& chunk, bool& pushes) {
+    RETURN_IF_ERROR(ValidateCodesChunk(chunk, parts_.description, codebooks_));
+    frames_ += chunk.levels[0].frames * parts_.description.level_strides[0];
+    pushes = true;
+    return absl::OkStatus();
+  }
+  static std::vector<int64_t> ShapeOf(const Codes& chunk) {
+    std::vector<int64_t> shape;
+    for (const CodeLevel& level : chunk.levels) {
+      shape.push_back(level.num_codebooks);
+      shape.push_back(level.frames);
+    }
+    return shape;
+  }
+  at::Tensor Inputs(const std::vector<const Codes*>& chunks) const {
+    return parts_.dequantize(LevelBatchToDevice(chunks, parts_.device));
+  }
+  // Each session's samples, those of one length brought to the host in one
+  // copy, trimmed to the stream's length.
+  static std::vector<Audio> Outputs(const std::vector<Decoding*>& sessions,
+                                    const std::vector<at::Tensor>& samples) {
+    std::vector<Audio> out(sessions.size());
+    for (const auto& [length, members] : ByLength(samples)) {
+      std::vector<Audio> audio =
+          length == 0 ? std::vector<Audio>(members.size(), sessions[members.front()]->Empty())
+                      : AudioBatchFromTensor(Stack(samples, members),
+                                             sessions[members.front()]->parts_.description.sample_rate);
+      for (size_t m = 0; m < members.size(); ++m) {
+        out[members[m]] = sessions[members[m]]->Trim(std::move(audio[m]));
+      }
+    }
+    return out;
+  }
+
+  absl::StatusOr<Audio> Finish() {
     if (frames_ == 0) return absl::InvalidArgumentError("the stream carried no codes");
     if (frames_ % parts_.frame_multiple != 0) {
       return absl::InvalidArgumentError(
@@ -198,31 +209,20 @@ class NetworkDecodeStream final : public DecodeStream {
     }
     return RunInterruptible(parts_.stop, [&] {
       c10::InferenceMode inference;
-      return Output(decoder_->Finish());
+      return Outputs({this}, {decoder_->Finish()}).front();
     });
   }
 
  private:
-  // Checks the chunk and turns it into the decoder's input.
-  absl::StatusOr<at::Tensor> Dequantize(const Codes& codes) {
-    RETURN_IF_ERROR(ValidateCodesChunk(codes, parts_.description, codebooks_));
-    frames_ += codes.levels[0].frames * parts_.description.level_strides[0];
-    return RunInterruptible(parts_.stop, [&] {
-      c10::InferenceMode inference;
-      return parts_.dequantize(codes);
-    });
-  }
-
-  Audio Output(const at::Tensor& samples) {
-    at::Tensor out = TimeLength(samples) > 0
-                         ? samples.squeeze(0)
-                         : at::zeros({parts_.description.channels, 0}, at::kFloat);
+  // `audio` cut to what is left of the stream's length, when it has one.
+  Audio Trim(Audio audio) {
     if (parts_.num_samples > 0) {
-      const int64_t keep = std::clamp<int64_t>(parts_.num_samples - emitted_, 0, out.size(-1));
-      out = out.narrow(-1, 0, keep);
+      const int64_t keep =
+          std::clamp<int64_t>(parts_.num_samples - emitted_, 0, audio.num_frames());
+      if (keep < audio.num_frames()) audio = SliceFrames(audio, 0, keep);
     }
-    emitted_ += out.size(-1);
-    return AudioFromTensor(out.contiguous(), parts_.description.sample_rate);
+    emitted_ += audio.num_frames();
+    return audio;
   }
 
   DecodeStreamParts parts_;
@@ -232,14 +232,89 @@ class NetworkDecodeStream final : public DecodeStream {
   int64_t emitted_ = 0;
 };
 
+// A stream of a network in either direction. Its batch is every session of
+// the same model and direction: chunks of one shape run as one group.
+template <typename Direction>
+class NetworkStream final
+    : public CodecStream<typename Direction::In, typename Direction::Out> {
+  using In = typename Direction::In;
+  using Out = typename Direction::Out;
+  using Stream = CodecStream<In, Out>;
+
+ public:
+  template <typename Parts>
+  explicit NetworkStream(Parts parts) : direction_(std::move(parts)) {}
+
+  absl::StatusOr<Out> Push(const In& chunk) override { return PushBatch({this}, {&chunk})[0]; }
+  absl::StatusOr<Out> Finish() override { return direction_.Finish(); }
+  BatchKey batch_key() const override { return {&kKind, direction_.model()}; }
+
+  std::vector<absl::StatusOr<Out>> PushBatch(const std::vector<Stream*>& sessions,
+                                             const std::vector<const In*>& chunks) override {
+    std::vector<absl::StatusOr<Out>> results(sessions.size(), absl::InternalError("not pushed"));
+    std::map<std::vector<int64_t>, std::vector<size_t>> by_shape;
+    for (size_t i = 0; i < sessions.size(); ++i) {
+      Direction& session = DirectionOf(sessions[i]);
+      bool pushes = false;
+      if (absl::Status admitted = session.Admit(*chunks[i], pushes); !admitted.ok()) {
+        results[i] = std::move(admitted);
+      } else if (!pushes) {
+        results[i] = session.Empty();
+      } else {
+        by_shape[Direction::ShapeOf(*chunks[i])].push_back(i);
+      }
+    }
+    for (const auto& [shape, members] : by_shape) StepGroup(sessions, chunks, members, results);
+    return results;
+  }
+
+ private:
+  static constexpr char kKind = 0;  // One batch key kind per direction.
+
+  static Direction& DirectionOf(Stream* session) {
+    return static_cast<NetworkStream*>(session)->direction_;  // Same batch key.
+  }
+
+  // One step of the sessions `members`, whose chunks have one shape: one
+  // input for all, their layers stacked, stopping when every one says stop.
+  static void StepGroup(const std::vector<Stream*>& sessions, const std::vector<const In*>& chunks,
+                        const std::vector<size_t>& members,
+                        std::vector<absl::StatusOr<Out>>& results) {
+    std::vector<Direction*> group;
+    std::vector<const In*> group_chunks;
+    std::vector<StreamLayer*> layers;
+    std::vector<StopCheck> stops;
+    for (size_t i : members) {
+      group.push_back(&DirectionOf(sessions[i]));
+      group_chunks.push_back(chunks[i]);
+      layers.push_back(&group.back()->layers());
+      stops.push_back(group.back()->stop());
+    }
+    absl::StatusOr<std::vector<Out>> outputs =
+        RunInterruptible(AllStopped(std::move(stops)), [&] {
+          c10::InferenceMode inference;
+          const at::Tensor inputs = group.front()->Inputs(group_chunks);
+          const std::vector<at::Tensor> rows =
+              members.size() == 1 ? std::vector<at::Tensor>{inputs} : inputs.split(1, 0);
+          return Direction::Outputs(group, StackedPush(layers, rows));
+        });
+    for (size_t m = 0; m < members.size(); ++m) {
+      results[members[m]] =
+          outputs.ok() ? absl::StatusOr<Out>(std::move((*outputs)[m])) : outputs.status();
+    }
+  }
+
+  Direction direction_;
+};
+
 }  // namespace
 
 std::unique_ptr<EncodeStream> OpenNetworkEncodeStream(EncodeStreamParts parts) {
-  return std::make_unique<NetworkEncodeStream>(std::move(parts));
+  return std::make_unique<NetworkStream<Encoding>>(std::move(parts));
 }
 
 std::unique_ptr<DecodeStream> OpenNetworkDecodeStream(DecodeStreamParts parts) {
-  return std::make_unique<NetworkDecodeStream>(std::move(parts));
+  return std::make_unique<NetworkStream<Decoding>>(std::move(parts));
 }
 
 absl::Status ValidateCodesChunk(const Codes& codes, const CodecDescription& description,

@@ -15,6 +15,12 @@
 
 namespace codec::nn {
 
+// The streams below push as one batch with the other streams of their model
+// and direction (PushBatch): chunks of one shape go to the device in one
+// copy, are dequantised (decode) in one call, run through the layers
+// stacked (StackedPush), are quantised (encode) in one call and come back in
+// one copy; a chunk that fails its checks is its own stream's error.
+
 // What an encode stream runs for a codec whose encoder is a stream of
 // layers followed by a per-frame quantiser (EnCodec 24 kHz, DAC, SNAC).
 struct EncodeStreamParts {
@@ -22,8 +28,9 @@ struct EncodeStreamParts {
   CodecDescription description;
   at::Device device = at::kCPU;  // Where the encoder's weights are.
   StreamLayerPtr encoder;        // [1, channels, samples] -> latent [1, D, frames].
-  // Latent frames, a multiple of `group_frames`, -> their codes.
-  std::function<Codes(const at::Tensor& latent)> quantize;
+  // Latent [B, D, frames] (frames a multiple of `group_frames`) -> per level
+  // its codes [B, codebooks, level frames] on the device.
+  std::function<std::vector<at::Tensor>(const at::Tensor& latent)> quantize;
   int64_t group_frames = 1;
   // The stream's end is zero-padded to a multiple of this many samples, as
   // the offline encode pads its input.
@@ -38,8 +45,10 @@ std::unique_ptr<EncodeStream> OpenNetworkEncodeStream(EncodeStreamParts parts);
 struct DecodeStreamParts {
   std::shared_ptr<const void> weights;
   CodecDescription description;
-  // Validated codes -> latent [1, D, finest frames] on the decoder's device.
-  std::function<at::Tensor(const Codes& codes)> dequantize;
+  at::Device device = at::kCPU;  // Where the decoder's weights are.
+  // Validated codes of B streams, per level [B, codebooks, level frames] on
+  // the device -> latent [B, D, finest frames].
+  std::function<at::Tensor(const std::vector<at::Tensor>& levels)> dequantize;
   // The decoder's layers, drawing noise from the stream's own source.
   std::function<StreamLayerPtr(NoiseSource* noise)> open_decoder;
   NoiseSource noise;

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "backends/nn/conv_precision.h"
+#include "backends/nn/host_kernels.h"
 #include "backends/nn/stream_conv.h"
 #include "backends/nn/weight_cache.h"
 
@@ -38,7 +39,7 @@ PhaseWeights MakePhaseWeights(const at::Tensor& weight, const at::Tensor& bias, 
 }
 
 bool UsesPhases(const at::Tensor& x) {
-  return x.is_cpu() && x.scalar_type() == at::kFloat && at::hasMKLDNN();
+  return UsesExactHostKernels(x) && x.scalar_type() == at::kFloat && at::hasMKLDNN();
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "backends/nn/host_kernels.h"
 #include "backends/nn/interrupt.h"
 
 namespace codec::nn {
@@ -30,6 +31,7 @@ const SkipLstmImpl::GateProducts& SkipLstmImpl::Gates() const {
 }
 
 at::Tensor SkipLstmImpl::Run(const at::Tensor& x, State& state) const {
+  if (!UsesExactHostKernels(x)) return FusedRun(x, state);
   const GateProducts& gates = Gates();
   const int64_t batch = x.size(0), frames = x.size(2);
   const int64_t hidden = lstm_->options.hidden_size();
@@ -58,6 +60,30 @@ at::Tensor SkipLstmImpl::Run(const at::Tensor& x, State& state) const {
     layer_input = output;
   }
   return (layer_input + time_major).permute({1, 2, 0});
+}
+
+at::Tensor SkipLstmImpl::FusedRun(const at::Tensor& x, State& state) const {
+  const int64_t batch = x.size(0);
+  if (state.h.empty()) state = ZeroState(batch);
+  const auto parameters = lstm_->named_parameters();
+  std::vector<at::Tensor> weights;
+  for (int64_t layer = 0; layer < lstm_->options.num_layers(); ++layer) {
+    for (const char* name : {"weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l"}) {
+      weights.push_back(parameters[name + std::to_string(layer)]);
+    }
+  }
+  const at::Tensor time_major = x.permute({2, 0, 1});  // [frames, batch, channels]
+  const auto [output, h, c] =
+      at::lstm(time_major, {at::stack(state.h), at::stack(state.c)}, weights,
+               /*has_biases=*/true, lstm_->options.num_layers(), /*dropout=*/0.0,
+               /*train=*/false, /*bidirectional=*/false, /*batch_first=*/false);
+  // Element by element: the state's slots are visited by address
+  // (VisitState), so the vectors must not be reallocated.
+  for (size_t layer = 0; layer < state.h.size(); ++layer) {
+    state.h[layer] = h[layer];
+    state.c[layer] = c[layer];
+  }
+  return (output + time_major).permute({1, 2, 0});
 }
 
 SkipLstmImpl::State SkipLstmImpl::ZeroState(int64_t batch) const {

@@ -23,7 +23,8 @@ namespace codec::nn {
 // the cell), except that every gate product is taken row by row
 // (RowByRowProducts): libtorch takes all frames' input products in one
 // matrix product, which OpenBLAS rounds by the number of frames, so a
-// stream's chunks would not give the whole input's bits.
+// stream's chunks would not give the whole input's bits. Off the exact host
+// kernels (a GPU) it runs libtorch's fused LSTM over all frames at once.
 class SkipLstmImpl : public torch::nn::Module, public Streamable {
  public:
   SkipLstmImpl(int64_t channels, int64_t num_layers);
@@ -49,6 +50,8 @@ class SkipLstmImpl : public torch::nn::Module, public Streamable {
     std::vector<std::unique_ptr<RowByRowProducts>> hidden;
   };
   const GateProducts& Gates() const;  // Made once, on first use.
+  // Run through libtorch's fused LSTM.
+  at::Tensor FusedRun(const at::Tensor& x, State& state) const;
 
   torch::nn::LSTM lstm_{nullptr};
   mutable std::once_flag gates_once_;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "backends/nn/host_kernels.h"
 #include "backends/nn/interrupt.h"
 #include "backends/nn/snake_kernel.h"
 
@@ -22,7 +23,7 @@ namespace {
 at::Tensor Snake(const at::Tensor& x, const at::Tensor& alpha) {
   RECORD_USER_SCOPE("codec::snake");  // For profilers; free without one.
   const at::Tensor inv_alpha = (alpha + 1e-9).reciprocal();
-  if (!x.is_cpu() || x.scalar_type() != at::kFloat || x.dim() != 3 || !SnakeKernelAvailable()) {
+  if (!UsesExactHostKernels(x) || x.scalar_type() != at::kFloat || x.dim() != 3 || !SnakeKernelAvailable()) {
     return x + inv_alpha * at::sin(alpha * x).pow(2);
   }
   const at::Tensor input = x.contiguous();

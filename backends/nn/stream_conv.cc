@@ -5,6 +5,7 @@
 
 #include "backends/nn/conv_kernel.h"
 #include "backends/nn/conv_precision.h"
+#include "backends/nn/host_kernels.h"
 #include "backends/nn/interrupt.h"
 #include "backends/nn/polyphase_conv_transpose.h"
 #include "backends/nn/weight_cache.h"
@@ -148,7 +149,9 @@ const RowByRowProducts* StreamConvTranspose1d::FrameProducts() {
   // The products keep a second, transposed copy of the weights, made when a
   // model's first stream starts: worth it up to a few MB.
   constexpr int64_t kMostWeightsCopied = int64_t{1} << 21;
-  if (!spec_.weight.is_cpu() || spec_.weight.numel() > kMostWeightsCopied) return nullptr;
+  if (!UsesExactHostKernels(spec_.weight) || spec_.weight.numel() > kMostWeightsCopied) {
+    return nullptr;
+  }
   static auto* cache = new WeightCache<RowByRowProducts>();
   if (!frame_products_) {
     frame_products_ = cache->Get(spec_.weight, [&] {

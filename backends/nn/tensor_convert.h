@@ -3,6 +3,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <vector>
+
 #include "backends/core/audio.h"
 #include "backends/core/codes.h"
 
@@ -29,6 +31,21 @@ at::Tensor ToDevice(const at::Tensor& host, at::Device device);
 // quantisers take codes to their device).
 CodeLevel LevelFromTensor(const at::Tensor& codes);
 at::Tensor TensorFromLevel(const CodeLevel& level);
+
+// The same for a batch of streams, one copy each way whatever their number
+// (a step's one upload and one download).
+
+// Chunks of one length and channel count -> float [B, channels, frames] on
+// `device`.
+at::Tensor AudioBatchToDevice(const std::vector<const Audio*>& chunks, at::Device device);
+// float [B, channels, frames] on any device -> B Audio at `sample_rate`.
+std::vector<Audio> AudioBatchFromTensor(const at::Tensor& samples, int sample_rate);
+// Codes of one shape (levels, codebooks, frames) -> per level int64
+// [B, num_codebooks, frames] on `device`.
+std::vector<at::Tensor> LevelBatchToDevice(const std::vector<const Codes*>& chunks,
+                                           at::Device device);
+// Per level [B, num_codebooks, frames] (integers, on any device) -> B Codes.
+std::vector<Codes> CodesBatchFromLevels(const std::vector<at::Tensor>& levels);
 
 }  // namespace codec::nn
 

@@ -66,7 +66,13 @@ Codes SnacModel::Quantize(const at::Tensor& latent) const {
 nn::EncodeStreamParts SnacModel::EncodeStreamParts(int) const {
   nn::EncodeStreamParts parts;
   parts.encoder = encoder_->OpenStream(nullptr);
-  parts.quantize = [this](const at::Tensor& latent) { return Quantize(latent); };
+  parts.quantize = [this](const at::Tensor& latent) {  // One codebook per level.
+    std::vector<at::Tensor> levels;
+    for (const at::Tensor& level : quantizer_->Encode(latent, quantizer_->num_quantizers())) {
+      levels.push_back(level.unsqueeze(1));
+    }
+    return levels;
+  };
   parts.group_frames = FramesPerGroup(config_);
   parts.pad_multiple = config_.pad_multiple();
   return parts;
@@ -74,7 +80,11 @@ nn::EncodeStreamParts SnacModel::EncodeStreamParts(int) const {
 
 nn::DecodeStreamParts SnacModel::DecodeStreamParts() const {
   nn::DecodeStreamParts parts;
-  parts.dequantize = [this](const Codes& codes) { return Dequantize(codes); };
+  parts.dequantize = [this](const std::vector<at::Tensor>& levels) {
+    std::vector<at::Tensor> codes;
+    for (const at::Tensor& level : levels) codes.push_back(level.select(1, 0));
+    return quantizer_->Decode(codes);
+  };
   parts.open_decoder = [this](nn::NoiseSource* noise) { return decoder_->OpenStream(noise); };
   parts.frame_multiple = config_.attn_window_size.value_or(1);
   return parts;

@@ -1,9 +1,10 @@
 // Streams pushed as one batch (PushEach) against the same streams pushed
 // alone, for every family and network shape: a stream's codes and audio do
-// not depend on its neighbours (codes >= 99.9% identical, audio within
-// 1e-4, the same lengths), whatever their positions and chunk sizes, with
-// streams joining and leaving mid-batch, a bad chunk among them, and SNAC's
-// seeded noise drawn from each stream's own generator.
+// not depend on its neighbours (codes >= 99.9% identical, >= 99% on the
+// operations a GPU runs; audio within 1e-4; the same lengths), whatever
+// their positions and chunk sizes, with streams joining and leaving
+// mid-batch, a bad chunk among them, and SNAC's seeded noise drawn from each
+// stream's own generator.
 
 #include <gtest/gtest.h>
 
@@ -20,6 +21,14 @@ namespace codec {
 namespace {
 
 constexpr double kCodesAgreement = 0.999;
+// On the operations a GPU runs (TestHostKernels() kDeviceSequence, or a
+// GPU), libtorch's products round by their number of rows (OpenBLAS and
+// cuBLAS pick kernels by shape), so a frame's latent differs in its last
+// bits batched, and the tiny EnCodec's near-tie codewords flip, taking
+// their frame's later codebooks along (measured: 99.67 % for one stream).
+// That is the end-to-end bar parity_test sets where the halves are checked
+// apart; the exact kernels hold kCodesAgreement.
+constexpr double kCodesAgreementOffTheExactKernels = 0.99;
 constexpr double kMostAudioError = 1e-4;
 
 // One stream of the schedule: it joins at step `join`, then pushes one
@@ -52,6 +61,13 @@ std::vector<int64_t> ChunksOf(const Plan& plan, int64_t total, int64_t unit) {
 
 class BatchingTest : public testing::FixtureCodecTest {
  protected:
+  static double CodesAgreementBar() {
+    const bool exact = testing::TestDevice() == "cpu" &&
+                       testing::TestHostKernels().value_or(nn::HostKernels::kExact) ==
+                           nn::HostKernels::kExact;
+    return exact ? kCodesAgreement : kCodesAgreementOffTheExactKernels;
+  }
+
   // Stream k's input: a different stretch of the recording for each.
   Audio InputOf(size_t k) const {
     const int64_t length = desc_.sample_rate / 2 + static_cast<int64_t>(k) * desc_.hop_length;
@@ -159,7 +175,7 @@ TEST_P(BatchingTest, BatchedEncodesEqualEncodesAlone) {
   for (size_t k = 0; k < alone.size(); ++k) {
     const testing::CodesAgreement agreement = testing::CompareCodes(batched[k], alone[k]);
     ASSERT_TRUE(agreement.same_shape) << "stream " << k;
-    EXPECT_GE(agreement.identical_fraction, kCodesAgreement) << "stream " << k;
+    EXPECT_GE(agreement.identical_fraction, CodesAgreementBar()) << "stream " << k;
     EXPECT_EQ(batched[k].num_samples, alone[k].num_samples) << "stream " << k;
     EXPECT_EQ(batched[k].scales, alone[k].scales) << "stream " << k;
   }
@@ -207,7 +223,7 @@ TEST_P(BatchingTest, ABadChunkHurtsOnlyItsStream) {
   const Codes first = SliceCodes(codes, 0, 2 * Group());
   Codes broken = first;
   broken.levels[0].values[0] = static_cast<uint32_t>(desc_.codebook_size);
-  std::vector<absl::StatusOr<Audio>> out = PushEach({good->get(), bad->get()}, {&first, &broken});
+  std::vector<absl::StatusOr<Audio>> out = PushEach<Codes, Audio>({good->get(), bad->get()}, {&first, &broken});
   EXPECT_TRUE(testing::IsInvalidArgument(out[1].status(), "out of range"));
   ASSERT_TRUE(out[0].ok()) << out[0].status();
   absl::StatusOr<Audio> expected = (*alone)->Push(first);

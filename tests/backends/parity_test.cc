@@ -82,7 +82,8 @@ TEST_P(ParityTest, QuantizerOnReferenceLatentGivesReferenceCodes) {
   if (!fixture_.latent) GTEST_SKIP() << "the reference stored no latent (segmented model)";
   absl::StatusOr<nn::EncodeStreamParts> parts = EncoderParts();
   ASSERT_TRUE(parts.ok()) << parts.status();
-  const Codes codes = parts->quantize(ReferenceLatent().to(parts->device));
+  const Codes codes =
+      nn::CodesBatchFromLevels(parts->quantize(ReferenceLatent().to(parts->device))).front();
   const testing::CodesAgreement agreement = testing::CompareCodes(codes, fixture_.expected_codes);
   ASSERT_TRUE(agreement.same_shape);
   EXPECT_EQ(agreement.identical_fraction, 1.0);

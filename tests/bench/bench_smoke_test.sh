@@ -40,7 +40,13 @@ for path in gRPC in-process; do
       "$out/service.md" || { echo "no clean $path row for $clients clients"; exit 1; }
   done
 done
-grep -Eq "^\| 4 \| $number \| -?$number \|$" "$out/service.md"
+grep -Eq "^\| 4 \| $number \| -?$number \| $number \|$" "$out/service.md"
+# Streamed in one-frame messages, as a microphone's audio arrives.
+bench/service_bench --model=encodec --model_repository="$(fixtures_repository)" --weights=encodec24_tiny_bw6 \
+  --message_frames=1 --clients=1 --duration_seconds=1 --workdir="$out/service1" >"$out/service1.md"
+grep -q "1-frame messages" "$out/service1.md"
+grep -Eq "^\| gRPC \| 1 \| [1-9][0-9]* \| 0 \| $number \| $number \| $number \| $number \| $number \|$" \
+  "$out/service1.md" || { echo "no clean one-frame gRPC row"; exit 1; }
 
 # encodec_48khz: a segmented model, whose paced decode must send the encoded length.
 bench/stream_bench --presets=encodec_24khz,encodec_48khz --seconds=1 --chunk_frames=1,25 --paced_seconds=0.5 \
@@ -56,3 +62,16 @@ for preset in encodec_24khz encodec_48khz; do
   grep -Eq "^\| $preset \| paced gRPC, 4-frame messages \| time to first codes $number ms \| time to first audio $number ms \|$" \
     "$out/stream.md" || { echo "no paced row for $preset"; exit 1; }
 done
+
+# The operation count of a batched step, on the operations a GPU runs: one
+# download per step, no value read back by our code.
+bench/batch_bench --count_ops --host_kernels=device --scenarios=encodec_24khz:encode:1 \
+  --streams=1,2 --count_warmup_steps=2 --seconds=1 --workdir="$out/batch" >"$out/batch.md"
+cat "$out/batch.md"
+for streams in 1 2; do
+  # operations, per stream, with nested, our value reads 0, libtorch's, device-to-host
+  # copies 0, downloads 1.
+  grep -Eq "^\| encodec_24khz \| encode \| 1 \| $streams \| [1-9][0-9]* \| $number \| [1-9][0-9]* \| 0 \| [0-9]+ \| 0 \| 1 \|$" \
+    "$out/batch.md" || { echo "no count row for $streams streams"; exit 1; }
+done
+grep -q "operations that grow from 1 to 2 streams" "$out/batch.md"

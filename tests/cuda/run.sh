@@ -2,8 +2,9 @@
 # The CUDA build and its checks, on a machine with a GPU, CUDA, CMake, ninja
 # and a Python torch built with CUDA (its libtorch is the one built
 # against). Builds with CMake, then on cuda:0 runs the parity tests against
-# the reference fixtures, the batched-against-alone tests, and the batch
-# benchmark of full-size SNAC decode and EnCodec encode streams.
+# the reference fixtures, the batched-against-alone tests, the count of
+# what a batched step dispatches, and the batch benchmark of full-size SNAC
+# decode and EnCodec encode streams.
 #
 #   tests/cuda/run.sh BUILD_DIR REPORT_DIR [DEPS]
 #
@@ -42,7 +43,7 @@ step configure cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$torch_prefix" ${deps:+-DCODEC_DEPS_PREFIX="$(realpath "$deps")"} ||
   exit 1
 step build cmake --build "$build" --target tests_backends_parity_test tests_backends_batching_test \
-  batch_bench codec_server || exit 1
+  tests_backends_step_ops_test batch_bench codec_server || exit 1
 
 # The tests as CTest runs them (cmake/run_test.cmake): from the source root,
 # with an empty TEST_TMPDIR; on the GPU.
@@ -56,6 +57,11 @@ step parity_cuda gpu_test parity_test
 step bench_snac $bench --scenarios=snac_24khz:decode:4 --streams=1,16,64,256 --max_batch=256 \
   --seconds=2
 step batching_cuda gpu_test batching_test
+# What a batched step dispatches on the GPU: one download, no value read
+# back by our code, and the operations per step at 1 to 256 streams.
+step step_ops_cuda gpu_test step_ops_test
+step count_ops $bench --count_ops --scenarios=snac_24khz:decode:4,encodec_24khz:encode:1 \
+  --streams=1,16,64,256
 step bench_encodec $bench --scenarios=encodec_24khz:encode:1 --streams=1,16,64 --max_batch=64 \
   --seconds=1 --paced=false
 exit "$failed"

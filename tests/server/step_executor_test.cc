@@ -284,5 +284,34 @@ TEST(StepExecutorTest, BatchesTakeTheDevicesSlots) {
   EXPECT_EQ(most, 1);
 }
 
+TEST(StepExecutorTest, TheThreadContextLivesOnTheExecutorsThreadUntilItEnds) {
+  ComputeSlots slots(0);
+  std::thread::id made_on, work_on, released_on;
+  absl::Notification released;
+  {
+    StepExecutor executor({.thread_context =
+                               [&]() -> std::shared_ptr<void> {
+                                 made_on = std::this_thread::get_id();
+                                 return std::shared_ptr<void>(nullptr, [&](void*) {
+                                   released_on = std::this_thread::get_id();
+                                   released.Notify();
+                                 });
+                               }},
+                          slots);
+    ASSERT_TRUE(executor
+                    .RunAlone({},
+                              [&] {
+                                work_on = std::this_thread::get_id();
+                                return absl::OkStatus();
+                              })
+                    .ok());
+    EXPECT_FALSE(released.HasBeenNotified()) << "released while the executor runs";
+  }  // Joins the executor's thread.
+  EXPECT_TRUE(released.HasBeenNotified());
+  EXPECT_EQ(made_on, work_on);
+  EXPECT_EQ(released_on, work_on);
+  EXPECT_NE(work_on, std::this_thread::get_id());
+}
+
 }  // namespace
 }  // namespace codec::server

@@ -58,7 +58,15 @@ std::string TestDevice() {
   return device != nullptr && *device != '\0' ? device : "cpu";
 }
 
+absl::StatusOr<nn::HostKernels> TestHostKernels() {
+  const char* kernels = std::getenv("CODEC_TEST_HOST_KERNELS");
+  return kernels != nullptr && *kernels != '\0' ? nn::ParseHostKernels(kernels)
+                                                 : nn::HostKernels::kExact;
+}
+
 absl::StatusOr<std::shared_ptr<CodecBackend>> LoadFixtureBackend(const Fixture& fixture) {
+  ASSIGN_OR_RETURN(const nn::HostKernels kernels, TestHostKernels());
+  nn::SetHostKernels(kernels);
   const std::string name = fixture.dir.substr(fixture.dir.rfind('/') + 1);
   ASSIGN_OR_RETURN(std::shared_ptr<CodecBackend> backend,
                    CreateBackend({.id = name,

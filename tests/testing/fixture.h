@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "backends/core/audio.h"
 #include "backends/core/codec_backend.h"
+#include "backends/nn/host_kernels.h"
 #include "backends/core/codes.h"
 #include "backends/io/npy.h"
 
@@ -47,7 +48,13 @@ std::string FixtureRepository();
 // tests/cuda/run.sh), else "cpu".
 std::string TestDevice();
 
-// The fixture's codec with its weights, loaded on TestDevice().
+// The kernels CPU models take: $CODEC_TEST_HOST_KERNELS ("device": the
+// operations a GPU runs, nn/host_kernels.h), else the exact ones. Set for
+// the process by LoadFixtureBackend.
+absl::StatusOr<nn::HostKernels> TestHostKernels();
+
+// The fixture's codec with its weights, loaded on TestDevice(), with
+// TestHostKernels().
 absl::StatusOr<std::shared_ptr<CodecBackend>> LoadFixtureBackend(const Fixture& fixture);
 
 // The fixtures were made with 2 intra-op threads; libtorch's convolutions
