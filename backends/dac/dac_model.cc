@@ -109,46 +109,38 @@ Codes DacModel::Encode(const at::Tensor& audio, int64_t n_q) const {
   const int64_t padded = (length + hop - 1) / hop * hop;
   const at::Tensor x = at::constant_pad_nd(nn::ToDevice(audio, nn::DeviceOf(*this)).unsqueeze(0),
                                            {0, padded - length}, 0.0);
-  const at::Tensor latent = EncodeLatent(x);
-  Codes out;
+  Codes out = nn::CodesBatchFromLevels(Quantize(EncodeLatent(x), n_q)).front();
   out.num_samples = length;
-  out.levels.push_back(nn::LevelFromTensor(Quantize(latent, n_q)));
   return out;
 }
 
-at::Tensor DacModel::Quantize(const at::Tensor& latent, int64_t n_q) const {
-  return at::cat(quantizer_->Encode(latent, n_q), 0);
+std::vector<at::Tensor> DacModel::Quantize(const at::Tensor& latent, int64_t n_q) const {
+  return {at::stack(quantizer_->Encode(latent, n_q), 1)};  // n_q x [B, F] -> [B, n_q, F]
+}
+
+at::Tensor DacModel::Dequantize(const std::vector<at::Tensor>& levels) const {
+  return quantizer_->Decode(levels.front().unbind(1));  // [B, n_q, F] -> n_q x [B, F]
 }
 
 nn::EncodeStreamParts DacModel::EncodeStreamParts(int n_q) const {
   nn::EncodeStreamParts parts;
   parts.encoder = nn::OpenModuleStream(*encoder_, nullptr);
-  parts.quantize = [this, n_q](const at::Tensor& latent) {
-    return std::vector<at::Tensor>{at::stack(quantizer_->Encode(latent, n_q), 1)};
-  };
+  parts.quantize = [this, n_q](const at::Tensor& latent) { return Quantize(latent, n_q); };
   parts.pad_multiple = config_.hop_length();
   return parts;
 }
 
 nn::DecodeStreamParts DacModel::DecodeStreamParts() const {
   nn::DecodeStreamParts parts;
-  parts.dequantize = [this](const std::vector<at::Tensor>& levels) {
-    std::vector<at::Tensor> stages = levels.front().unbind(1);  // [B, n_q, T] -> n_q x [B, T]
-    return quantizer_->Decode(stages);
-  };
+  parts.dequantize = [this](const std::vector<at::Tensor>& levels) { return Dequantize(levels); };
   parts.open_decoder = [this](nn::NoiseSource*) { return decoder_->OpenStream(nullptr); };
   return parts;
 }
 
-at::Tensor DacModel::Dequantize(const at::Tensor& codes) const {
-  std::vector<at::Tensor> stages;
-  for (int64_t k = 0; k < codes.size(0); ++k) stages.push_back(codes.slice(0, k, k + 1));
-  return quantizer_->Decode(stages);
-}
-
 at::Tensor DacModel::Decode(const Codes& codes) const {
   c10::InferenceMode inference;
-  at::Tensor out = DecodeLatent(Dequantize(nn::TensorFromLevel(codes.levels[0]))).squeeze(0);
+  at::Tensor out =
+      DecodeLatent(Dequantize(nn::LevelBatchToDevice({&codes}, nn::DeviceOf(*this)))).squeeze(0);
   if (codes.num_samples > 0 && codes.num_samples < out.size(-1)) {
     out = out.slice(-1, 0, codes.num_samples);
   }

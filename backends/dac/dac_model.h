@@ -5,6 +5,7 @@
 #include <torch/nn/modules/container/sequential.h>
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "backends/core/codes.h"
@@ -51,9 +52,10 @@ class DacModel : public torch::nn::Module {
   nn::DecodeStreamParts DecodeStreamParts() const;
 
  private:
-  // latent [1, D, F] <-> codes int64 [n_q, F].
-  at::Tensor Quantize(const at::Tensor& latent, int64_t n_q) const;
-  at::Tensor Dequantize(const at::Tensor& codes) const;
+  // latent [B, D, F] <-> its one level of codes, int64 [B, n_q, F] (the
+  // layout nn::CodesBatchFromLevels and LevelBatchToDevice convert).
+  std::vector<at::Tensor> Quantize(const at::Tensor& latent, int64_t n_q) const;
+  at::Tensor Dequantize(const std::vector<at::Tensor>& levels) const;
   at::Tensor EncodeLatent(const at::Tensor& x) const;  // [1, 1, T] -> [1, D, T / hop]
   at::Tensor DecodeLatent(const at::Tensor& z) const;  // [1, D, F] -> [1, 1, ~F * hop]
 

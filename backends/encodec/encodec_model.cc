@@ -77,31 +77,27 @@ std::pair<at::Tensor, std::optional<float>> EncodecModel::EncodeSegment(const at
     x = x / rms;
     scale = rms.item<float>();
   }
-  return {Quantize(encoder_.ptr()->forward(x), n_q), scale};
+  return {Quantize(encoder_.ptr()->forward(x), n_q).front().squeeze(0), scale};
 }
 
-at::Tensor EncodecModel::Quantize(const at::Tensor& latent, int n_q) const {
-  return quantizer_.ptr()->Encode(latent, n_q).squeeze(1);
+std::vector<at::Tensor> EncodecModel::Quantize(const at::Tensor& latent, int n_q) const {
+  return {quantizer_.ptr()->Encode(latent, n_q).transpose(0, 1)};  // [n_q, B, F] -> [B, n_q, F]
 }
 
-at::Tensor EncodecModel::Dequantize(const at::Tensor& codes) const {
-  return quantizer_.ptr()->Decode(codes.unsqueeze(1));
+at::Tensor EncodecModel::Dequantize(const std::vector<at::Tensor>& levels) const {
+  return quantizer_.ptr()->Decode(levels.front().transpose(0, 1));
 }
 
 nn::EncodeStreamParts EncodecModel::EncodeStreamParts(int n_q) const {
   nn::EncodeStreamParts parts;
   parts.encoder = encoder_->OpenStream(nullptr);
-  parts.quantize = [this, n_q](const at::Tensor& latent) {  // [n_q, B, T] -> [B, n_q, T]
-    return std::vector<at::Tensor>{quantizer_.ptr()->Encode(latent, n_q).transpose(0, 1)};
-  };
+  parts.quantize = [this, n_q](const at::Tensor& latent) { return Quantize(latent, n_q); };
   return parts;
 }
 
 nn::DecodeStreamParts EncodecModel::DecodeStreamParts() const {
   nn::DecodeStreamParts parts;
-  parts.dequantize = [this](const std::vector<at::Tensor>& levels) {
-    return quantizer_.ptr()->Decode(levels.front().transpose(0, 1));
-  };
+  parts.dequantize = [this](const std::vector<at::Tensor>& levels) { return Dequantize(levels); };
   parts.open_decoder = [this](nn::NoiseSource*) { return decoder_->OpenStream(nullptr); };
   return parts;
 }
@@ -158,7 +154,7 @@ absl::StatusOr<std::vector<int64_t>> EncodecModel::SegmentLengths(const Codes& c
 }
 
 at::Tensor EncodecModel::DecodeSegment(const at::Tensor& codes, std::optional<float> scale) const {
-  at::Tensor out = decoder_.ptr()->forward(Dequantize(codes)).squeeze(0);
+  at::Tensor out = decoder_.ptr()->forward(Dequantize({codes.unsqueeze(0)})).squeeze(0);
   return scale ? out * *scale : out;
 }
 

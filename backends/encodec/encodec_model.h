@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "backends/core/codec_description.h"
@@ -51,9 +52,10 @@ class EncodecModel : public torch::nn::Module {
   nn::DecodeStreamParts DecodeStreamParts() const;
 
  private:
-  // latent [1, D, F] <-> codes int64 [n_q, F].
-  at::Tensor Quantize(const at::Tensor& latent, int n_q) const;
-  at::Tensor Dequantize(const at::Tensor& codes) const;
+  // latent [B, D, F] <-> its one level of codes, int64 [B, n_q, F] (the
+  // layout nn::CodesBatchFromLevels and LevelBatchToDevice convert).
+  std::vector<at::Tensor> Quantize(const at::Tensor& latent, int n_q) const;
+  at::Tensor Dequantize(const std::vector<at::Tensor>& levels) const;
   // Lengths in samples of the segments that encoded `codes`.
   absl::StatusOr<std::vector<int64_t>> SegmentLengths(const Codes& codes) const;
 

@@ -50,29 +50,23 @@ Codes SnacModel::Encode(const at::Tensor& audio) const {
   const int64_t padded = (length + multiple - 1) / multiple * multiple;
   const at::Tensor x = at::constant_pad_nd(nn::ToDevice(audio, nn::DeviceOf(*this)).unsqueeze(0),
                                            {0, padded - length}, 0.0);
-  Codes codes = Quantize(encoder_.ptr()->forward(x));
+  Codes codes = nn::CodesBatchFromLevels(Quantize(encoder_.ptr()->forward(x))).front();
   codes.num_samples = length;
   return codes;
 }
 
-Codes SnacModel::Quantize(const at::Tensor& latent) const {
-  Codes codes;
+std::vector<at::Tensor> SnacModel::Quantize(const at::Tensor& latent) const {
+  std::vector<at::Tensor> levels;  // One codebook per level: [B, F_l] -> [B, 1, F_l].
   for (const at::Tensor& level : quantizer_->Encode(latent, quantizer_->num_quantizers())) {
-    codes.levels.push_back(nn::LevelFromTensor(level));
+    levels.push_back(level.unsqueeze(1));
   }
-  return codes;
+  return levels;
 }
 
 nn::EncodeStreamParts SnacModel::EncodeStreamParts(int) const {
   nn::EncodeStreamParts parts;
   parts.encoder = encoder_->OpenStream(nullptr);
-  parts.quantize = [this](const at::Tensor& latent) {  // One codebook per level.
-    std::vector<at::Tensor> levels;
-    for (const at::Tensor& level : quantizer_->Encode(latent, quantizer_->num_quantizers())) {
-      levels.push_back(level.unsqueeze(1));
-    }
-    return levels;
-  };
+  parts.quantize = [this](const at::Tensor& latent) { return Quantize(latent); };
   parts.group_frames = FramesPerGroup(config_);
   parts.pad_multiple = config_.pad_multiple();
   return parts;
@@ -80,25 +74,22 @@ nn::EncodeStreamParts SnacModel::EncodeStreamParts(int) const {
 
 nn::DecodeStreamParts SnacModel::DecodeStreamParts() const {
   nn::DecodeStreamParts parts;
-  parts.dequantize = [this](const std::vector<at::Tensor>& levels) {
-    std::vector<at::Tensor> codes;
-    for (const at::Tensor& level : levels) codes.push_back(level.select(1, 0));
-    return quantizer_->Decode(codes);
-  };
+  parts.dequantize = [this](const std::vector<at::Tensor>& levels) { return Dequantize(levels); };
   parts.open_decoder = [this](nn::NoiseSource* noise) { return decoder_->OpenStream(noise); };
   parts.frame_multiple = config_.attn_window_size.value_or(1);
   return parts;
 }
 
-at::Tensor SnacModel::Dequantize(const Codes& codes) const {
-  std::vector<at::Tensor> levels;
-  for (const CodeLevel& level : codes.levels) levels.push_back(nn::TensorFromLevel(level));
-  return quantizer_->Decode(levels);
+at::Tensor SnacModel::Dequantize(const std::vector<at::Tensor>& levels) const {
+  std::vector<at::Tensor> codes;
+  for (const at::Tensor& level : levels) codes.push_back(level.select(1, 0));
+  return quantizer_->Decode(codes);
 }
 
 at::Tensor SnacModel::Decode(const Codes& codes, nn::NoiseSource noise) const {
   c10::InferenceMode inference;
-  at::Tensor out = decoder_.ptr()->forward(Dequantize(codes), noise).squeeze(0);
+  const at::Tensor latent = Dequantize(nn::LevelBatchToDevice({&codes}, nn::DeviceOf(*this)));
+  at::Tensor out = decoder_.ptr()->forward(latent, noise).squeeze(0);
   if (codes.num_samples > 0 && codes.num_samples < out.size(-1)) {
     out = out.slice(-1, 0, codes.num_samples);
   }

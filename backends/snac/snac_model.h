@@ -4,6 +4,7 @@
 #include <torch/nn/module.h>
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "backends/core/codes.h"
@@ -38,9 +39,10 @@ class SnacModel : public torch::nn::Module {
   nn::DecodeStreamParts DecodeStreamParts() const;
 
  private:
-  // latent [1, D, F] <-> one level per VQ stride.
-  Codes Quantize(const at::Tensor& latent) const;
-  at::Tensor Dequantize(const Codes& codes) const;
+  // latent [B, D, F] <-> one level per VQ stride, int64 [B, 1, F / stride]
+  // (the layout nn::CodesBatchFromLevels and LevelBatchToDevice convert).
+  std::vector<at::Tensor> Quantize(const at::Tensor& latent) const;
+  at::Tensor Dequantize(const std::vector<at::Tensor>& levels) const;
 
   SnacConfig config_;
   Encoder encoder_{nullptr};
