@@ -4,6 +4,7 @@
 #include <ATen/record_function.h>
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 namespace codec::nn {
@@ -19,24 +20,11 @@ at::Tensor ToDevice(const at::Tensor& host, at::Device device) {
 }
 
 Audio AudioFromTensor(const at::Tensor& samples, int sample_rate) {
-  RECORD_USER_SCOPE("codec::download");  // For profilers and op counts.
-  const at::Tensor contiguous = samples.to(at::kCPU, at::kFloat).contiguous();
-  Audio audio;
-  audio.sample_rate = sample_rate;
-  audio.channels = static_cast<int>(contiguous.size(0));
-  audio.samples.assign(contiguous.data_ptr<float>(),
-                       contiguous.data_ptr<float>() + contiguous.numel());
-  return audio;
+  return AudioBatchFromTensor(samples.unsqueeze(0), sample_rate).front();
 }
 
 CodeLevel LevelFromTensor(const at::Tensor& codes) {
-  RECORD_USER_SCOPE("codec::download");
-  const at::Tensor flat = codes.to(at::kCPU, at::kLong).contiguous();
-  CodeLevel level;
-  level.num_codebooks = static_cast<int>(flat.size(0));
-  level.frames = flat.size(1);
-  level.values.assign(flat.data_ptr<int64_t>(), flat.data_ptr<int64_t>() + flat.numel());
-  return level;
+  return std::move(CodesBatchFromLevels({codes.unsqueeze(0)}).front().levels.front());
 }
 
 at::Tensor TensorFromLevel(const CodeLevel& level) {
@@ -62,7 +50,7 @@ at::Tensor AudioBatchToDevice(const std::vector<const Audio*>& chunks, at::Devic
 }
 
 std::vector<Audio> AudioBatchFromTensor(const at::Tensor& samples, int sample_rate) {
-  RECORD_USER_SCOPE("codec::download");
+  RECORD_USER_SCOPE("codec::download");  // For profilers and op counts.
   const at::Tensor host = samples.to(at::kCPU, at::kFloat).contiguous();
   const int64_t rows = host.size(0), row_size = host.numel() / std::max<int64_t>(rows, 1);
   std::vector<Audio> audio(rows);
@@ -109,7 +97,9 @@ std::vector<Codes> CodesBatchFromLevels(const std::vector<at::Tensor>& levels) {
   RECORD_USER_SCOPE("codec::download");
   const int64_t rows = levels.front().size(0);
   std::vector<at::Tensor> flat;
-  for (const at::Tensor& level : levels) flat.push_back(level.reshape({rows, -1}).to(at::kLong));
+  for (const at::Tensor& level : levels) {
+    flat.push_back(level.reshape({rows, level.size(1) * level.size(2)}).to(at::kLong));
+  }
   const at::Tensor host = at::cat(flat, 1).to(at::kCPU).contiguous();
   const int64_t row_size = host.size(1);
   std::vector<Codes> codes(rows);
