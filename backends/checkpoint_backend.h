@@ -7,8 +7,10 @@
 #include <string>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "backends/core/codec_backend.h"
 #include "backends/core/loaded_model.h"
 #include "backends/core/status_macros.h"
@@ -92,8 +94,11 @@ class CheckpointBackend : public CodecBackend, public SplitEncoder {
   absl::StatusOr<std::unique_ptr<EncodeStream>> OpenLayerEncodeStream(
       std::shared_ptr<const Model> network, int n_q, const EncodeOptions& options) const {
     return nn::RunInterruptible(options.stop, [&] {
-      nn::EncodeStreamParts parts = ModelEncodeParts(std::move(network), n_q);
+      nn::EncodeStreamParts parts = ModelEncodeParts(network, n_q);
       parts.stop = options.stop;
+      parts.slots = SharedSlots(encode_slots_, network, [network, n_q](nn::NoiseSource*) {
+        return network->EncodeStreamParts(n_q).encoder;
+      });
       return nn::OpenNetworkEncodeStream(std::move(parts));
     });
   }
@@ -102,6 +107,9 @@ class CheckpointBackend : public CodecBackend, public SplitEncoder {
       nn::NoiseSource noise = std::nullopt) const {
     return nn::RunInterruptible(options.stop, [&] {
       nn::DecodeStreamParts parts = network->DecodeStreamParts();
+      parts.slots = SharedSlots(decode_slots_, network, [network](nn::NoiseSource* noise) {
+        return network->DecodeStreamParts().open_decoder(noise);
+      });
       parts.weights = std::move(network);
       parts.description = description_;
       parts.device = device_;
@@ -113,8 +121,30 @@ class CheckpointBackend : public CodecBackend, public SplitEncoder {
   }
 
  private:
+  // One direction's slot table, shared by the streams of one loaded model
+  // while any of them lives: held weakly here, so the last stream's end (or
+  // an Unload and Load) lets it go.
+  struct SlotsCache {
+    std::weak_ptr<nn::StreamSlots> slots;
+    std::weak_ptr<const Model> model;
+  };
+  std::shared_ptr<nn::StreamSlots> SharedSlots(SlotsCache& cache,
+                                               const std::shared_ptr<const Model>& network,
+                                               nn::StreamSlots::LayerFactory make_layers) const
+      ABSL_LOCKS_EXCLUDED(slots_mutex_) {
+    absl::MutexLock lock(&slots_mutex_);
+    std::shared_ptr<nn::StreamSlots> slots = cache.slots.lock();
+    if (slots == nullptr || cache.model.lock() != network) {
+      slots = std::make_shared<nn::StreamSlots>(std::move(make_layers),
+                                                nn::StreamSlotsFor(device_));
+      cache = {slots, network};
+    }
+    return slots;
+  }
+
   nn::EncodeStreamParts ModelEncodeParts(std::shared_ptr<const Model> network, int n_q) const {
     nn::EncodeStreamParts parts = network->EncodeStreamParts(n_q);
+    parts.n_q = n_q;
     parts.weights = std::move(network);
     parts.description = description_;
     parts.device = device_;
@@ -127,6 +157,9 @@ class CheckpointBackend : public CodecBackend, public SplitEncoder {
   const at::Device device_;
   const Builder build_;
   LoadedModel<Model> model_;
+  mutable absl::Mutex slots_mutex_;
+  mutable SlotsCache encode_slots_ ABSL_GUARDED_BY(slots_mutex_);
+  mutable SlotsCache decode_slots_ ABSL_GUARDED_BY(slots_mutex_);
 };
 
 // The config precedence every family shares: `preset`'s (or the defaults

@@ -13,8 +13,8 @@
 // offline single-request speed of the same model on the same audio is the
 // reference row.
 //
-//   bazel run -c opt //bench:batch_bench -- --count_ops --host_kernels=device \
-//       --streams=1,4,16,64,256
+//   bazel run -c opt //bench:batch_bench -- --count_ops --host_kernels=device
+//     --streams=1,4,16,64,256
 //
 // counts instead what one batched step of N streams dispatches (OpCount):
 // operations, host syncs and downloads, with the operations whose count
@@ -37,6 +37,7 @@
 #include "absl/synchronization/mutex.h"
 #include "backends/core/status_macros.h"
 #include "backends/nn/host_kernels.h"
+#include "backends/nn/stream_slots.h"
 #include "bench/bench_audio.h"
 #include "bench/bench_model.h"
 #include "bench/machine.h"
@@ -66,6 +67,8 @@ ABSL_FLAG(int, count_warmup_steps, 6,
 ABSL_FLAG(std::string, host_kernels, "exact",
           "A CPU model's kernels: exact (the reference's rounding) or device (the operations a "
           "GPU runs).");
+ABSL_FLAG(std::string, noise, "off",
+          "SNAC's decoder noise: off, or on (random, as the server's default).");
 ABSL_FLAG(std::string, workdir, "/tmp/codec_batch_bench",
           "Where the random-weight checkpoints are written.");
 
@@ -97,8 +100,8 @@ absl::StatusOr<Row> RunStreams(const CodecBackend& backend, const Scenario& scen
   absl::Mutex mutex;
   std::vector<double> step_ms;
   absl::Status failure;
-  DecodeOptions decode_options;
-  decode_options.noise = NoiseMode::kOff;
+  ASSIGN_OR_RETURN(const DecodeOptions decode_options,
+                   ParseDecodeOptions(absl::GetFlag(FLAGS_noise), std::nullopt));
   std::vector<std::thread> threads;
   const Clock::time_point start = Clock::now();
   for (int s = 0; s < streams; ++s) {
@@ -196,14 +199,14 @@ absl::Status RunScenario(const Scenario& scenario) {
   return absl::OkStatus();
 }
 
-// The operations whose count grows the most from the fewest streams to the
-// most, at most `rows` of them.
+// The operations (nested ones too) whose count grows the most from the
+// fewest streams to the most, at most `rows` of them.
 void PrintGrowth(const Scenario& scenario, int fewest, const OpCount::Counts& few, int most,
                  const OpCount::Counts& many, size_t rows) {
   std::vector<std::pair<int64_t, std::string>> growth;
-  for (const auto& [name, count] : many.outermost_by_name) {
-    const auto it = few.outermost_by_name.find(name);
-    const int64_t before = it == few.outermost_by_name.end() ? 0 : it->second;
+  for (const auto& [name, count] : many.all_by_name) {
+    const auto it = few.all_by_name.find(name);
+    const int64_t before = it == few.all_by_name.end() ? 0 : it->second;
     if (count > before) growth.emplace_back(count - before, name);
   }
   std::sort(growth.rbegin(), growth.rend());
@@ -214,8 +217,8 @@ void PrintGrowth(const Scenario& scenario, int fewest, const OpCount::Counts& fe
   printf("| operation | at %d | at %d |\n|---|---|---|\n", fewest, most);
   for (const auto& [extra, name] : growth) {
     printf("| %s | %lld | %lld |\n", name.c_str(),
-           static_cast<long long>(many.outermost_by_name.at(name) - extra),
-           static_cast<long long>(many.outermost_by_name.at(name)));
+           static_cast<long long>(many.all_by_name.at(name) - extra),
+           static_cast<long long>(many.all_by_name.at(name)));
   }
   printf("\n");
 }
@@ -226,12 +229,15 @@ absl::Status CountScenario(const Scenario& scenario) {
   const CodecBackend& backend = *model.backend;
   ASSIGN_OR_RETURN(Audio audio, BenchAudio(absl::GetFlag(FLAGS_audio), backend.description(),
                                            absl::GetFlag(FLAGS_seconds)));
+  ASSIGN_OR_RETURN(const DecodeOptions decode_options,
+                   ParseDecodeOptions(absl::GetFlag(FLAGS_noise), std::nullopt));
   std::vector<std::pair<int, OpCount::Counts>> rows;
   for (const std::string& count : absl::GetFlag(FLAGS_streams)) {
     const int streams = std::stoi(count);
     ASSIGN_OR_RETURN(OpCount::Counts counts,
-                     CountBatchedStep(backend, scenario.decode, audio, scenario.chunk_frames,
-                                      streams, absl::GetFlag(FLAGS_count_warmup_steps)));
+                     CountBatchedStep(backend, scenario.decode, decode_options, audio,
+                                      scenario.chunk_frames, streams,
+                                      absl::GetFlag(FLAGS_count_warmup_steps)));
     printf("| %s | %s | %lld | %d | %lld | %.1f | %lld | %lld | %lld | %lld | %lld |\n",
            scenario.preset.c_str(), scenario.decode ? "decode" : "encode",
            static_cast<long long>(scenario.chunk_frames), streams,
@@ -278,6 +284,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   codec::nn::SetHostKernels(*kernels);
+  // Every stream of the largest count gets a slot.
+  int most_streams = 0;
+  for (const std::string& count : absl::GetFlag(FLAGS_streams)) {
+    most_streams = std::max(most_streams, std::stoi(count));
+  }
+  codec::nn::SetStreamSlots(most_streams);
   const bool count_ops = absl::GetFlag(FLAGS_count_ops);
   printf(
       "%s, on %s with %s host kernels, %d intra-op threads, %d pass(es) at a time, %.0f s of %s "

@@ -27,6 +27,7 @@ bool CopiesToHost(const at::RecordFunction& fn) {
 
 std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& fn) {
   ++tally.all;
+  ++tally.all_by_name[fn.name()];
   const bool outermost = depth++ == 0;
   if (outermost) {
     ++tally.outermost;

@@ -31,6 +31,7 @@ class OpCount {
     int64_t device_to_host_copies = 0;
     int64_t downloads = 0;
     std::map<std::string, int64_t> outermost_by_name;
+    std::map<std::string, int64_t> all_by_name;  // Nested ones too.
   };
 
   OpCount();

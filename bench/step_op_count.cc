@@ -56,18 +56,17 @@ absl::StatusOr<OpCount::Counts> CountSteps(const std::vector<std::unique_ptr<Ses
 }  // namespace
 
 absl::StatusOr<OpCount::Counts> CountBatchedStep(const CodecBackend& backend, bool decode,
+                                                 const DecodeOptions& decode_options,
                                                  const Audio& audio, int64_t chunk_frames,
                                                  int streams, int warmup_steps) {
   const CodecDescription& desc = backend.description();
   const int64_t chunk = chunk_frames * desc.hop_length;
   const int64_t steps = audio.num_frames() / chunk;
   if (decode) {
-    DecodeOptions options;
-    options.noise = NoiseMode::kOff;
     ASSIGN_OR_RETURN(const Codes codes, backend.Encode(audio, {}));
     std::vector<std::unique_ptr<DecodeStream>> sessions;
     for (int s = 0; s < streams; ++s) {
-      ASSIGN_OR_RETURN(sessions.emplace_back(), backend.OpenDecodeStream(options, 0));
+      ASSIGN_OR_RETURN(sessions.emplace_back(), backend.OpenDecodeStream(decode_options, 0));
     }
     return CountSteps(sessions, warmup_steps, steps, [&](int64_t step) {
       return SliceCodes(codes, step * chunk_frames, (step + 1) * chunk_frames);

@@ -16,8 +16,10 @@ namespace codec::bench {
 // `warmup_steps` steps and on until every stream gives output (its
 // start-up read-ahead is over); the next such step is counted, on the
 // calling thread. `audio` is the model's input for encoding, and is encoded
-// for the codes a decode pushes; INVALID_ARGUMENT when it is too short.
+// for the codes a decode (with `decode_options`) pushes; INVALID_ARGUMENT
+// when it is too short.
 absl::StatusOr<OpCount::Counts> CountBatchedStep(const CodecBackend& backend, bool decode,
+                                                 const DecodeOptions& decode_options,
                                                  const Audio& audio, int64_t chunk_frames,
                                                  int streams, int warmup_steps);
 

@@ -24,6 +24,7 @@
 #include "backends/compute_device.h"
 #include "backends/cpu_block_cache.h"
 #include "backends/nn/conv_precision.h"
+#include "backends/nn/stream_slots.h"
 #include "server/access_policy.h"
 #include "server/codec_service.h"
 #include "server/listener_credentials.h"
@@ -72,6 +73,10 @@ ABSL_FLAG(std::string, precision, "fp32",
 ABSL_FLAG(int, max_batch, 16,
           "Most stream steps of one model replica run as one batched forward pass; 1: no "
           "batching.");
+ABSL_FLAG(int, stream_slots, 0,
+          "Most open streams per model replica and direction, each holding its state in a "
+          "slot of the replica's stacked state; a stream beyond is RESOURCE_EXHAUSTED. 0: 64 "
+          "on a CPU, 256 on a GPU.");
 ABSL_FLAG(double, batch_window_ms, 2,
           "How long a step waits for other streams' steps to join its batch (not at all once "
           "every stream of the replica has one waiting).");
@@ -169,6 +174,12 @@ int Run() {
   }
   SetLogFormat(*log_format);
   AllowTf32(absl::GetFlag(FLAGS_allow_tf32));
+  if (const int slots = absl::GetFlag(FLAGS_stream_slots); slots < 0 || slots > 65536) {
+    LogEvent(absl::StrCat("--stream_slots is ", slots, "; it must be 0 (the default) to 65536"));
+    return 1;
+  } else {
+    nn::SetStreamSlots(slots);
+  }
   if (const absl::Status precision = nn::SetConvPrecision(absl::GetFlag(FLAGS_precision));
       !precision.ok()) {
     LogEvent(absl::StrCat("--precision: ", precision.ToString()));

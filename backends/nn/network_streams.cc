@@ -12,7 +12,6 @@
 #include "backends/core/codec_backend.h"
 #include "backends/core/status_macros.h"
 #include "backends/nn/interrupt.h"
-#include "backends/nn/stream_batch.h"
 #include "backends/nn/tensor_convert.h"
 
 namespace codec::nn {
@@ -42,20 +41,7 @@ Codes EmptyCodes(const CodecDescription& description) {
   return codes;
 }
 
-// Indices of `rows` grouped by their time length (undefined: 0).
-std::map<int64_t, std::vector<size_t>> ByLength(const std::vector<at::Tensor>& rows) {
-  std::map<int64_t, std::vector<size_t>> groups;
-  for (size_t i = 0; i < rows.size(); ++i) groups[TimeLength(rows[i])].push_back(i);
-  return groups;
-}
-
-// The rows `members` of `rows` (all of one length) stacked along the batch.
-at::Tensor Stack(const std::vector<at::Tensor>& rows, const std::vector<size_t>& members) {
-  if (members.size() == 1) return rows[members.front()];
-  std::vector<at::Tensor> parts;
-  for (size_t i : members) parts.push_back(rows[i]);
-  return at::cat(parts, 0);
-}
+using Group = StreamSlots::Group;
 
 // One direction of a network stream: what a session keeps besides its
 // layers' state, how checked chunks of B sessions become the layers' input
@@ -69,8 +55,8 @@ class Encoding {
   explicit Encoding(EncodeStreamParts parts) : parts_(std::move(parts)) {}
 
   StreamLayer& layers() { return *parts_.encoder; }
+  StreamSlots& slots() const { return *parts_.slots; }
   const StopCheck& stop() const { return parts_.stop; }
-  const void* model() const { return parts_.weights.get(); }
   Codes Empty() const { return EmptyCodes(parts_.description); }
 
   // Checks `chunk` and counts it in; `pushes` says whether it has samples.
@@ -87,22 +73,12 @@ class Encoding {
   at::Tensor Inputs(const std::vector<const Audio*>& chunks) const {
     return AudioBatchToDevice(chunks, parts_.device);
   }
-  // The codes of the whole groups of frames each session's latent
-  // completes, quantised for all sessions with as many frames at once.
+  // The codes of each session's latent, quantised for all sessions of one
+  // quantiser at once.
   static std::vector<Codes> Outputs(const std::vector<Encoding*>& sessions,
-                                    const std::vector<at::Tensor>& latents) {
-    std::vector<at::Tensor> ready;
-    for (size_t i = 0; i < sessions.size(); ++i) ready.push_back(sessions[i]->TakeGroups(latents[i]));
+                                    const std::vector<Group>& groups) {
     std::vector<Codes> out(sessions.size());
-    for (const auto& [length, members] : ByLength(ready)) {
-      if (length == 0) {
-        for (size_t i : members) out[i] = sessions[i]->Empty();
-        continue;
-      }
-      std::vector<Codes> codes =
-          CodesBatchFromLevels(sessions[members.front()]->parts_.quantize(Stack(ready, members)));
-      for (size_t m = 0; m < members.size(); ++m) out[members[m]] = std::move(codes[m]);
-    }
+    for (const Group& group : groups) QuantizeInto(sessions, group.rows, group.output, out);
     return out;
   }
 
@@ -118,35 +94,37 @@ class Encoding {
             at::zeros({1, parts_.description.channels, padding}, at::TensorOptions(parts_.device)));
       }
       latent = CatTime(latent, parts_.encoder->Finish());
-      Codes out = Outputs({this}, {latent}).front();
-      if (TimeLength(pending_) != 0) {
-        return absl::InternalError("the encoder ended inside a group of frames");
-      }
-      return out;
+      return Outputs({this}, {Group{{0}, latent}}).front();
     });
     if (codes.ok()) codes->num_samples = samples_;
     return codes;
   }
 
  private:
-  // The whole groups of frames that `latent` completes; the rest waits.
-  at::Tensor TakeGroups(const at::Tensor& latent) {
-    pending_ = CatTime(pending_, latent);
-    const int64_t length = TimeLength(pending_);
-    const int64_t ready = length / parts_.group_frames * parts_.group_frames;
-    at::Tensor out;
-    if (ready == length) {
-      std::swap(out, pending_);
-    } else if (ready > 0) {
-      out = pending_.narrow(-1, 0, ready);
-      pending_ = pending_.narrow(-1, ready, length - ready);
+  // Codes of `latent`'s rows (undefined: none) into
+  // out[rows[i]], one quantiser call per quantiser count.
+  static void QuantizeInto(const std::vector<Encoding*>& sessions, const std::vector<size_t>& rows,
+                           const at::Tensor& latent, std::vector<Codes>& out) {
+    if (TimeLength(latent) == 0) {
+      for (size_t row : rows) out[row] = sessions[row]->Empty();
+      return;
     }
-    return out;
+    std::map<int, std::vector<int64_t>> by_n_q;
+    for (size_t m = 0; m < rows.size(); ++m) {
+      by_n_q[sessions[rows[m]]->parts_.n_q].push_back(static_cast<int64_t>(m));
+    }
+    for (const auto& [n_q, members] : by_n_q) {
+      const at::Tensor part =
+          members.size() == rows.size()
+              ? latent
+              : latent.index_select(0, at::tensor(members, at::kLong).to(latent.device()));
+      std::vector<Codes> codes =
+          CodesBatchFromLevels(sessions[rows[members.front()]]->parts_.quantize(part));
+      for (size_t i = 0; i < members.size(); ++i) out[rows[members[i]]] = std::move(codes[i]);
+    }
   }
-
   EncodeStreamParts parts_;
   int64_t samples_ = 0;
-  at::Tensor pending_;  // Latent frames short of a whole group.
 };
 
 class Decoding {
@@ -158,8 +136,8 @@ class Decoding {
       : parts_(std::move(parts)), decoder_(parts_.open_decoder(&parts_.noise)) {}
 
   StreamLayer& layers() { return *decoder_; }
+  StreamSlots& slots() const { return *parts_.slots; }
   const StopCheck& stop() const { return parts_.stop; }
-  const void* model() const { return parts_.weights.get(); }
   Audio Empty() const {
     return Audio{.sample_rate = parts_.description.sample_rate,
                  .channels = parts_.description.channels,
@@ -183,18 +161,19 @@ class Decoding {
   at::Tensor Inputs(const std::vector<const Codes*>& chunks) const {
     return parts_.dequantize(LevelBatchToDevice(chunks, parts_.device));
   }
-  // Each session's samples, those of one length brought to the host in one
-  // copy, trimmed to the stream's length.
+  // Each session's samples, a group's brought to the host in one copy,
+  // trimmed to the stream's length.
   static std::vector<Audio> Outputs(const std::vector<Decoding*>& sessions,
-                                    const std::vector<at::Tensor>& samples) {
+                                    const std::vector<Group>& groups) {
     std::vector<Audio> out(sessions.size());
-    for (const auto& [length, members] : ByLength(samples)) {
+    for (const Group& group : groups) {
+      const Decoding& first = *sessions[group.rows.front()];
       std::vector<Audio> audio =
-          length == 0 ? std::vector<Audio>(members.size(), sessions[members.front()]->Empty())
-                      : AudioBatchFromTensor(Stack(samples, members),
-                                             sessions[members.front()]->parts_.description.sample_rate);
-      for (size_t m = 0; m < members.size(); ++m) {
-        out[members[m]] = sessions[members[m]]->Trim(std::move(audio[m]));
+          TimeLength(group.output) == 0
+              ? std::vector<Audio>(group.rows.size(), first.Empty())
+              : AudioBatchFromTensor(group.output, first.parts_.description.sample_rate);
+      for (size_t m = 0; m < group.rows.size(); ++m) {
+        out[group.rows[m]] = sessions[group.rows[m]]->Trim(std::move(audio[m]));
       }
     }
     return out;
@@ -209,7 +188,7 @@ class Decoding {
     }
     return RunInterruptible(parts_.stop, [&] {
       c10::InferenceMode inference;
-      return Outputs({this}, {decoder_->Finish()}).front();
+      return Outputs({this}, {Group{{0}, decoder_->Finish()}}).front();
     });
   }
 
@@ -232,8 +211,9 @@ class Decoding {
   int64_t emitted_ = 0;
 };
 
-// A stream of a network in either direction. Its batch is every session of
-// the same model and direction: chunks of one shape run as one group.
+// A stream of a network in either direction, holding one of its replica's
+// slots from its start to its end. Its batch is every stream of the same
+// slots: chunks of one shape run as one step.
 template <typename Direction>
 class NetworkStream final
     : public CodecStream<typename Direction::In, typename Direction::Out> {
@@ -242,12 +222,18 @@ class NetworkStream final
   using Stream = CodecStream<In, Out>;
 
  public:
+  // REQUIRES: the parts' slots gave this stream one (StreamSlots::Open).
   template <typename Parts>
   explicit NetworkStream(Parts parts) : direction_(std::move(parts)) {}
+  ~NetworkStream() override { direction_.slots().Close(&direction_.layers()); }
 
   absl::StatusOr<Out> Push(const In& chunk) override { return PushBatch({this}, {&chunk})[0]; }
-  absl::StatusOr<Out> Finish() override { return direction_.Finish(); }
-  BatchKey batch_key() const override { return {&kKind, direction_.model()}; }
+  absl::StatusOr<Out> Finish() override {
+    // Its state leaves the stacked table: the end runs on its own layers.
+    direction_.slots().Release(&direction_.layers());
+    return direction_.Finish();
+  }
+  BatchKey batch_key() const override { return {&kKind, &direction_.slots()}; }
 
   std::vector<absl::StatusOr<Out>> PushBatch(const std::vector<Stream*>& sessions,
                                              const std::vector<const In*>& chunks) override {
@@ -276,7 +262,7 @@ class NetworkStream final
   }
 
   // One step of the sessions `members`, whose chunks have one shape: one
-  // input for all, their layers stacked, stopping when every one says stop.
+  // input for all, stepped in their slots, stopping when every one says stop.
   static void StepGroup(const std::vector<Stream*>& sessions, const std::vector<const In*>& chunks,
                         const std::vector<size_t>& members,
                         std::vector<absl::StatusOr<Out>>& results) {
@@ -294,9 +280,7 @@ class NetworkStream final
         RunInterruptible(AllStopped(std::move(stops)), [&] {
           c10::InferenceMode inference;
           const at::Tensor inputs = group.front()->Inputs(group_chunks);
-          const std::vector<at::Tensor> rows =
-              members.size() == 1 ? std::vector<at::Tensor>{inputs} : inputs.split(1, 0);
-          return Direction::Outputs(group, StackedPush(layers, rows));
+          return Direction::Outputs(group, group.front()->slots().Push(layers, inputs));
         });
     for (size_t m = 0; m < members.size(); ++m) {
       results[members[m]] =
@@ -307,14 +291,23 @@ class NetworkStream final
   Direction direction_;
 };
 
-}  // namespace
-
-std::unique_ptr<EncodeStream> OpenNetworkEncodeStream(EncodeStreamParts parts) {
-  return std::make_unique<NetworkStream<Encoding>>(std::move(parts));
+// Takes a slot of `parts`' table and opens the stream in it.
+template <typename Direction, typename Parts>
+auto OpenInSlot(Parts parts)
+    -> absl::StatusOr<std::unique_ptr<CodecStream<typename Direction::In, typename Direction::Out>>> {
+  if (parts.slots == nullptr) return absl::InternalError("the stream's parts carry no slots");
+  RETURN_IF_ERROR(parts.slots->Open());
+  return std::make_unique<NetworkStream<Direction>>(std::move(parts));
 }
 
-std::unique_ptr<DecodeStream> OpenNetworkDecodeStream(DecodeStreamParts parts) {
-  return std::make_unique<NetworkStream<Decoding>>(std::move(parts));
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EncodeStream>> OpenNetworkEncodeStream(EncodeStreamParts parts) {
+  return OpenInSlot<Encoding>(std::move(parts));
+}
+
+absl::StatusOr<std::unique_ptr<DecodeStream>> OpenNetworkDecodeStream(DecodeStreamParts parts) {
+  return OpenInSlot<Decoding>(std::move(parts));
 }
 
 absl::Status ValidateCodesChunk(const Codes& codes, const CodecDescription& description,

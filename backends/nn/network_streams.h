@@ -12,14 +12,16 @@
 #include "backends/core/codec_stream.h"
 #include "backends/nn/noise_source.h"
 #include "backends/nn/stream_layer.h"
+#include "backends/nn/stream_slots.h"
 
 namespace codec::nn {
 
-// The streams below push as one batch with the other streams of their model
-// and direction (PushBatch): chunks of one shape go to the device in one
-// copy, are dequantised (decode) in one call, run through the layers
-// stacked (StackedPush), are quantised (encode) in one call and come back in
-// one copy; a chunk that fails its checks is its own stream's error.
+// The streams below push as one batch with the other streams of their
+// replica's model and direction (PushBatch): chunks of one shape go to the
+// device in one copy, are dequantised (decode) in one call, run through the
+// layers with their state stacked (StreamSlots), are quantised (encode) in
+// one call per quantiser and come back in one copy; a chunk that fails its
+// checks is its own stream's error.
 
 // What an encode stream runs for a codec whose encoder is a stream of
 // layers followed by a per-frame quantiser (EnCodec 24 kHz, DAC, SNAC).
@@ -27,18 +29,23 @@ struct EncodeStreamParts {
   std::shared_ptr<const void> weights;  // Kept alive for the stream's life.
   CodecDescription description;
   at::Device device = at::kCPU;  // Where the encoder's weights are.
-  StreamLayerPtr encoder;        // [1, channels, samples] -> latent [1, D, frames].
-  // Latent [B, D, frames] (frames a multiple of `group_frames`) -> per level
-  // its codes [B, codebooks, level frames] on the device.
+  // [1, channels, samples] -> latent [1, D, frames], in whole groups of
+  // frames as `quantize` takes them.
+  StreamLayerPtr encoder;
+  // Latent [B, D, frames] -> per level its codes [B, codebooks, level
+  // frames] on the device.
   std::function<std::vector<at::Tensor>(const at::Tensor& latent)> quantize;
-  int64_t group_frames = 1;
+  int n_q = 0;  // The quantisers `quantize` uses: streams with others quantise apart.
   // The stream's end is zero-padded to a multiple of this many samples, as
   // the offline encode pads its input.
   int64_t pad_multiple = 1;
   StopCheck stop;
+  // The replica's slots for encoder streams; the stream takes one.
+  std::shared_ptr<StreamSlots> slots;
 };
 
-std::unique_ptr<EncodeStream> OpenNetworkEncodeStream(EncodeStreamParts parts);
+// RESOURCE_EXHAUSTED when every slot is taken.
+absl::StatusOr<std::unique_ptr<EncodeStream>> OpenNetworkEncodeStream(EncodeStreamParts parts);
 
 // What a decode stream runs for a codec whose decoder is a stream of layers
 // fed by a per-frame dequantiser.
@@ -57,9 +64,10 @@ struct DecodeStreamParts {
   int64_t frame_multiple = 1;
   int64_t num_samples = 0;  // Trim the output to this length; 0: no trim.
   StopCheck stop;
+  std::shared_ptr<StreamSlots> slots;  // The replica's, for decoder streams.
 };
 
-std::unique_ptr<DecodeStream> OpenNetworkDecodeStream(DecodeStreamParts parts);
+absl::StatusOr<std::unique_ptr<DecodeStream>> OpenNetworkDecodeStream(DecodeStreamParts parts);
 
 // Checks one chunk of a decode stream: Codes::Validate against the model,
 // and codebook counts that stay what the stream's first chunk set

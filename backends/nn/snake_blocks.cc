@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <ATen/record_function.h>
 
+#include <algorithm>
 #include <string>
 
 #include "backends/nn/interrupt.h"
@@ -76,12 +77,24 @@ at::Tensor NoiseBlockImpl::forward(const at::Tensor& x, NoiseSource& noise) {
 at::Tensor NoiseBlockImpl::ForwardRows(const at::Tensor& x,
                                        const std::vector<NoiseSource*>& sources) {
   TORCH_CHECK(static_cast<int64_t>(sources.size()) == x.size(0), "one noise source per row");
-  if (!*sources.front()) return x;
-  std::vector<at::Tensor> rows;
-  for (NoiseSource* source : sources) {
-    rows.push_back(at::randn({1, 1, x.size(2)}, **source, x.options()));
+  const NoiseSource& first = *sources.front();
+  if (!first) return x;
+  // Rows of one generator (unseeded decodes) draw in one call; a seeded
+  // stream's row draws from its own, as it would alone.
+  const bool one_generator = std::all_of(sources.begin(), sources.end(), [&](NoiseSource* source) {
+    return *source && **source == *first;
+  });
+  at::Tensor noise;
+  if (one_generator) {
+    noise = at::randn({x.size(0), 1, x.size(2)}, *first, x.options());
+  } else {
+    std::vector<at::Tensor> rows;
+    for (NoiseSource* source : sources) {
+      rows.push_back(at::randn({1, 1, x.size(2)}, **source, x.options()));
+    }
+    noise = at::cat(rows, 0);
   }
-  return x + at::cat(rows, 0) * linear_->forward(x);
+  return x + noise * linear_->forward(x);
 }
 
 StreamLayerPtr NoiseBlockImpl::OpenStream(NoiseSource* noise) const {

@@ -22,7 +22,7 @@ namespace codec::nn {
 // the concatenated input (up to float summation order). The state is per
 // stream; the weights are the loaded model's, shared and never written.
 // VisitState shows every member of that state, so that streams of one
-// network can push as one batch (StackedPush).
+// network can push as one batch (StreamSlots).
 class StreamLayer {
  public:
   virtual ~StreamLayer() = default;

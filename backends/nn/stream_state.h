@@ -12,7 +12,7 @@ namespace codec::nn {
 
 // Walks what a StreamLayer keeps between steps, slot by slot, in an order
 // fixed by the layer tree. Stacking the slots of several streams of one
-// network makes one stream of a batch (StackedPush, stream_batch.h); a
+// network makes one stream of a batch (StreamSlots, stream_slots.h); a
 // layer that keeps anything it does not show here cannot be stacked
 // correctly, so every member a step reads or writes is a slot.
 class StreamStateVisitor {

@@ -30,16 +30,17 @@ at::Generator GeneratorOn(at::Device device, uint64_t seed) {
   return own;
 }
 
-// Each decode draws from its own generator on the model's device, so
-// concurrent decodes never share RNG state and noise never crosses to the
-// device.
-nn::NoiseSource NoiseFor(const DecodeOptions& options, at::Device device) {
-  if (options.noise == NoiseMode::kSeeded) return GeneratorOn(device, options.seed);
-  if (options.noise == NoiseMode::kRandom) return GeneratorOn(device, std::random_device{}());
-  return std::nullopt;
-}
-
 }  // namespace
+
+// Noise is drawn on the model's device, never copied to it. A seeded decode
+// has a generator of its own, so its noise repeats whatever runs beside it.
+nn::NoiseSource SnacBackend::NoiseFor(const DecodeOptions& options) const {
+  if (options.noise == NoiseMode::kSeeded) return GeneratorOn(device(), options.seed);
+  if (options.noise == NoiseMode::kOff) return std::nullopt;
+  std::call_once(random_noise_made_,
+                 [&] { random_noise_ = GeneratorOn(device(), std::random_device{}()); });
+  return random_noise_;
+}
 
 SnacBackend::SnacBackend(std::string id, SnacConfig config, std::string weights_path,
                          at::Device device)
@@ -97,7 +98,7 @@ absl::StatusOr<Audio> SnacBackend::Decode(const Codes& codes, const DecodeOption
   RETURN_IF_ERROR(ValidateCodes(codes));
   ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
   return nn::RunInterruptible(options.stop, [&] {
-    return nn::AudioFromTensor(network->Decode(codes, NoiseFor(options, device())),
+    return nn::AudioFromTensor(network->Decode(codes, NoiseFor(options)),
                                config_.sampling_rate);
   });
 }
@@ -114,7 +115,7 @@ absl::StatusOr<std::unique_ptr<DecodeStream>> SnacBackend::OpenDecodeStream(
     const DecodeOptions& options, int64_t num_samples) const {
   ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
   return OpenLayerDecodeStream(std::move(network), options, num_samples,
-                               NoiseFor(options, device()));
+                               NoiseFor(options));
 }
 
 }  // namespace codec::snac

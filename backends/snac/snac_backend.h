@@ -2,6 +2,7 @@
 #define BACKENDS_SNAC_SNAC_BACKEND_H_
 
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -46,8 +47,15 @@ class SnacBackend final : public CheckpointBackend<SnacModel> {
  private:
   absl::Status CheckEncodeOptions(const EncodeOptions& options) const;
   absl::Status ValidateCodes(const Codes& codes) const;
+  // What a decode with `options` draws its noise from.
+  nn::NoiseSource NoiseFor(const DecodeOptions& options) const;
 
   const SnacConfig config_;
+  // Unseeded decodes share one generator (made on first use): random noise
+  // needs no sequence of its own, and rows of one generator draw in one
+  // call when they step together. A draw locks its generator.
+  mutable std::once_flag random_noise_made_;
+  mutable at::Generator random_noise_;
 };
 
 }  // namespace codec::snac

@@ -65,9 +65,14 @@ std::vector<at::Tensor> SnacModel::Quantize(const at::Tensor& latent) const {
 
 nn::EncodeStreamParts SnacModel::EncodeStreamParts(int) const {
   nn::EncodeStreamParts parts;
-  parts.encoder = encoder_->OpenStream(nullptr);
+  // The quantiser takes whole groups of frames: the rest waits in the
+  // stream's state, stacked with its neighbours'.
+  std::vector<nn::StreamLayerPtr> layers;
+  layers.push_back(encoder_->OpenStream(nullptr));
+  layers.push_back(std::make_unique<nn::StreamWindowed>(FramesPerGroup(config_),
+                                                         [](const at::Tensor& x) { return x; }));
+  parts.encoder = std::make_unique<nn::StreamSequential>(std::move(layers));
   parts.quantize = [this](const at::Tensor& latent) { return Quantize(latent); };
-  parts.group_frames = FramesPerGroup(config_);
   parts.pad_multiple = config_.pad_multiple();
   return parts;
 }

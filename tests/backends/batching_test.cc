@@ -13,7 +13,7 @@
 #include <type_traits>
 
 #include "backends/core/stream_batch.h"
-#include "backends/nn/stream_batch.h"
+#include "backends/nn/stream_slots.h"
 #include "tests/testing/fixture.h"
 #include "tests/testing/fixture_codec_test.h"
 
@@ -230,6 +230,222 @@ TEST_P(BatchingTest, ABadChunkHurtsOnlyItsStream) {
   ASSERT_TRUE(expected.ok());
   EXPECT_EQ(testing::MaxAbsDiff(*out[0], *expected), 0.0);
 }
+
+// A stream's life on one backend while others come and go: it opens at step
+// `join` and pushes a group a step; after `drop_after` pushes it is dropped
+// without finishing (a cancelled call), else it finishes after `units`.
+struct Life {
+  int join;
+  int64_t units;
+  int drop_after = -1;
+};
+
+// A keeper holds the replica's stacked state throughout; the first round
+// finishes or is dropped; the second round's new streams take their places.
+const std::vector<Life>& Lives() {
+  static const auto* lives = new std::vector<Life>{
+      {0, 12}, {0, 4}, {0, 10, /*drop_after=*/4}, {5, 6}, {6, 5},
+  };
+  return *lives;
+}
+
+class SlotReuseTest : public BatchingTest {
+ protected:
+  void TearDown() override { nn::SetStreamSlots(0); }
+
+  // Runs Lives() with stream k opened by open(k) and fed piece(k, first,
+  // last) in `unit`s of its `totals[k]`: all at once, each step's pushes as
+  // one PushEach (`together`), or each stream alone from its start to its
+  // end, one after the other. Dropped streams give nothing alone.
+  template <typename In, typename Out, typename Open, typename Piece>
+  std::vector<Out> RunLives(Open open, const std::vector<int64_t>& totals, int64_t unit,
+                            Piece piece, bool together) {
+    const size_t n = Lives().size();
+    std::vector<std::unique_ptr<CodecStream<In, Out>>> sessions(n);
+    std::vector<Out> out(n);
+    std::vector<int64_t> offset(n, 0);
+    std::vector<int> pushed(n, 0);
+    auto append = [&](size_t k, const absl::StatusOr<Out>& more) {
+      EXPECT_TRUE(more.ok()) << "stream " << k << ": " << more.status();
+      if (more.ok()) out[k] = Concat(out[k], *more);
+    };
+    for (int step = 0; step <= 64; ++step) {
+      std::vector<size_t> pushing;
+      std::vector<In> pieces;
+      for (size_t k = 0; k < n; ++k) {
+        const Life& life = Lives()[k];
+        if (!together && life.drop_after >= 0) continue;
+        // Alone: stream k runs after stream k - 1 ended.
+        const bool turn = together ? step >= life.join : (k == 0 || sessions[k - 1] == nullptr);
+        if (!turn || offset[k] >= totals[k]) continue;
+        if (sessions[k] == nullptr) {
+          absl::StatusOr<std::unique_ptr<CodecStream<In, Out>>> session = open(k);
+          EXPECT_TRUE(session.ok()) << session.status();
+          if (!session.ok()) return out;
+          sessions[k] = *std::move(session);
+        }
+        if (pushed[k] == life.drop_after) {
+          sessions[k].reset();  // Gives its slot back without finishing.
+          offset[k] = totals[k];
+          continue;
+        }
+        pushing.push_back(k);
+        pieces.push_back(piece(k, offset[k], std::min(totals[k], offset[k] + unit)));
+        offset[k] = std::min(totals[k], offset[k] + unit);
+        ++pushed[k];
+        if (!together) break;
+      }
+      std::vector<CodecStream<In, Out>*> batch;
+      std::vector<const In*> chunks;
+      for (size_t i = 0; i < pushing.size(); ++i) {
+        batch.push_back(sessions[pushing[i]].get());
+        chunks.push_back(&pieces[i]);
+      }
+      const std::vector<absl::StatusOr<Out>> results = PushEach(batch, chunks);
+      for (size_t i = 0; i < pushing.size(); ++i) {
+        const size_t k = pushing[i];
+        append(k, results[i]);
+        if (offset[k] == totals[k]) {
+          append(k, sessions[k]->Finish());
+          sessions[k].reset();
+        }
+      }
+      if (!together && pushing.empty() && sessions[n - 1] == nullptr && offset[n - 1] > 0) break;
+    }
+    return out;
+  }
+
+  std::vector<Audio> LifeInputs() const {
+    std::vector<Audio> inputs;
+    for (size_t k = 0; k < Lives().size(); ++k) {
+      const int64_t first = static_cast<int64_t>(k) * desc_.sample_rate / 4;
+      const int64_t length = Lives()[k].units * Group() * desc_.hop_length;
+      inputs.push_back(SliceFrames(recording_, first, first + length));
+    }
+    return inputs;
+  }
+
+  std::vector<Codes> EncodeLives(bool together) {
+    const std::vector<Audio> inputs = LifeInputs();
+    std::vector<int64_t> totals;
+    for (const Audio& input : inputs) totals.push_back(input.num_frames());
+    return RunLives<Audio, Codes>(
+        [&](size_t) { return backend_->OpenEncodeStream(fixture_.ReferenceEncodeOptions()); },
+        totals, Group() * desc_.hop_length,
+        [&](size_t k, int64_t first, int64_t last) { return SliceFrames(inputs[k], first, last); },
+        together);
+  }
+
+  std::vector<Audio> DecodeLives(const std::vector<Codes>& codes, bool together) {
+    std::vector<int64_t> totals;
+    for (const Codes& c : codes) totals.push_back(c.levels.back().frames);
+    return RunLives<Codes, Audio>(
+        [&](size_t k) {
+          DecodeOptions options;
+          options.noise = desc_.has_noise ? NoiseMode::kSeeded : NoiseMode::kOff;
+          options.seed = 7 + k;
+          return backend_->OpenDecodeStream(options, codes[k].num_samples);
+        },
+        totals, Group(),
+        [&](size_t k, int64_t first, int64_t last) { return SliceCodes(codes[k], first, last); },
+        together);
+  }
+};
+
+// Streams finishing, dropped mid-stream and new ones taking their places in
+// the replica's stacked state: each new stream starts from its own initial
+// state (nothing of a slot's previous stream leaks into it), and every
+// stream's output is what it gives alone.
+TEST_P(SlotReuseTest, NewStreamsInFreedSlotsEqualStreamsAlone) {
+  if (desc_.segment_length > 0) GTEST_SKIP() << "EnCodec 48 kHz streams segment by segment";
+  const nn::StackedPushCount before = nn::StackedPushes();
+  const std::vector<Codes> batched = EncodeLives(/*together=*/true);
+  const nn::StackedPushCount after = nn::StackedPushes();
+  const std::vector<Codes> alone = EncodeLives(/*together=*/false);
+  EXPECT_GT(after.rows - before.rows, 0);
+  for (size_t k = 0; k < Lives().size(); ++k) {
+    if (Lives()[k].drop_after >= 0) continue;
+    const testing::CodesAgreement agreement = testing::CompareCodes(batched[k], alone[k]);
+    ASSERT_TRUE(agreement.same_shape) << "stream " << k;
+    EXPECT_GE(agreement.identical_fraction, CodesAgreementBar()) << "stream " << k;
+  }
+  std::vector<Codes> codes;
+  for (const Audio& input : LifeInputs()) {
+    absl::StatusOr<Codes> encoded = backend_->Encode(input, fixture_.ReferenceEncodeOptions());
+    ASSERT_TRUE(encoded.ok()) << encoded.status();
+    codes.push_back(*std::move(encoded));
+  }
+  const std::vector<Audio> decoded = DecodeLives(codes, /*together=*/true);
+  const std::vector<Audio> decoded_alone = DecodeLives(codes, /*together=*/false);
+  for (size_t k = 0; k < Lives().size(); ++k) {
+    if (Lives()[k].drop_after >= 0) continue;
+    ASSERT_EQ(decoded[k].num_frames(), decoded_alone[k].num_frames()) << "stream " << k;
+    EXPECT_LE(testing::MaxAbsDiff(decoded[k], decoded_alone[k]), kMostAudioError) << "stream " << k;
+  }
+}
+
+// Each stream holds a slot from its start to its end: past --stream_slots
+// a new stream is RESOURCE_EXHAUSTED, and an ended one's slot serves the next.
+TEST_P(SlotReuseTest, StreamsBeyondTheSlotsAreRefusedUntilOneEnds) {
+  nn::SetStreamSlots(2);  // Read when the backend's next table is made.
+  const EncodeOptions options = fixture_.ReferenceEncodeOptions();
+  auto first = backend_->OpenEncodeStream(options);
+  auto second = backend_->OpenEncodeStream(options);
+  ASSERT_TRUE(first.ok() && second.ok());
+  auto third = backend_->OpenEncodeStream(options);
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted) << third.status();
+  EXPECT_NE(third.status().message().find("stream slots"), std::string::npos) << third.status();
+  first->reset();
+  auto fourth = backend_->OpenEncodeStream(options);
+  EXPECT_TRUE(fourth.ok()) << fourth.status();
+  // Decode streams hold slots of their own.
+  auto decode = backend_->OpenDecodeStream(DecodeOptions{}, 0);
+  EXPECT_TRUE(decode.ok()) << decode.status();
+}
+
+// Encode streams of one replica with different quantiser counts step
+// together and each gets its own count's codes.
+TEST_P(SlotReuseTest, StreamsWithOtherQuantiserCountsStepTogether) {
+  if (desc_.codebooks_per_level.size() > 1 || desc_.segment_length > 0) {
+    GTEST_SKIP() << "one quantiser count (SNAC), or segment streams (EnCodec 48 kHz)";
+  }
+  EncodeOptions fewer = fixture_.ReferenceEncodeOptions();
+  fewer.bandwidth_kbps.reset();
+  fewer.n_q = 1;
+  const Audio input = SliceFrames(recording_, 0, 16 * Group() * desc_.hop_length);
+  auto many_together = backend_->OpenEncodeStream(fixture_.ReferenceEncodeOptions());
+  auto one_together = backend_->OpenEncodeStream(fewer);
+  ASSERT_TRUE(many_together.ok() && one_together.ok());
+  const std::vector<absl::StatusOr<Codes>> pushed = PushEach<Audio, Codes>(
+      {many_together->get(), one_together->get()}, {&input, &input});
+  ASSERT_TRUE(pushed[0].ok() && pushed[1].ok());
+  ASSERT_GT(pushed[1]->levels.front().frames, 0) << "the step gave codes";
+  const absl::StatusOr<Codes> many_end = (*many_together)->Finish();
+  const absl::StatusOr<Codes> one_end = (*one_together)->Finish();
+  ASSERT_TRUE(many_end.ok() && one_end.ok());
+  const Codes together[] = {Concat(*pushed[0], *many_end), Concat(*pushed[1], *one_end)};
+  // Each stream's step gave its own count's codes.
+  EXPECT_EQ(pushed[0]->levels.front().num_codebooks,
+            fixture_.expected_codes.levels.front().num_codebooks);
+  EXPECT_EQ(pushed[1]->levels.front().num_codebooks, 1);
+  for (const EncodeOptions& options : {fixture_.ReferenceEncodeOptions(), fewer}) {
+    const size_t k = options.n_q == fewer.n_q ? 1 : 0;
+    auto alone = backend_->OpenEncodeStream(options);
+    ASSERT_TRUE(alone.ok());
+    const absl::StatusOr<Codes> start = (*alone)->Push(input);
+    ASSERT_TRUE(start.ok());
+    const absl::StatusOr<Codes> end = (*alone)->Finish();
+    ASSERT_TRUE(end.ok());
+    const testing::CodesAgreement agreement =
+        testing::CompareCodes(together[k], Concat(*start, *end));
+    ASSERT_TRUE(agreement.same_shape) << "stream " << k;
+    EXPECT_GE(agreement.identical_fraction, CodesAgreementBar()) << "stream " << k;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, SlotReuseTest,
+                         ::testing::Values("encodec24_tiny_bw6", "dac16_tiny", "dac44_tiny",
+                                           "snac24_tiny", "snac44_tiny_attn"));
 
 // One fixture per network shape (the others differ in quantisers only).
 INSTANTIATE_TEST_SUITE_P(Fixtures, BatchingTest,

@@ -1,13 +1,16 @@
 // What one batched streaming step dispatches, counted on the operations a
 // GPU runs (HostKernels::kDeviceSequence) for every network shape and both
-// directions: the step's results come back in one download whatever the
-// number of streams, and nothing in our code reads a value back to the host
-// (each would wait for the GPU; libtorch's CPU kernels read some, which are
-// not what a GPU runs).
+// directions: the same operations for one stream as for many (the streams'
+// state stays stacked in their slots between steps), the step's results
+// come back in one download, and nothing in our code reads a value back to
+// the host (each would wait for the GPU; libtorch's CPU kernels read some,
+// which are not what a GPU runs).
 
 #include <gtest/gtest.h>
 
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "backends/nn/host_kernels.h"
 #include "bench/op_count.h"
@@ -28,24 +31,37 @@ class StepOpsTest : public testing::FixtureCodecTest {
   void TearDown() override { nn::SetHostKernels(nn::HostKernels::kExact); }
 
   // One step of `streams` streams after the warm-up, in chunks of a group.
-  bench::OpCount::Counts CountStep(bool decode, int streams) {
+  bench::OpCount::Counts CountStep(bool decode, NoiseMode noise, int streams) {
+    DecodeOptions options;
+    options.noise = noise;
     absl::StatusOr<bench::OpCount::Counts> counts = bench::CountBatchedStep(
-        *backend_, decode, recording_, Group(), streams, kWarmupSteps);
+        *backend_, decode, options, recording_, Group(), streams, kWarmupSteps);
     EXPECT_TRUE(counts.ok()) << counts.status();
     return counts.ok() ? *counts : bench::OpCount::Counts{};
   }
 };
 
-TEST_P(StepOpsTest, AStepDownloadsOnceAndNeverReadsAValueBack) {
-  for (bool decode : {false, true}) {
+TEST_P(StepOpsTest, AStepCostsTheSameForOneStreamAsForManyAndDownloadsOnce) {
+  struct Case {
+    bool decode;
+    NoiseMode noise;
+  };
+  std::vector<Case> cases = {{false, NoiseMode::kOff}, {true, NoiseMode::kOff}};
+  // Unseeded noise: every row draws in one call.
+  if (desc_.has_noise) cases.push_back({true, NoiseMode::kRandom});
+  for (const Case& c : cases) {
+    const std::string name = std::string(c.decode ? "decode" : "encode") +
+                             (c.noise == NoiseMode::kRandom ? " with noise" : "");
+    int64_t one_stream = 0;
     for (int streams : {1, 8}) {
-      const bench::OpCount::Counts counts = CountStep(decode, streams);
-      std::cout << GetParam() << (decode ? " decode" : " encode") << ", " << streams
-                << " streams: " << counts.outermost << " operations, " << counts.all
-                << " with nested\n";
-      EXPECT_EQ(counts.downloads, 1) << streams << " streams";
-      EXPECT_EQ(counts.our_scalar_reads, 0) << streams << " streams";
+      const bench::OpCount::Counts counts = CountStep(c.decode, c.noise, streams);
+      std::cout << GetParam() << " " << name << ", " << streams << " streams: "
+                << counts.outermost << " operations, " << counts.all << " with nested\n";
+      EXPECT_EQ(counts.downloads, 1) << name << ", " << streams << " streams";
+      EXPECT_EQ(counts.our_scalar_reads, 0) << name << ", " << streams << " streams";
       EXPECT_GT(counts.outermost, 0) << "the counter saw no operation";
+      if (streams == 1) one_stream = counts.outermost;
+      EXPECT_EQ(counts.outermost, one_stream) << name << ", " << streams << " streams";
     }
   }
 }
