@@ -101,8 +101,8 @@ class Encoding {
   }
 
  private:
-  // Codes of `latent`'s rows (undefined: none) into
-  // out[rows[i]], one quantiser call per quantiser count.
+  // Codes of `latent`'s rows (undefined: none) into out[rows[i]], one
+  // quantiser call per quantiser count.
   static void QuantizeInto(const std::vector<Encoding*>& sessions, const std::vector<size_t>& rows,
                            const at::Tensor& latent, std::vector<Codes>& out) {
     if (TimeLength(latent) == 0) {
@@ -117,7 +117,7 @@ class Encoding {
       const at::Tensor part =
           members.size() == rows.size()
               ? latent
-              : latent.index_select(0, at::tensor(members, at::kLong).to(latent.device()));
+              : latent.index_select(0, IndexTensor(members, latent.device()));
       std::vector<Codes> codes =
           CodesBatchFromLevels(sessions[rows[members.front()]]->parts_.quantize(part));
       for (size_t i = 0; i < members.size(); ++i) out[rows[members[i]]] = std::move(codes[i]);

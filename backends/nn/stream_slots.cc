@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "backends/nn/tensor_convert.h"
 
 namespace codec::nn {
 namespace {
@@ -15,11 +16,6 @@ namespace {
 std::atomic<int64_t> stacked_batches{0};
 std::atomic<int64_t> stacked_rows{0};
 std::atomic<int> slots_setting{0};
-
-// `indices` as a long tensor on `device`.
-at::Tensor IndexTensor(const std::vector<int64_t>& indices, const at::Device& device) {
-  return at::tensor(indices, at::TensorOptions(at::kLong)).to(device);
-}
 
 // The rows [start, start + length) of `stacked` along `dim`; all of it when
 // that is everything.
@@ -92,6 +88,11 @@ struct StreamSlots::Member {
   int slot = -1;  // In the table; -1: its state is in its own layers.
 };
 
+int64_t StreamSlots::StackedCount(const std::vector<Member>& members) {
+  return std::count_if(members.begin(), members.end(),
+                       [](const Member& member) { return member.slot >= 0; });
+}
+
 // The stacked state of the steady streams: rows[k] holds slot k of every
 // stacked stream along its batch dimension, stream i at row i.
 struct StreamSlots::Table {
@@ -142,16 +143,10 @@ void StreamSlots::Release(StreamLayer* layers) {
   layers->VisitState(own);
   for (size_t k = 0; k < own.rows.size(); ++k) {
     // Its own copy: its layers may write their state in place.
-    const at::Tensor& stacked = table_->rows[k];
-    *own.rows[k].tensor =
-        stacked.defined() ? stacked.narrow(table_->batch_dims[k], slot, 1).clone() : at::Tensor();
+    const at::Tensor row = Rows(table_->rows[k], table_->batch_dims[k], slot, 1);
+    *own.rows[k].tensor = row.defined() ? row.clone() : row;
   }
   RemoveSlot(slot);
-}
-
-int StreamSlots::stacked() const {
-  absl::MutexLock lock(&mutex_);
-  return static_cast<int>(table_->streams.size());
 }
 
 void StreamSlots::RemoveSlot(int slot) {
@@ -229,9 +224,17 @@ at::Tensor StreamSlots::PushGroup(std::vector<Member>& members, const at::Tensor
   for (size_t r = 0; r < table_->streams.size(); ++r) {
     whole_table = whole_table && r < members.size() && members[r].slot == static_cast<int>(r);
   }
+  // Where the group's stacked streams (first in it) are in the table, for
+  // both gathering and scattering; undefined when they are none or all.
+  at::Tensor slot_index;
+  if (const int64_t stacked = StackedCount(members); stacked > 0 && !whole_table) {
+    std::vector<int64_t> slots;
+    for (int64_t r = 0; r < stacked; ++r) slots.push_back(members[r].slot);
+    slot_index = IndexTensor(slots, input.device());
+  }
   StateSlots lead;
   lead_->VisitState(lead);
-  Gather(members, lead, whole_table, input.device());
+  Gather(members, lead, whole_table, slot_index);
   // The lead draws each row's noise from that row's stream.
   std::vector<std::vector<NoiseSource*>> own_sources;
   for (size_t i = 0; i < lead.sources.size(); ++i) {
@@ -261,31 +264,26 @@ at::Tensor StreamSlots::PushGroup(std::vector<Member>& members, const at::Tensor
       *member.own.progress[p].count += *lead.progress[p].count - progress_before[p];
     }
   }
-  Scatter(members, lead, whole_table, input.device());
+  Scatter(members, lead, whole_table, slot_index);
   return output;
 }
 
 void StreamSlots::Gather(const std::vector<Member>& members, StateSlots& lead, bool whole_table,
-                         const at::Device& device) {
+                         const at::Tensor& slot_index) {
   TORCH_CHECK(lead.rows.size() == members.front().own.rows.size() &&
                   lead.flags.size() == members.front().own.flags.size() &&
                   lead.progress.size() == members.front().own.progress.size(),
               "a stream's layers and the lead's show the same state");
-  std::vector<int64_t> slots;
-  for (const Member& member : members) {
-    if (member.slot >= 0) slots.push_back(member.slot);
-  }
-  at::Tensor slot_index;
-  if (!slots.empty() && !whole_table) slot_index = IndexTensor(slots, device);
+  const size_t stacked_count = static_cast<size_t>(StackedCount(members));
   for (size_t k = 0; k < lead.rows.size(); ++k) {
     const int64_t dim = lead.rows[k].batch_dim;
     std::vector<at::Tensor> parts;
-    if (!slots.empty()) {
+    if (stacked_count > 0) {
       const at::Tensor& stacked = table_->rows[k];
       parts.push_back(whole_table || !stacked.defined() ? stacked
                                                          : stacked.index_select(dim, slot_index));
     }
-    for (size_t r = slots.size(); r < members.size(); ++r) {
+    for (size_t r = stacked_count; r < members.size(); ++r) {
       parts.push_back(*members[r].own.rows[k].tensor);
     }
     const bool defined = parts.front().defined();
@@ -304,15 +302,14 @@ void StreamSlots::Gather(const std::vector<Member>& members, StateSlots& lead, b
 }
 
 void StreamSlots::Scatter(std::vector<Member>& members, const StateSlots& lead, bool whole_table,
-                          const at::Device& device) {
+                          const at::Tensor& slot_index) {
   Table& table = *table_;
   const std::vector<int64_t> signature = lead.Signature();
   // Every stacked stream stepped: the table's state is the group's, whatever
   // shapes it took. Else the group stays only in the shapes of the others.
   const bool stays = table.streams.empty() || whole_table ? lead.Steady()
                                                           : signature == table.signature;
-  const int64_t stacked = std::count_if(members.begin(), members.end(),
-                                        [](const Member& member) { return member.slot >= 0; });
+  const int64_t stacked = StackedCount(members);
   const int64_t total = static_cast<int64_t>(members.size());
   if (!stays) {
     // Back into each stream's own layers; the stacked ones leave the table.
@@ -330,15 +327,9 @@ void StreamSlots::Scatter(std::vector<Member>& members, const StateSlots& lead, 
     table.batch_dims.clear();
     for (const auto& slot : lead.rows) table.batch_dims.push_back(slot.batch_dim);
   }
-  at::Tensor stacked_index;
-  if (stacked > 0 && !whole_table) {
-    std::vector<int64_t> slots;
-    for (int64_t r = 0; r < stacked; ++r) slots.push_back(members[r].slot);
-    stacked_index = IndexTensor(slots, device);
-    if (!table.owned) {
-      for (at::Tensor& rows : table.rows) rows = rows.defined() ? rows.clone() : rows;
-      table.owned = true;
-    }
+  if (slot_index.defined() && !table.owned) {
+    for (at::Tensor& rows : table.rows) rows = rows.defined() ? rows.clone() : rows;
+    table.owned = true;
   }
   for (size_t k = 0; k < lead.rows.size(); ++k) {
     const at::Tensor& fresh = *lead.rows[k].tensor;
@@ -349,7 +340,7 @@ void StreamSlots::Scatter(std::vector<Member>& members, const StateSlots& lead, 
       rows = fresh;  // The stacked streams and any joining after them.
       continue;
     }
-    if (stacked > 0) rows.index_copy_(dim, stacked_index, Rows(fresh, dim, 0, stacked));
+    if (stacked > 0) rows.index_copy_(dim, slot_index, Rows(fresh, dim, 0, stacked));
     if (stacked < total) {
       const at::Tensor joining = Rows(fresh, dim, stacked, total - stacked);
       rows = rows.defined() ? at::cat({rows, joining}, dim) : joining;

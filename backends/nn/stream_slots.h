@@ -71,10 +71,6 @@ class StreamSlots {
   // every stream of the step is left unusable, as a throwing Push leaves one.
   std::vector<Group> Push(const std::vector<StreamLayer*>& layers, const at::Tensor& inputs);
 
-  int capacity() const { return capacity_; }
-  // How many streams have their state stacked now.
-  int stacked() const ABSL_LOCKS_EXCLUDED(mutex_);
-
  private:
   class StateSlots;
   struct Member;
@@ -87,13 +83,15 @@ class StreamSlots {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Loads the group's state into the lead's slots `lead`.
   void Gather(const std::vector<Member>& members, StateSlots& lead, bool whole_table,
-              const at::Device& device)
+              const at::Tensor& slot_index)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Stores the lead's new state: stacked when steady and shaped as the
   // table, else back in each member's own layers.
   void Scatter(std::vector<Member>& members, const StateSlots& lead, bool whole_table,
-               const at::Device& device)
+               const at::Tensor& slot_index)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // How many of a group's members are stacked (they come first).
+  static int64_t StackedCount(const std::vector<Member>& members);
   // Takes the stream at `slot` out of the table.
   void RemoveSlot(int slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 

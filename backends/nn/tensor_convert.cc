@@ -19,6 +19,10 @@ at::Tensor ToDevice(const at::Tensor& host, at::Device device) {
   return host.pin_memory().to(device, /*non_blocking=*/true);
 }
 
+at::Tensor IndexTensor(const std::vector<int64_t>& indices, at::Device device) {
+  return ToDevice(at::tensor(indices, at::TensorOptions(at::kLong)), device);
+}
+
 Audio AudioFromTensor(const at::Tensor& samples, int sample_rate) {
   return AudioBatchFromTensor(samples.unsqueeze(0), sample_rate).front();
 }

@@ -26,6 +26,9 @@ Audio AudioFromTensor(const at::Tensor& samples, int sample_rate);
 // already there); for a GPU, a copy staged through pinned memory and queued
 // on the device's current stream without waiting for it.
 at::Tensor ToDevice(const at::Tensor& host, at::Device device);
+// `indices` as an int64 [n] tensor on `device` (which rows of a batch),
+// copied there as ToDevice copies.
+at::Tensor IndexTensor(const std::vector<int64_t>& indices, at::Device device);
 
 // int64 [num_codebooks, frames] <-> CodeLevel (a host tensor; the
 // quantisers take codes to their device).
