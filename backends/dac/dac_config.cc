@@ -25,9 +25,7 @@ constexpr int64_t kMaxCodebookSize = 1 << 20;
 constexpr int64_t kMaxSampleRate = 1 << 20;
 
 absl::Status CheckRange(absl::string_view field, int64_t value, int64_t most) {
-  if (value >= 1 && value <= most) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("DAC config: ", field, " is ", value, "; it must be 1 to ", most));
+  return io::CheckFieldRange("DAC", field, value, 1, most);
 }
 
 // The product of `rates`, saturated past kMaxHop so that no product overflows.

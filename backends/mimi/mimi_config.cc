@@ -1,0 +1,223 @@
+#include "backends/mimi/mimi_config.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "backends/core/status_macros.h"
+#include "backends/io/json_fields.h"
+
+namespace codec::mimi {
+namespace {
+
+// Far beyond the published model, and small enough that no arithmetic on a
+// config overflows; a model within them can still be larger than memory.
+constexpr int64_t kMaxChannels = 1 << 16;
+constexpr int64_t kMaxRatios = 8;
+constexpr int64_t kMaxRatio = 64;
+constexpr int64_t kMaxHop = 1 << 16;
+constexpr int64_t kMaxLevels = 1024;
+constexpr int64_t kMaxBins = 1 << 20;
+constexpr int64_t kMaxSampleRate = 1 << 20;
+constexpr int64_t kMaxKernel = 1 << 10;
+constexpr int64_t kMaxLayers = 256;
+constexpr int64_t kMaxContext = 1 << 20;
+
+absl::Status CheckRange(absl::string_view field, int64_t value, int64_t most) {
+  return io::CheckFieldRange("Mimi", field, value, 1, most);
+}
+
+// The product of `ratios`, saturated past kMaxHop so that it cannot overflow.
+int64_t Product(const std::vector<int>& ratios) {
+  int64_t product = 1;
+  for (int ratio : ratios) product = std::min<int64_t>(product * std::max(ratio, 0), kMaxHop + 1);
+  return product;
+}
+
+// A field upstream offers but every Mimi sets one way; another value would
+// be another network.
+template <typename T>
+absl::Status Require(const io::JsonFields& fields, const char* field, const T& only) {
+  T value = only;
+  RETURN_IF_ERROR(fields.Read(field, value));
+  if (value == only) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("Mimi config: ", field, " must be ",
+                                                 nlohmann::json(only).dump(), ", not ",
+                                                 nlohmann::json(value).dump()));
+}
+
+absl::Status ReadSeanet(const nlohmann::json& json, MimiConfig& c) {
+  const io::JsonFields fields(json, "Mimi seanet");
+  RETURN_IF_ERROR(fields.Read("dimension", c.dimension));
+  RETURN_IF_ERROR(fields.Read("n_filters", c.n_filters));
+  RETURN_IF_ERROR(fields.Read("n_residual_layers", c.n_residual_layers));
+  RETURN_IF_ERROR(fields.Read("ratios", c.ratios));
+  RETURN_IF_ERROR(fields.Read("kernel_size", c.kernel_size));
+  RETURN_IF_ERROR(fields.Read("residual_kernel_size", c.residual_kernel_size));
+  RETURN_IF_ERROR(fields.Read("last_kernel_size", c.last_kernel_size));
+  RETURN_IF_ERROR(fields.Read("dilation_base", c.dilation_base));
+  RETURN_IF_ERROR(fields.Read("compress", c.compress));
+  RETURN_IF_ERROR(fields.Read("true_skip", c.true_skip));
+  RETURN_IF_ERROR(Require(fields, "causal", true));
+  RETURN_IF_ERROR(Require(fields, "activation", std::string("ELU")));
+  RETURN_IF_ERROR(Require(fields, "norm", std::string("none")));
+  RETURN_IF_ERROR(Require(fields, "pad_mode", std::string("constant")));
+  RETURN_IF_ERROR(Require(fields, "disable_norm_outer_blocks", 0));
+  int channels = c.channels;
+  RETURN_IF_ERROR(fields.Read("channels", channels));
+  if (channels != c.channels) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Mimi config: seanet.channels is ", channels, " but channels is ", c.channels));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadQuantizer(const nlohmann::json& json, MimiConfig& c) {
+  const io::JsonFields fields(json, "Mimi quantizer");
+  RETURN_IF_ERROR(fields.Read("dimension", c.quantizer_dimension));
+  RETURN_IF_ERROR(fields.Read("n_q", c.quantizer_n_q));
+  RETURN_IF_ERROR(fields.Read("bins", c.bins));
+  RETURN_IF_ERROR(Require(fields, "input_dimension", c.dimension));
+  return Require(fields, "output_dimension", c.dimension);
+}
+
+absl::Status ReadTransformer(const nlohmann::json& json, MimiConfig& c) {
+  const io::JsonFields fields(json, "Mimi transformer");
+  MimiTransformerConfig& t = c.transformer;
+  RETURN_IF_ERROR(fields.Read("d_model", t.d_model));
+  RETURN_IF_ERROR(fields.Read("num_heads", t.num_heads));
+  RETURN_IF_ERROR(fields.Read("num_layers", t.num_layers));
+  RETURN_IF_ERROR(fields.Read("dim_feedforward", t.dim_feedforward));
+  RETURN_IF_ERROR(fields.Read("context", t.context));
+  RETURN_IF_ERROR(fields.Read("max_period", t.max_period));
+  RETURN_IF_ERROR(fields.Read("layer_scale", t.layer_scale));
+  RETURN_IF_ERROR(Require(fields, "causal", true));
+  RETURN_IF_ERROR(Require(fields, "conv_layout", true));
+  RETURN_IF_ERROR(Require(fields, "gating", std::string("none")));
+  RETURN_IF_ERROR(Require(fields, "norm", std::string("layer_norm")));
+  RETURN_IF_ERROR(Require(fields, "positional_embedding", std::string("rope")));
+  // Projections in and out are identities only at the latent width.
+  RETURN_IF_ERROR(Require(fields, "input_dimension", c.dimension));
+  return Require(fields, "output_dimensions", std::vector<int>{c.dimension});
+}
+
+}  // namespace
+
+int MimiConfig::encoder_hop_length() const { return static_cast<int>(Product(ratios)); }
+
+int MimiConfig::downsample_stride() const {
+  const double stride = sample_rate / static_cast<double>(encoder_hop_length()) / frame_rate;
+  return static_cast<int>(std::lround(stride));
+}
+
+int MimiConfig::hop_length() const { return encoder_hop_length() * downsample_stride(); }
+
+absl::Status MimiConfig::Validate() const {
+  RETURN_IF_ERROR(CheckRange("sample_rate", sample_rate, kMaxSampleRate));
+  RETURN_IF_ERROR(CheckRange("channels", channels, 1));
+  RETURN_IF_ERROR(CheckRange("seanet.dimension", dimension, kMaxChannels));
+  RETURN_IF_ERROR(CheckRange("seanet.n_filters", n_filters, kMaxChannels));
+  RETURN_IF_ERROR(CheckRange("seanet.n_residual_layers", n_residual_layers, kMaxLayers));
+  RETURN_IF_ERROR(CheckRange("the number of seanet.ratios", static_cast<int64_t>(ratios.size()),
+                             kMaxRatios));
+  for (int ratio : ratios) RETURN_IF_ERROR(CheckRange("seanet.ratios", ratio, kMaxRatio));
+  RETURN_IF_ERROR(CheckRange("the SEANet hop (product of seanet.ratios)", encoder_hop_length(),
+                             kMaxHop));
+  RETURN_IF_ERROR(CheckRange("the widest SEANet layer, seanet.n_filters << ratios",
+                             std::min<int64_t>(int64_t{n_filters} << ratios.size(), kMaxChannels + 1),
+                             kMaxChannels));
+  RETURN_IF_ERROR(CheckRange("seanet.kernel_size", kernel_size, kMaxKernel));
+  RETURN_IF_ERROR(CheckRange("seanet.residual_kernel_size", residual_kernel_size, kMaxKernel));
+  RETURN_IF_ERROR(CheckRange("seanet.last_kernel_size", last_kernel_size, kMaxKernel));
+  RETURN_IF_ERROR(CheckRange("seanet.dilation_base", dilation_base, 8));
+  RETURN_IF_ERROR(CheckRange("seanet.compress", compress, kMaxChannels));
+  RETURN_IF_ERROR(CheckRange("quantizer.dimension", quantizer_dimension, kMaxChannels));
+  RETURN_IF_ERROR(CheckRange("quantizer.n_q", quantizer_n_q, kMaxLevels));
+  RETURN_IF_ERROR(CheckRange("quantizer.bins", bins, kMaxBins));
+  RETURN_IF_ERROR(CheckRange("default_n_q", default_n_q, quantizer_n_q));
+  const MimiTransformerConfig& t = transformer;
+  if (t.d_model != dimension) {
+    return absl::InvalidArgumentError(absl::StrCat("Mimi config: transformer.d_model is ",
+                                                   t.d_model, "; it must equal seanet.dimension ",
+                                                   dimension));
+  }
+  RETURN_IF_ERROR(CheckRange("transformer.num_heads", t.num_heads, t.d_model));
+  if (t.d_model % t.num_heads != 0 || (t.d_model / t.num_heads) % 2 != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Mimi config: transformer.num_heads ", t.num_heads, " must split d_model ", t.d_model,
+        " into heads of an even width (RoPE rotates pairs)"));
+  }
+  RETURN_IF_ERROR(io::CheckFieldRange("Mimi", "transformer.num_layers", t.num_layers, 0, kMaxLayers));
+  RETURN_IF_ERROR(CheckRange("transformer.dim_feedforward", t.dim_feedforward, kMaxChannels * 4));
+  RETURN_IF_ERROR(CheckRange("transformer.context", t.context, kMaxContext));
+  if (!(t.max_period > 1 && std::isfinite(t.max_period))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Mimi config: transformer.max_period is ", t.max_period, "; it must be above 1"));
+  }
+  if (!(frame_rate > 0) || !std::isfinite(frame_rate)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Mimi config: frame_rate is ", frame_rate, "; it must be positive"));
+  }
+  // The downsample halves (or divides by its stride) whole SEANet frames.
+  const double stride = sample_rate / static_cast<double>(encoder_hop_length()) / frame_rate;
+  if (std::abs(stride - std::lround(stride)) > 1e-9 || std::lround(stride) < 1 ||
+      std::lround(stride) > kMaxRatio) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Mimi config: frame_rate ", frame_rate, " is not the SEANet frame rate ",
+        sample_rate / static_cast<double>(encoder_hop_length()), " divided by a whole stride"));
+  }
+  return absl::OkStatus();
+}
+
+encodec::EncodecConfig MimiConfig::Seanet() const {
+  encodec::EncodecConfig seanet;
+  seanet.sampling_rate = sample_rate;
+  seanet.audio_channels = channels;
+  seanet.hidden_size = dimension;
+  seanet.num_filters = n_filters;
+  seanet.num_residual_layers = n_residual_layers;
+  seanet.upsampling_ratios = ratios;
+  seanet.norm_type = "weight_norm";  // Folded, so nothing at run time: Mimi has no norm.
+  seanet.kernel_size = kernel_size;
+  seanet.last_kernel_size = last_kernel_size;
+  seanet.residual_kernel_size = residual_kernel_size;
+  seanet.dilation_growth_rate = dilation_base;
+  seanet.use_causal_conv = true;
+  seanet.pad_mode = "constant";
+  seanet.compress = compress;
+  seanet.num_lstm_layers = 0;
+  seanet.trim_right_ratio = 1.0;
+  seanet.use_conv_shortcut = !true_skip;
+  return seanet;
+}
+
+absl::StatusOr<MimiConfig> MimiPreset(const std::string& name) {
+  if (name == "mimi_24khz" || name.empty()) return MimiConfig();
+  return absl::NotFoundError(absl::StrCat("no Mimi preset '", name, "'; presets: mimi_24khz"));
+}
+
+absl::StatusOr<MimiConfig> MimiConfigFromJson(const nlohmann::json& json, MimiConfig c) {
+  if (!json.is_object()) return absl::InvalidArgumentError("Mimi config is not a JSON object");
+  const io::JsonFields fields(json, "Mimi");
+  RETURN_IF_ERROR(fields.Read("sample_rate", c.sample_rate));
+  RETURN_IF_ERROR(fields.Read("channels", c.channels));
+  RETURN_IF_ERROR(fields.Read("frame_rate", c.frame_rate));
+  RETURN_IF_ERROR(fields.Read("default_n_q", c.default_n_q));
+  for (const auto& [section, read] :
+       {std::pair<const char*, absl::Status (*)(const nlohmann::json&, MimiConfig&)>{"seanet",
+                                                                                      &ReadSeanet},
+        {"quantizer", &ReadQuantizer},
+        {"transformer", &ReadTransformer}}) {
+    auto it = json.find(section);
+    if (it == json.end() || it->is_null()) continue;
+    if (!it->is_object()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Mimi config field '", section, "' is not an object: ", it->dump()));
+    }
+    RETURN_IF_ERROR(read(*it, c));
+  }
+  RETURN_IF_ERROR(c.Validate());
+  return c;
+}
+
+}  // namespace codec::mimi
