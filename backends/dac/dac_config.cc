@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "backends/core/config_bounds.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/json_fields.h"
 
@@ -13,31 +14,23 @@ namespace codec::dac {
 
 namespace {
 
-// Far beyond the published models, and small enough that no arithmetic on
-// a config overflows. A model within them can still be larger than memory:
-// Load reports that.
-constexpr int64_t kMaxChannels = 1 << 16;
-constexpr int64_t kMaxRates = 8;
-constexpr int64_t kMaxRate = 64;
-constexpr int64_t kMaxHop = 1 << 16;
-constexpr int64_t kMaxCodebooks = 1024;
-constexpr int64_t kMaxCodebookSize = 1 << 20;
-constexpr int64_t kMaxSampleRate = 1 << 20;
+using config_bounds::kMaxChannels;
+using config_bounds::kMaxCodebooks;
+using config_bounds::kMaxCodebookSize;
+using config_bounds::kMaxHop;
+constexpr int64_t kMaxRates = config_bounds::kMaxRatios;
+constexpr int64_t kMaxRate = config_bounds::kMaxRatio;
+using config_bounds::kMaxSampleRate;
 
 absl::Status CheckRange(absl::string_view field, int64_t value, int64_t most) {
-  return io::CheckFieldRange("DAC", field, value, 1, most);
-}
-
-// The product of `rates`, saturated past kMaxHop so that no product overflows.
-int64_t Product(const std::vector<int>& rates) {
-  int64_t product = 1;
-  for (int rate : rates) product = std::min<int64_t>(product * std::max(rate, 0), kMaxHop + 1);
-  return product;
+  return config_bounds::CheckFieldRange("DAC", field, value, 1, most);
 }
 
 }  // namespace
 
-int DacConfig::hop_length() const { return static_cast<int>(Product(encoder_rates)); }
+int DacConfig::hop_length() const {
+  return static_cast<int>(config_bounds::SaturatedProduct(encoder_rates));
+}
 
 int DacConfig::latent_channels() const {
   if (latent_dim) return *latent_dim;

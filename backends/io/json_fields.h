@@ -1,14 +1,12 @@
 #ifndef BACKENDS_IO_JSON_FIELDS_H_
 #define BACKENDS_IO_JSON_FIELDS_H_
 
-#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 
 namespace codec::io {
 
@@ -53,16 +51,6 @@ class JsonFields {
   const nlohmann::json& json_;
   const std::string family_;
 };
-
-// The one range check of config fields: OK when least <= value <= most,
-// else INVALID_ARGUMENT "<family> config: <field> is <value>; it must be
-// <least> to <most>".
-inline absl::Status CheckFieldRange(absl::string_view family, absl::string_view field,
-                                    int64_t value, int64_t least, int64_t most) {
-  if (value >= least && value <= most) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(family, " config: ", field, " is ", value,
-                                                 "; it must be ", least, " to ", most));
-}
 
 }  // namespace codec::io
 

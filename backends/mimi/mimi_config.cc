@@ -4,34 +4,26 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "backends/core/config_bounds.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/json_fields.h"
 
 namespace codec::mimi {
 namespace {
 
-// Far beyond the published model, and small enough that no arithmetic on a
-// config overflows; a model within them can still be larger than memory.
-constexpr int64_t kMaxChannels = 1 << 16;
-constexpr int64_t kMaxRatios = 8;
-constexpr int64_t kMaxRatio = 64;
-constexpr int64_t kMaxHop = 1 << 16;
-constexpr int64_t kMaxLevels = 1024;
-constexpr int64_t kMaxBins = 1 << 20;
-constexpr int64_t kMaxSampleRate = 1 << 20;
+using config_bounds::kMaxChannels;
+using config_bounds::kMaxCodebookSize;
+using config_bounds::kMaxHop;
+using config_bounds::kMaxRatio;
+using config_bounds::kMaxRatios;
+using config_bounds::kMaxSampleRate;
+constexpr int64_t kMaxLevels = config_bounds::kMaxCodebooks;
 constexpr int64_t kMaxKernel = 1 << 10;
 constexpr int64_t kMaxLayers = 256;
 constexpr int64_t kMaxContext = 1 << 20;
 
 absl::Status CheckRange(absl::string_view field, int64_t value, int64_t most) {
-  return io::CheckFieldRange("Mimi", field, value, 1, most);
-}
-
-// The product of `ratios`, saturated past kMaxHop so that it cannot overflow.
-int64_t Product(const std::vector<int>& ratios) {
-  int64_t product = 1;
-  for (int ratio : ratios) product = std::min<int64_t>(product * std::max(ratio, 0), kMaxHop + 1);
-  return product;
+  return config_bounds::CheckFieldRange("Mimi", field, value, 1, most);
 }
 
 // A field upstream offers but every Mimi sets one way; another value would
@@ -66,8 +58,8 @@ absl::Status ReadSeanet(const nlohmann::json& json, MimiConfig& c) {
   int channels = c.channels;
   RETURN_IF_ERROR(fields.Read("channels", channels));
   if (channels != c.channels) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Mimi config: seanet.channels is ", channels, " but channels is ", c.channels));
+    return absl::InvalidArgumentError(absl::StrCat("Mimi config: seanet.channels is ", channels,
+                                                   " but channels is ", c.channels));
   }
   return absl::OkStatus();
 }
@@ -103,7 +95,9 @@ absl::Status ReadTransformer(const nlohmann::json& json, MimiConfig& c) {
 
 }  // namespace
 
-int MimiConfig::encoder_hop_length() const { return static_cast<int>(Product(ratios)); }
+int MimiConfig::encoder_hop_length() const {
+  return static_cast<int>(config_bounds::SaturatedProduct(ratios));
+}
 
 int MimiConfig::downsample_stride() const {
   const double stride = sample_rate / static_cast<double>(encoder_hop_length()) / frame_rate;
@@ -118,14 +112,14 @@ absl::Status MimiConfig::Validate() const {
   RETURN_IF_ERROR(CheckRange("seanet.dimension", dimension, kMaxChannels));
   RETURN_IF_ERROR(CheckRange("seanet.n_filters", n_filters, kMaxChannels));
   RETURN_IF_ERROR(CheckRange("seanet.n_residual_layers", n_residual_layers, kMaxLayers));
-  RETURN_IF_ERROR(CheckRange("the number of seanet.ratios", static_cast<int64_t>(ratios.size()),
-                             kMaxRatios));
+  RETURN_IF_ERROR(
+      CheckRange("the number of seanet.ratios", static_cast<int64_t>(ratios.size()), kMaxRatios));
   for (int ratio : ratios) RETURN_IF_ERROR(CheckRange("seanet.ratios", ratio, kMaxRatio));
-  RETURN_IF_ERROR(CheckRange("the SEANet hop (product of seanet.ratios)", encoder_hop_length(),
-                             kMaxHop));
-  RETURN_IF_ERROR(CheckRange("the widest SEANet layer, seanet.n_filters << ratios",
-                             std::min<int64_t>(int64_t{n_filters} << ratios.size(), kMaxChannels + 1),
-                             kMaxChannels));
+  RETURN_IF_ERROR(
+      CheckRange("the SEANet hop (product of seanet.ratios)", encoder_hop_length(), kMaxHop));
+  RETURN_IF_ERROR(CheckRange(
+      "the widest SEANet layer, seanet.n_filters << ratios",
+      std::min<int64_t>(int64_t{n_filters} << ratios.size(), kMaxChannels + 1), kMaxChannels));
   RETURN_IF_ERROR(CheckRange("seanet.kernel_size", kernel_size, kMaxKernel));
   RETURN_IF_ERROR(CheckRange("seanet.residual_kernel_size", residual_kernel_size, kMaxKernel));
   RETURN_IF_ERROR(CheckRange("seanet.last_kernel_size", last_kernel_size, kMaxKernel));
@@ -133,7 +127,7 @@ absl::Status MimiConfig::Validate() const {
   RETURN_IF_ERROR(CheckRange("seanet.compress", compress, kMaxChannels));
   RETURN_IF_ERROR(CheckRange("quantizer.dimension", quantizer_dimension, kMaxChannels));
   RETURN_IF_ERROR(CheckRange("quantizer.n_q", quantizer_n_q, kMaxLevels));
-  RETURN_IF_ERROR(CheckRange("quantizer.bins", bins, kMaxBins));
+  RETURN_IF_ERROR(CheckRange("quantizer.bins", bins, kMaxCodebookSize));
   RETURN_IF_ERROR(CheckRange("default_n_q", default_n_q, quantizer_n_q));
   const MimiTransformerConfig& t = transformer;
   if (t.d_model != dimension) {
@@ -143,16 +137,17 @@ absl::Status MimiConfig::Validate() const {
   }
   RETURN_IF_ERROR(CheckRange("transformer.num_heads", t.num_heads, t.d_model));
   if (t.d_model % t.num_heads != 0 || (t.d_model / t.num_heads) % 2 != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Mimi config: transformer.num_heads ", t.num_heads, " must split d_model ", t.d_model,
-        " into heads of an even width (RoPE rotates pairs)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Mimi config: transformer.num_heads ", t.num_heads, " must split d_model ",
+                     t.d_model, " into heads of an even width (RoPE rotates pairs)"));
   }
-  RETURN_IF_ERROR(io::CheckFieldRange("Mimi", "transformer.num_layers", t.num_layers, 0, kMaxLayers));
+  RETURN_IF_ERROR(config_bounds::CheckFieldRange("Mimi", "transformer.num_layers", t.num_layers, 0,
+                                                 kMaxLayers));
   RETURN_IF_ERROR(CheckRange("transformer.dim_feedforward", t.dim_feedforward, kMaxChannels * 4));
   RETURN_IF_ERROR(CheckRange("transformer.context", t.context, kMaxContext));
   if (!(t.max_period > 1 && std::isfinite(t.max_period))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Mimi config: transformer.max_period is ", t.max_period, "; it must be above 1"));
+    return absl::InvalidArgumentError(absl::StrCat("Mimi config: transformer.max_period is ",
+                                                   t.max_period, "; it must be above 1"));
   }
   if (!(frame_rate > 0) || !std::isfinite(frame_rate)) {
     return absl::InvalidArgumentError(
@@ -205,7 +200,7 @@ absl::StatusOr<MimiConfig> MimiConfigFromJson(const nlohmann::json& json, MimiCo
   RETURN_IF_ERROR(fields.Read("default_n_q", c.default_n_q));
   for (const auto& [section, read] :
        {std::pair<const char*, absl::Status (*)(const nlohmann::json&, MimiConfig&)>{"seanet",
-                                                                                      &ReadSeanet},
+                                                                                     &ReadSeanet},
         {"quantizer", &ReadQuantizer},
         {"transformer", &ReadTransformer}}) {
     auto it = json.find(section);

@@ -36,23 +36,25 @@ Leaf RegisterNested(torch::nn::Module& root, std::initializer_list<const char*> 
 DownsampleImpl::DownsampleImpl(int64_t channels, int64_t stride) : stride_(stride) {
   conv_ = RegisterNested(
       *this, {"conv", "conv", "conv"},
-      torch::nn::Conv1d(torch::nn::Conv1dOptions(channels, channels, 2 * stride).stride(stride).bias(false)));
+      torch::nn::Conv1d(
+          torch::nn::Conv1dOptions(channels, channels, 2 * stride).stride(stride).bias(false)));
 }
 
 at::Tensor DownsampleImpl::forward(const at::Tensor& x) const {
   // Causal: kernel - stride steps before the first, copies of it.
   const int64_t pad = stride_;
-  const at::Tensor padded = at::cat({x.narrow(-1, 0, 1).expand({x.size(0), x.size(1), pad}), x}, -1);
+  const at::Tensor padded =
+      at::cat({x.narrow(-1, 0, 1).expand({x.size(0), x.size(1), pad}), x}, -1);
   return conv_.ptr()->forward(padded);
 }
 
 UpsampleImpl::UpsampleImpl(int64_t channels, int64_t stride) : stride_(stride) {
-  convtr_ = RegisterNested(*this, {"convtr", "convtr", "convtr"},
-                           torch::nn::ConvTranspose1d(
-                               torch::nn::ConvTranspose1dOptions(channels, channels, 2 * stride)
-                                   .stride(stride)
-                                   .groups(channels)
-                                   .bias(false)));
+  convtr_ = RegisterNested(
+      *this, {"convtr", "convtr", "convtr"},
+      torch::nn::ConvTranspose1d(torch::nn::ConvTranspose1dOptions(channels, channels, 2 * stride)
+                                     .stride(stride)
+                                     .groups(channels)
+                                     .bias(false)));
 }
 
 at::Tensor UpsampleImpl::forward(const at::Tensor& x) const {
@@ -61,9 +63,11 @@ at::Tensor UpsampleImpl::forward(const at::Tensor& x) const {
 }
 
 ProjectedRvqImpl::ProjectedRvqImpl(const MimiConfig& config, int64_t levels) {
-  input_proj_ = register_module("input_proj", Projection(config.dimension, config.quantizer_dimension));
+  input_proj_ =
+      register_module("input_proj", Projection(config.dimension, config.quantizer_dimension));
   rvq_ = register_module("rvq", nn::EuclideanRvq(config.quantizer_dimension, config.bins, levels));
-  output_proj_ = register_module("output_proj", Projection(config.quantizer_dimension, config.dimension));
+  output_proj_ =
+      register_module("output_proj", Projection(config.quantizer_dimension, config.dimension));
 }
 
 at::Tensor ProjectedRvqImpl::Encode(const at::Tensor& latent, int64_t n_q) const {
@@ -113,7 +117,8 @@ at::Tensor MimiModel::Decode(const at::Tensor& codes) const {
   c10::InferenceMode inference;
   const at::Tensor levels = codes.unsqueeze(1);  // [n_q, 1, F]
   at::Tensor latent = semantic_->Decode(levels.narrow(0, 0, 1));
-  if (levels.size(0) > 1) latent = latent + acoustic_->Decode(levels.narrow(0, 1, levels.size(0) - 1));
+  if (levels.size(0) > 1)
+    latent = latent + acoustic_->Decode(levels.narrow(0, 1, levels.size(0) - 1));
   latent = upsample_.ptr()->forward(latent);
   latent = decoder_transformer_.ptr()->forward(latent);
   return decoder_.ptr()->forward(latent).squeeze(0);
@@ -143,9 +148,9 @@ absl::StatusOr<io::StateDict> MimiStateDict(const io::StateDict& published) {
       auto usage = published.find(usage_name);
       if (usage == published.end() || usage->second.dim() != 1 || tensor.dim() != 2 ||
           usage->second.size(0) != tensor.size(0)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "Mimi checkpoint: ", name, " needs a cluster_usage of one value per entry (",
-            usage_name, ")"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("Mimi checkpoint: ", name,
+                         " needs a cluster_usage of one value per entry (", usage_name, ")"));
       }
       const at::Tensor usage_values = usage->second.to(at::kFloat).clamp_min(1e-5).unsqueeze(1);
       dict.emplace(prefix + "embed", tensor.to(at::kFloat) / usage_values);

@@ -32,15 +32,17 @@ RopeAttentionImpl::RopeAttentionImpl(const MimiTransformerConfig& config) : conf
   const int64_t d = config.d_model;
   in_proj_weight_ =
       register_parameter("in_proj_weight", torch::zeros({3 * d, d}), /*requires_grad=*/false);
-  out_proj_ = register_module("out_proj", torch::nn::Linear(torch::nn::LinearOptions(d, d).bias(false)));
+  out_proj_ =
+      register_module("out_proj", torch::nn::Linear(torch::nn::LinearOptions(d, d).bias(false)));
 }
 
 at::Tensor RopeAttentionImpl::forward(const at::Tensor& x, int64_t first_position) const {
   const int64_t batch = x.size(0), steps = x.size(1), d = config_.d_model;
   const int64_t heads = config_.num_heads, head_dim = d / heads;
   // [B, T, 3, heads, head_dim] -> three [B, heads, T, head_dim].
-  const at::Tensor qkv =
-      at::linear(x, in_proj_weight_).view({batch, steps, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});
+  const at::Tensor qkv = at::linear(x, in_proj_weight_)
+                             .view({batch, steps, 3, heads, head_dim})
+                             .permute({2, 0, 3, 1, 4});
   const at::Tensor q = ApplyRope(qkv[0], first_position, config_.max_period);
   const at::Tensor k = ApplyRope(qkv[1], first_position, config_.max_period);
   const at::Tensor v = qkv[2];
@@ -63,15 +65,18 @@ TransformerLayerImpl::TransformerLayerImpl(const MimiTransformerConfig& config) 
   norm2_ = register_module("norm2", norm());
   self_attn_ = register_module("self_attn", RopeAttention(config));
   linear1_ = register_module(
-      "linear1", torch::nn::Linear(torch::nn::LinearOptions(d, config.dim_feedforward).bias(false)));
+      "linear1",
+      torch::nn::Linear(torch::nn::LinearOptions(d, config.dim_feedforward).bias(false)));
   linear2_ = register_module(
-      "linear2", torch::nn::Linear(torch::nn::LinearOptions(config.dim_feedforward, d).bias(false)));
+      "linear2",
+      torch::nn::Linear(torch::nn::LinearOptions(config.dim_feedforward, d).bias(false)));
   layer_scale_1_ = register_module("layer_scale_1", LayerScale(d));
   layer_scale_2_ = register_module("layer_scale_2", LayerScale(d));
 }
 
 at::Tensor TransformerLayerImpl::forward(const at::Tensor& x) const {
-  const at::Tensor attended = x + layer_scale_1_.ptr()->forward(self_attn_.ptr()->forward(norm1_.ptr()->forward(x)));
+  const at::Tensor attended =
+      x + layer_scale_1_.ptr()->forward(self_attn_.ptr()->forward(norm1_.ptr()->forward(x)));
   const at::Tensor fed =
       linear2_.ptr()->forward(at::gelu(linear1_.ptr()->forward(norm2_.ptr()->forward(attended))));
   return attended + layer_scale_2_.ptr()->forward(fed);
