@@ -13,6 +13,7 @@
 #include "backends/dac/dac_backend.h"
 #include "backends/encodec/encodec_backend.h"
 #include "backends/io/read_file.h"
+#include "backends/mimi/mimi_backend.h"
 #include "backends/snac/snac_backend.h"
 
 namespace codec {
@@ -33,6 +34,7 @@ const std::map<std::string, Family>& Families() {
   static const auto* kFamilies = new std::map<std::string, Family>{
       {"dac", {{"dac_16khz", "dac_24khz", "dac_44khz"}, &dac::DacBackend::Create}},
       {"encodec", {{"encodec_24khz", "encodec_48khz"}, &encodec::EncodecBackend::Create}},
+      {"mimi", {{"mimi_24khz", "mimi_24khz_moshi"}, &mimi::MimiBackend::Create}},
       {"snac", {{"snac_24khz", "snac_32khz", "snac_44khz"}, &snac::SnacBackend::Create}},
   };
   return *kFamilies;

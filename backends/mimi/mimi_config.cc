@@ -93,6 +93,24 @@ absl::Status ReadTransformer(const nlohmann::json& json, MimiConfig& c) {
   return Require(fields, "output_dimensions", std::vector<int>{c.dimension});
 }
 
+// "attention_window": "offline" (each query its own window, as upstream's
+// encode and decode) or "moshi_streaming" (upstream's frame-by-frame
+// streaming: a frame's steps share the window of its last step).
+absl::Status ReadAttentionWindow(const io::JsonFields& fields, MimiConfig& c) {
+  std::string window = c.transformer.window_steps == 1 ? "offline" : "moshi_streaming";
+  RETURN_IF_ERROR(fields.Read("attention_window", window));
+  if (window == "offline") {
+    c.transformer.window_steps = 1;
+  } else if (window == "moshi_streaming") {
+    c.transformer.window_steps = 0;  // The frame's steps, known once the config is whole.
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Mimi config: attention_window is \"", window,
+                     "\"; it must be \"offline\" or \"moshi_streaming\""));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int MimiConfig::encoder_hop_length() const {
@@ -103,6 +121,8 @@ int MimiConfig::downsample_stride() const {
   const double stride = sample_rate / static_cast<double>(encoder_hop_length()) / frame_rate;
   return static_cast<int>(std::lround(stride));
 }
+
+double MimiConfig::level_kbps() const { return std::log2(bins) * frame_rate / 1000; }
 
 int MimiConfig::hop_length() const { return encoder_hop_length() * downsample_stride(); }
 
@@ -161,6 +181,11 @@ absl::Status MimiConfig::Validate() const {
         "Mimi config: frame_rate ", frame_rate, " is not the SEANet frame rate ",
         sample_rate / static_cast<double>(encoder_hop_length()), " divided by a whole stride"));
   }
+  if (t.window_steps != 1 && t.window_steps != downsample_stride()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Mimi config: the attention window groups ", t.window_steps,
+        " steps; it must be 1 (offline) or the steps of a frame, ", downsample_stride()));
+  }
   return absl::OkStatus();
 }
 
@@ -187,8 +212,14 @@ encodec::EncodecConfig MimiConfig::Seanet() const {
 }
 
 absl::StatusOr<MimiConfig> MimiPreset(const std::string& name) {
-  if (name == "mimi_24khz" || name.empty()) return MimiConfig();
-  return absl::NotFoundError(absl::StrCat("no Mimi preset '", name, "'; presets: mimi_24khz"));
+  MimiConfig config;
+  if (name == "mimi_24khz" || name.empty()) return config;
+  if (name == "mimi_24khz_moshi") {
+    config.transformer.window_steps = config.downsample_stride();
+    return config;
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no Mimi preset '", name, "'; presets: mimi_24khz, mimi_24khz_moshi"));
 }
 
 absl::StatusOr<MimiConfig> MimiConfigFromJson(const nlohmann::json& json, MimiConfig c) {
@@ -198,6 +229,7 @@ absl::StatusOr<MimiConfig> MimiConfigFromJson(const nlohmann::json& json, MimiCo
   RETURN_IF_ERROR(fields.Read("channels", c.channels));
   RETURN_IF_ERROR(fields.Read("frame_rate", c.frame_rate));
   RETURN_IF_ERROR(fields.Read("default_n_q", c.default_n_q));
+  RETURN_IF_ERROR(ReadAttentionWindow(fields, c));
   for (const auto& [section, read] :
        {std::pair<const char*, absl::Status (*)(const nlohmann::json&, MimiConfig&)>{"seanet",
                                                                                      &ReadSeanet},
@@ -211,6 +243,7 @@ absl::StatusOr<MimiConfig> MimiConfigFromJson(const nlohmann::json& json, MimiCo
     }
     RETURN_IF_ERROR(read(*it, c));
   }
+  if (c.transformer.window_steps == 0) c.transformer.window_steps = c.downsample_stride();
   RETURN_IF_ERROR(c.Validate());
   return c;
 }

@@ -22,6 +22,12 @@ struct MimiTransformerConfig {
   int context = 250;  // Past steps a query sees, its own included.
   double max_period = 10000;
   double layer_scale = 0.01;  // Present or not: its value lives in the weights.
+  // Steps that share one attention window, set by the group's last step.
+  // 1: each query sees the `context` steps up to itself, as upstream's
+  // offline encode and decode. 2 (moshi's own streaming, one frame of two
+  // steps per call into a ring cache of `context` entries): a frame's first
+  // query sees one past step fewer.
+  int window_steps = 1;
 };
 
 // Mimi hyper-parameters, grouped as upstream's `mimi_config` dict
@@ -52,6 +58,8 @@ struct MimiConfig {
   int encoder_hop_length() const;  // Samples per SEANet frame (the product of ratios).
   // The frames a code frame downsamples: encoder frame rate / frame_rate.
   int downsample_stride() const;
+  // The bit rate of one level: log2(bins) bits per code frame.
+  double level_kbps() const;
 
   // INVALID_ARGUMENT naming the field when a value is out of range.
   absl::Status Validate() const;

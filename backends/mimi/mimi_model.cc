@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
 #include "backends/nn/parameter_loading.h"
+#include "backends/nn/stream_conv.h"
 
 namespace codec::mimi {
 namespace {
@@ -41,12 +42,43 @@ DownsampleImpl::DownsampleImpl(int64_t channels, int64_t stride) : stride_(strid
 }
 
 at::Tensor DownsampleImpl::forward(const at::Tensor& x) const {
-  // Causal: kernel - stride steps before the first, copies of it.
-  const int64_t pad = stride_;
-  const at::Tensor padded =
-      at::cat({x.narrow(-1, 0, 1).expand({x.size(0), x.size(1), pad}), x}, -1);
-  return conv_.ptr()->forward(padded);
+  // The stream's kernels on the whole input, so that a stream and the
+  // offline encode round alike.
+  const nn::StreamLayerPtr stream = OpenStream(nullptr);
+  return nn::CatTime(stream->Push(x), stream->Finish());
 }
+
+nn::StreamLayerPtr DownsampleImpl::OpenStream(nn::NoiseSource*) const {
+  nn::StreamConvSpec spec;
+  spec.weight = conv_->weight;
+  spec.stride = stride_;
+  spec.left = stride_;  // Causal: kernel - stride steps before the first, copies of it.
+  spec.mode = nn::PadMode::kReplicate;
+  return std::make_unique<nn::StreamConv1d>(std::move(spec));
+}
+
+namespace {
+
+// The upsample's stream: the last input frame is all it keeps.
+class UpsampleStream final : public nn::StreamLayer {
+ public:
+  explicit UpsampleStream(const UpsampleImpl& upsample) : upsample_(upsample) {}
+  at::Tensor Push(const at::Tensor& x) override {
+    if (nn::TimeLength(x) == 0) return {};
+    if (!previous_.defined()) previous_ = at::zeros({x.size(0), x.size(1), 1}, x.options());
+    const at::Tensor out = upsample_.Frames(x, previous_);
+    previous_ = x.narrow(-1, x.size(-1) - 1, 1);
+    return out;
+  }
+  at::Tensor Finish() override { return {}; }  // The trimmed tail is never output.
+  void VisitState(nn::StreamStateVisitor& visitor) override { visitor.Rows(previous_, 0); }
+
+ private:
+  const UpsampleImpl& upsample_;
+  at::Tensor previous_;
+};
+
+}  // namespace
 
 UpsampleImpl::UpsampleImpl(int64_t channels, int64_t stride) : stride_(stride) {
   convtr_ = RegisterNested(
@@ -58,8 +90,20 @@ UpsampleImpl::UpsampleImpl(int64_t channels, int64_t stride) : stride_(stride) {
 }
 
 at::Tensor UpsampleImpl::forward(const at::Tensor& x) const {
-  const at::Tensor full = convtr_.ptr()->forward(x);
-  return full.narrow(-1, 0, full.size(-1) - stride_);  // Causal: the tail waits for later frames.
+  return Frames(x, at::zeros({x.size(0), x.size(1), 1}, x.options()));
+}
+
+at::Tensor UpsampleImpl::Frames(const at::Tensor& x, const at::Tensor& previous) const {
+  const at::Tensor weight = convtr_->weight.squeeze(1);  // [C, 2 stride]
+  const at::Tensor earlier = at::cat({previous, x.narrow(-1, 0, x.size(-1) - 1)}, -1);
+  const at::Tensor own = x.unsqueeze(-1) * weight.narrow(1, 0, stride_).unsqueeze(1);
+  const at::Tensor carried =
+      earlier.unsqueeze(-1) * weight.narrow(1, stride_, stride_).unsqueeze(1);
+  return (own + carried).reshape({x.size(0), x.size(1), x.size(-1) * stride_});
+}
+
+nn::StreamLayerPtr UpsampleImpl::OpenStream(nn::NoiseSource*) const {
+  return std::make_unique<UpsampleStream>(*this);
 }
 
 ProjectedRvqImpl::ProjectedRvqImpl(const MimiConfig& config, int64_t levels) {
@@ -107,21 +151,56 @@ at::Tensor MimiModel::EncodeLatent(const at::Tensor& audio) const {
 
 at::Tensor MimiModel::Encode(const at::Tensor& audio, int64_t n_q) const {
   c10::InferenceMode inference;
-  const at::Tensor latent = EncodeLatent(audio).unsqueeze(0);
-  at::Tensor codes = semantic_->Encode(latent, 1);
-  if (n_q > 1) codes = at::cat({codes, acoustic_->Encode(latent, n_q - 1)}, 0);
-  return codes.squeeze(1);
+  return Quantize(EncodeLatent(audio).unsqueeze(0), static_cast<int>(n_q)).front().squeeze(0);
 }
 
 at::Tensor MimiModel::Decode(const at::Tensor& codes) const {
   c10::InferenceMode inference;
-  const at::Tensor levels = codes.unsqueeze(1);  // [n_q, 1, F]
-  at::Tensor latent = semantic_->Decode(levels.narrow(0, 0, 1));
-  if (levels.size(0) > 1)
-    latent = latent + acoustic_->Decode(levels.narrow(0, 1, levels.size(0) - 1));
+  at::Tensor latent = Dequantize({codes.unsqueeze(0)});
   latent = upsample_.ptr()->forward(latent);
   latent = decoder_transformer_.ptr()->forward(latent);
   return decoder_.ptr()->forward(latent).squeeze(0);
+}
+
+std::vector<at::Tensor> MimiModel::Quantize(const at::Tensor& latent, int n_q) const {
+  // [1, B, F] -> [B, 1, F]: a view, contiguous (its moved dimension is 1).
+  const at::Tensor semantic = semantic_->Encode(latent, 1).transpose(0, 1);
+  if (n_q == 1) return {semantic};
+  return {at::cat({semantic, acoustic_->Encode(latent, n_q - 1).transpose(0, 1)}, 1)};
+}
+
+at::Tensor MimiModel::Dequantize(const std::vector<at::Tensor>& levels) const {
+  const at::Tensor codes = levels.front().transpose(0, 1);  // [n_q, B, F]
+  at::Tensor latent = semantic_->Decode(codes.narrow(0, 0, 1));
+  if (codes.size(0) > 1) {
+    latent = latent + acoustic_->Decode(codes.narrow(0, 1, codes.size(0) - 1));
+  }
+  return latent;
+}
+
+nn::EncodeStreamParts MimiModel::EncodeStreamParts(int n_q) const {
+  nn::EncodeStreamParts parts;
+  std::vector<nn::StreamLayerPtr> layers;
+  layers.push_back(encoder_->OpenStream(nullptr));
+  layers.push_back(encoder_transformer_->OpenStream(nullptr));
+  layers.push_back(downsample_->OpenStream(nullptr));
+  parts.encoder = std::make_unique<nn::StreamSequential>(std::move(layers));
+  parts.quantize = [this, n_q](const at::Tensor& latent) { return Quantize(latent, n_q); };
+  parts.pad_multiple = config_.hop_length();
+  return parts;
+}
+
+nn::DecodeStreamParts MimiModel::DecodeStreamParts() const {
+  nn::DecodeStreamParts parts;
+  parts.dequantize = [this](const std::vector<at::Tensor>& levels) { return Dequantize(levels); };
+  parts.open_decoder = [this](nn::NoiseSource*) -> nn::StreamLayerPtr {
+    std::vector<nn::StreamLayerPtr> layers;
+    layers.push_back(upsample_->OpenStream(nullptr));
+    layers.push_back(decoder_transformer_->OpenStream(nullptr));
+    layers.push_back(decoder_->OpenStream(nullptr));
+    return std::make_unique<nn::StreamSequential>(std::move(layers));
+  };
+  return parts;
 }
 
 absl::StatusOr<io::StateDict> MimiStateDict(const io::StateDict& published) {
@@ -172,6 +251,9 @@ CodecDescription DescribeMimi(const MimiConfig& config) {
   d.codebooks_per_level = {config.quantizer_n_q};
   d.frame_rates = {config.frame_rate};
   d.level_strides = {1};
+  for (int n_q = 1; n_q <= config.quantizer_n_q; ++n_q) {
+    d.bandwidths_kbps.push_back(n_q * config.level_kbps());
+  }
   return d;
 }
 

@@ -6,6 +6,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "backends/core/codec_description.h"
@@ -14,17 +15,19 @@
 #include "backends/mimi/mimi_config.h"
 #include "backends/mimi/mimi_transformer.h"
 #include "backends/nn/euclidean_rvq.h"
+#include "backends/nn/network_streams.h"
 
 namespace codec::mimi {
 
 // The learnt causal downsample to the code frame rate: a conv of kernel
 // 2 x stride, no bias, left-padded with copies of the first step. Weight
 // under "conv.conv.conv.weight".
-class DownsampleImpl : public torch::nn::Module {
+class DownsampleImpl : public torch::nn::Module, public nn::Streamable {
  public:
   DownsampleImpl(int64_t channels, int64_t stride);
   // [B, C, T] -> [B, C, T / stride]. REQUIRES: T % stride == 0.
   at::Tensor forward(const at::Tensor& x) const;
+  nn::StreamLayerPtr OpenStream(nn::NoiseSource* noise) const override;
 
  private:
   int64_t stride_;
@@ -35,11 +38,16 @@ TORCH_MODULE(Downsample);
 // The learnt causal upsample back to the SEANet frame rate: a depthwise
 // transposed conv of kernel 2 x stride, no bias, its last kernel - stride
 // samples dropped. Weight under "convtr.convtr.convtr.weight".
-class UpsampleImpl : public torch::nn::Module {
+class UpsampleImpl : public torch::nn::Module, public nn::Streamable {
  public:
   UpsampleImpl(int64_t channels, int64_t stride);
   // [B, C, F] -> [B, C, F * stride].
   at::Tensor forward(const at::Tensor& x) const;
+  nn::StreamLayerPtr OpenStream(nn::NoiseSource* noise) const override;
+  // The output of frames x, [B, C, F], after the frame `previous`, [B, C, 1]:
+  // output s n + j is x[n] w[j] + x[n - 1] w[j + s], as the transposed
+  // conv sums them, for offline and streams alike.
+  at::Tensor Frames(const at::Tensor& x, const at::Tensor& previous) const;
 
  private:
   int64_t stride_;
@@ -85,6 +93,16 @@ class MimiModel : public torch::nn::Module {
   at::Tensor Encode(const at::Tensor& audio, int64_t n_q) const;
   // codes int64 [n_q, F], validated for this model -> [channels, F * hop].
   at::Tensor Decode(const at::Tensor& codes) const;
+
+  // Streams: every layer is causal, so a frame's codes and audio come out
+  // with the frame itself.
+  nn::EncodeStreamParts EncodeStreamParts(int n_q) const;
+  nn::DecodeStreamParts DecodeStreamParts() const;
+
+  // latent [B, D, F] <-> its one level of codes, int64 [B, n_q, F] (the
+  // layout nn::CodesBatchFromLevels and LevelBatchToDevice convert).
+  std::vector<at::Tensor> Quantize(const at::Tensor& latent, int n_q) const;
+  at::Tensor Dequantize(const std::vector<at::Tensor>& levels) const;
 
  private:
   MimiConfig config_;

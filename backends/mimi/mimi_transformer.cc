@@ -2,30 +2,79 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "backends/nn/interrupt.h"
 
 namespace codec::mimi {
+namespace {
+
+// A stream of the transformer: each layer's attention cache and the
+// position of the stream's next step, per row.
+class TransformerStream final : public nn::StreamLayer {
+ public:
+  explicit TransformerStream(const ProjectedTransformerImpl& model)
+      : model_(model), caches_(model.layers().size()) {}
+
+  at::Tensor Push(const at::Tensor& x) override {
+    if (nn::TimeLength(x) == 0) return {};
+    if (!positions_.defined()) positions_ = at::zeros({x.size(0)}, x.options().dtype(at::kLong));
+    at::Tensor steps = x.transpose(1, 2);
+    for (size_t i = 0; i < caches_.size(); ++i) {
+      nn::PollInterrupt();
+      steps = model_.layers()[i]->Step(steps, positions_, caches_[i]);
+    }
+    positions_ = positions_ + x.size(-1);
+    return steps.transpose(1, 2).contiguous();
+  }
+  at::Tensor Finish() override { return {}; }  // Causal: nothing waits.
+  void VisitState(nn::StreamStateVisitor& visitor) override {
+    for (AttentionCache& cache : caches_) {
+      visitor.Rows(cache.keys, 0);
+      visitor.Rows(cache.values, 0);
+    }
+    visitor.Rows(positions_, 0);
+  }
+
+ private:
+  const ProjectedTransformerImpl& model_;
+  std::vector<AttentionCache> caches_;
+  at::Tensor positions_;  // int64 [B]: steps seen.
+};
+
+}  // namespace
 
 LayerScaleImpl::LayerScaleImpl(int64_t channels) {
   scale_ = register_parameter("scale", torch::ones({channels}), /*requires_grad=*/false);
 }
 
-at::Tensor ApplyRope(const at::Tensor& x, int64_t first_position, double max_period) {
-  const int64_t head_dim = x.size(-1), steps = x.size(-2);
+at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& positions, double max_period) {
+  const int64_t head_dim = x.size(-1);
   const at::TensorOptions floats = x.options().dtype(at::kFloat);
   const at::Tensor pairs = at::arange(head_dim / 2, floats);
   const at::Tensor frequencies = at::exp(pairs * (-std::log(max_period) * 2 / head_dim));
-  const at::Tensor positions = at::arange(steps, floats).add_(first_position).view({-1, 1});
-  const at::Tensor angles = positions * frequencies;  // [T, head_dim / 2]
+  // [B, 1, T, head_dim / 2]
+  const at::Tensor angles = (positions.to(at::kFloat).unsqueeze(-1) * frequencies).unsqueeze(1);
   const at::Tensor cos = at::cos(angles), sin = at::sin(angles);
-  const at::Tensor split = x.to(at::kFloat).view({x.size(0), x.size(1), steps, head_dim / 2, 2});
+  std::vector<int64_t> pair_shape = x.sizes().vec();
+  pair_shape.back() = head_dim / 2;
+  pair_shape.push_back(2);
+  const at::Tensor split = x.to(at::kFloat).reshape(pair_shape);
   const at::Tensor re = split.select(-1, 0), im = split.select(-1, 1);
   return at::stack({re * cos - im * sin, re * sin + im * cos}, -1)
       .view(x.sizes())
       .to(x.scalar_type());
+}
+
+at::Tensor VisibleKeys(const at::Tensor& q_pos, const at::Tensor& k_pos, int64_t context,
+                       int64_t window_steps) {
+  const at::Tensor q = q_pos.unsqueeze(-1), k = k_pos.unsqueeze(-2);
+  const at::Tensor group_last =
+      at::div(q, window_steps, "floor") * window_steps + (window_steps - 1);
+  return k.ge(0).logical_and(k.le(q)).logical_and(k.gt(group_last - context));
 }
 
 RopeAttentionImpl::RopeAttentionImpl(const MimiTransformerConfig& config) : config_(config) {
@@ -36,25 +85,34 @@ RopeAttentionImpl::RopeAttentionImpl(const MimiTransformerConfig& config) : conf
       register_module("out_proj", torch::nn::Linear(torch::nn::LinearOptions(d, d).bias(false)));
 }
 
-at::Tensor RopeAttentionImpl::forward(const at::Tensor& x, int64_t first_position) const {
+at::Tensor RopeAttentionImpl::Step(const at::Tensor& x, const at::Tensor& positions,
+                                   AttentionCache& cache) const {
   const int64_t batch = x.size(0), steps = x.size(1), d = config_.d_model;
   const int64_t heads = config_.num_heads, head_dim = d / heads;
+  const int64_t kept = config_.context - 1;
   // [B, T, 3, heads, head_dim] -> three [B, heads, T, head_dim].
   const at::Tensor qkv = at::linear(x, in_proj_weight_)
                              .view({batch, steps, 3, heads, head_dim})
                              .permute({2, 0, 3, 1, 4});
-  const at::Tensor q = ApplyRope(qkv[0], first_position, config_.max_period);
-  const at::Tensor k = ApplyRope(qkv[1], first_position, config_.max_period);
-  const at::Tensor v = qkv[2];
-  // Query t sees keys s with t - context < s <= t.
-  const at::Tensor query_steps = at::arange(steps, x.options().dtype(at::kLong)).view({-1, 1});
-  const at::Tensor key_steps = query_steps.view({1, -1});
-  const at::Tensor delta = query_steps - key_steps;
-  const at::Tensor hidden = delta.lt(0).logical_or(delta.ge(config_.context));
-  const at::Tensor scores = at::matmul(q, k.transpose(-2, -1))
+  const at::Tensor q_pos = positions.unsqueeze(1) + at::arange(steps, positions.options());
+  const at::Tensor q = ApplyRope(qkv[0], q_pos, config_.max_period);
+  const at::Tensor k = ApplyRope(qkv[1], q_pos, config_.max_period);
+  if (!cache.keys.defined()) {
+    cache.keys = at::zeros({batch, heads, kept, head_dim}, x.options());
+    cache.values = at::zeros({batch, heads, kept, head_dim}, x.options());
+  }
+  const at::Tensor keys = at::cat({cache.keys, k}, 2);
+  const at::Tensor values = at::cat({cache.values, qkv[2]}, 2);
+  const at::Tensor k_pos =
+      positions.unsqueeze(1) - kept + at::arange(kept + steps, positions.options());
+  const at::Tensor hidden =
+      VisibleKeys(q_pos, k_pos, config_.context, config_.window_steps).logical_not().unsqueeze(1);
+  const at::Tensor scores = at::matmul(q, keys.transpose(-2, -1))
                                 .mul_(1.0 / std::sqrt(static_cast<double>(head_dim)))
                                 .masked_fill_(hidden, -std::numeric_limits<float>::infinity());
-  const at::Tensor mixed = at::matmul(at::softmax(scores, -1), v);
+  const at::Tensor mixed = at::matmul(at::softmax(scores, -1), values);
+  cache.keys = keys.narrow(2, steps, kept);
+  cache.values = values.narrow(2, steps, kept);
   return out_proj_.ptr()->forward(mixed.transpose(1, 2).reshape({batch, steps, d}));
 }
 
@@ -74,15 +132,17 @@ TransformerLayerImpl::TransformerLayerImpl(const MimiTransformerConfig& config) 
   layer_scale_2_ = register_module("layer_scale_2", LayerScale(d));
 }
 
-at::Tensor TransformerLayerImpl::forward(const at::Tensor& x) const {
-  const at::Tensor attended =
-      x + layer_scale_1_.ptr()->forward(self_attn_.ptr()->forward(norm1_.ptr()->forward(x)));
+at::Tensor TransformerLayerImpl::Step(const at::Tensor& x, const at::Tensor& positions,
+                                      AttentionCache& cache) const {
+  const at::Tensor attended = x + layer_scale_1_.ptr()->forward(self_attn_.ptr()->Step(
+                                      norm1_.ptr()->forward(x), positions, cache));
   const at::Tensor fed =
       linear2_.ptr()->forward(at::gelu(linear1_.ptr()->forward(norm2_.ptr()->forward(attended))));
   return attended + layer_scale_2_.ptr()->forward(fed);
 }
 
-ProjectedTransformerImpl::ProjectedTransformerImpl(const MimiTransformerConfig& config) {
+ProjectedTransformerImpl::ProjectedTransformerImpl(const MimiTransformerConfig& config)
+    : config_(config) {
   auto transformer = register_module("transformer", std::make_shared<torch::nn::Module>());
   auto layers = transformer->register_module("layers", torch::nn::ModuleList());
   for (int i = 0; i < config.num_layers; ++i) {
@@ -92,12 +152,20 @@ ProjectedTransformerImpl::ProjectedTransformerImpl(const MimiTransformerConfig& 
 }
 
 at::Tensor ProjectedTransformerImpl::forward(const at::Tensor& x) const {
-  at::Tensor steps = x.transpose(1, 2);
-  for (const TransformerLayer& layer : layers_) {
-    nn::PollInterrupt();
-    steps = layer->forward(steps);
+  // Blocks of a context's length: each block's attention is
+  // [block, context - 1 + block] whatever the input's length.
+  const int64_t block = std::max<int64_t>(config_.context, 64);
+  TransformerStream stream(*this);
+  std::vector<at::Tensor> outputs;
+  for (int64_t start = 0; start < x.size(-1); start += block) {
+    outputs.push_back(stream.Push(x.narrow(-1, start, std::min(block, x.size(-1) - start))));
   }
-  return steps.transpose(1, 2).contiguous();
+  if (outputs.empty()) return x;
+  return outputs.size() == 1 ? outputs.front() : at::cat(outputs, -1);
+}
+
+nn::StreamLayerPtr ProjectedTransformerImpl::OpenStream(nn::NoiseSource*) const {
+  return std::make_unique<TransformerStream>(*this);
 }
 
 }  // namespace codec::mimi

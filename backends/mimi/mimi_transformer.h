@@ -7,7 +7,10 @@
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 
+#include <vector>
+
 #include "backends/mimi/mimi_config.h"
+#include "backends/nn/stream_modules.h"
 
 namespace codec::mimi {
 
@@ -23,15 +26,23 @@ class LayerScaleImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LayerScale);
 
-// Causal multi-head self-attention with rotary positions, each query
-// seeing the `context` most recent steps, its own included. Parameters as
+// What one attention layer keeps of a stream: the keys and values of its
+// last context - 1 steps, [B, heads, context - 1, head_dim], zeros (and
+// hidden) before the stream's start.
+struct AttentionCache {
+  at::Tensor keys;
+  at::Tensor values;
+};
+
+// Causal multi-head self-attention with rotary positions. Parameters as
 // the published checkpoint names them: "in_proj_weight" ([3 d, d]: q, k and
 // v, heads contiguous in each) and "out_proj.weight"; no biases.
 class RopeAttentionImpl : public torch::nn::Module {
  public:
   explicit RopeAttentionImpl(const MimiTransformerConfig& config);
-  // x: [B, T, d], step t at position first_position + t.
-  at::Tensor forward(const at::Tensor& x, int64_t first_position = 0) const;
+  // x: [B, T, d], row b's steps at positions[b] + [0, T); `cache` holds
+  // the steps before them and then takes these.
+  at::Tensor Step(const at::Tensor& x, const at::Tensor& positions, AttentionCache& cache) const;
 
  private:
   const MimiTransformerConfig config_;
@@ -45,7 +56,7 @@ TORCH_MODULE(RopeAttention);
 class TransformerLayerImpl : public torch::nn::Module {
  public:
   explicit TransformerLayerImpl(const MimiTransformerConfig& config);
-  at::Tensor forward(const at::Tensor& x) const;
+  at::Tensor Step(const at::Tensor& x, const at::Tensor& positions, AttentionCache& cache) const;
 
  private:
   torch::nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
@@ -56,20 +67,34 @@ class TransformerLayerImpl : public torch::nn::Module {
 TORCH_MODULE(TransformerLayer);
 
 // Upstream's ProjectedTransformer at the latent width (no projections):
-// [B, d, T] -> [B, d, T], layers under "transformer.layers.<i>".
-class ProjectedTransformerImpl : public torch::nn::Module {
+// [B, d, T] -> [B, d, T], layers under "transformer.layers.<i>". Offline is
+// the stream pushed in blocks, so memory stays bounded by the context
+// whatever the input's length.
+class ProjectedTransformerImpl : public torch::nn::Module, public nn::Streamable {
  public:
   explicit ProjectedTransformerImpl(const MimiTransformerConfig& config);
   at::Tensor forward(const at::Tensor& x) const;
+  nn::StreamLayerPtr OpenStream(nn::NoiseSource* noise) const override;
+
+  const std::vector<TransformerLayer>& layers() const { return layers_; }
+  const MimiTransformerConfig& config() const { return config_; }
 
  private:
+  const MimiTransformerConfig config_;
   std::vector<TransformerLayer> layers_;
 };
 TORCH_MODULE(ProjectedTransformer);
 
-// Rotates q or k ([B, heads, T, head_dim]) by their positions (first_position
-// onwards): channel pairs (2i, 2i + 1) turn by t * max_period^(-2i / head_dim).
-at::Tensor ApplyRope(const at::Tensor& x, int64_t first_position, double max_period);
+// Rotates q or k ([B, heads, T, head_dim]) by their positions ([B, T]):
+// channel pairs (2i, 2i + 1) turn by position * max_period^(-2i / head_dim).
+at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& positions, double max_period);
+
+// Whether the query at q_pos ([B, T]) sees the key at k_pos ([B, S]):
+// [B, T, S]. It sees the key when 0 <= k_pos <= q_pos and k_pos lies in the
+// `context` steps up to the last step of the query's group of
+// `window_steps` steps (its own step when 1).
+at::Tensor VisibleKeys(const at::Tensor& q_pos, const at::Tensor& k_pos, int64_t context,
+                       int64_t window_steps);
 
 }  // namespace codec::mimi
 

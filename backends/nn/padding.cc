@@ -3,11 +3,20 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <vector>
 
 namespace codec::nn {
 
 at::Tensor Pad1d(const at::Tensor& x, int64_t left, int64_t right, PadMode mode) {
   if (mode == PadMode::kZero) return at::constant_pad_nd(x, {left, right}, 0.0);
+  if (mode == PadMode::kReplicate) {
+    const int64_t length = x.size(-1);
+    std::vector<at::Tensor> parts;
+    if (left > 0) parts.push_back(x.narrow(-1, 0, 1).expand({x.size(0), x.size(1), left}));
+    parts.push_back(x);
+    if (right > 0) parts.push_back(x.narrow(-1, length - 1, 1).expand({x.size(0), x.size(1), right}));
+    return parts.size() == 1 ? x : at::cat(parts, -1);
+  }
   const int64_t length = x.size(-1);
   const int64_t max_pad = std::max(left, right);
   int64_t extension = 0;

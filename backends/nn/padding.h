@@ -7,11 +7,13 @@
 
 namespace codec::nn {
 
-enum class PadMode { kZero, kReflect };
+// Zeros, a mirror of the signal, or copies of its first and last samples.
+enum class PadMode { kZero, kReflect, kReplicate };
 
 // Pads the last dimension of `x`. Reflect padding of a signal no longer
 // than the pad first zero-extends it (and drops that extension afterwards),
-// so short inputs pad like long ones instead of failing.
+// so short inputs pad like long ones instead of failing. Replicate padding
+// needs one sample.
 at::Tensor Pad1d(const at::Tensor& x, int64_t left, int64_t right, PadMode mode);
 
 // Removes `left` and `right` samples from the last dimension.

@@ -445,13 +445,13 @@ TEST_P(SlotReuseTest, StreamsWithOtherQuantiserCountsStepTogether) {
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, SlotReuseTest,
                          ::testing::Values("encodec24_tiny_bw6", "dac16_tiny", "dac44_tiny",
-                                           "snac24_tiny", "snac44_tiny_attn"));
+                                           "snac24_tiny", "snac44_tiny_attn", "mimi_tiny_ctx8"));
 
 // One fixture per network shape (the others differ in quantisers only).
 INSTANTIATE_TEST_SUITE_P(Fixtures, BatchingTest,
                          ::testing::Values("encodec24_tiny_bw6", "encodec48_tiny_stereo_bw6",
                                            "dac16_tiny", "dac44_tiny", "snac24_tiny",
-                                           "snac44_tiny_attn"));
+                                           "snac44_tiny_attn", "mimi_tiny_ctx8"));
 
 }  // namespace
 }  // namespace codec

@@ -5,8 +5,9 @@
 // near-ties: bfloat16 moves a latent by about 1e-3 of its scale, and the
 // later residual codebooks quantise what the earlier ones left, which is
 // of that size (the tiny EnCodec fixtures, whose codebooks are filled with
-// near-identical vectors, keep a third of their codes). Codes of a broken
-// convolution agree at chance, a small fraction of a percent.
+// near-identical vectors, keep a third of their codes; Mimi's 32 levels a
+// fifth). Codes of a broken convolution agree at chance, a small fraction
+// of a percent, so the bar is a tenth: far above chance, below every case.
 
 #include <gtest/gtest.h>
 
@@ -72,7 +73,7 @@ TEST_P(Bfloat16Test, EncodeCodesLargelyAgreeWithFloat32) {
   ASSERT_TRUE(bf16.ok()) << bf16.status();
   const testing::CodesAgreement agreement = testing::CompareCodes(*bf16, *fp32);
   ASSERT_TRUE(agreement.same_shape);
-  EXPECT_GE(agreement.identical_fraction, 0.25);
+  EXPECT_GE(agreement.identical_fraction, 0.10);
   std::cout << GetParam()
             << ": bf16 codes identical to fp32's: " << 100 * agreement.identical_fraction << "%\n";
 }

@@ -69,7 +69,7 @@ TEST_P(StepOpsTest, AStepCostsTheSameForOneStreamAsForManyAndDownloadsOnce) {
 // EnCodec 48 kHz streams segment by segment, alone (segment_streams.h).
 INSTANTIATE_TEST_SUITE_P(Fixtures, StepOpsTest,
                          ::testing::Values("encodec24_tiny_bw6", "dac16_tiny", "dac44_tiny",
-                                           "snac24_tiny", "snac44_tiny_attn"));
+                                           "snac24_tiny", "snac44_tiny_attn", "mimi_tiny_ctx8"));
 
 }  // namespace
 }  // namespace codec

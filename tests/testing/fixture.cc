@@ -39,7 +39,8 @@ const std::vector<std::string>& FixtureCases() {
   static const auto* cases = new std::vector<std::string>{
       "encodec24_tiny_bw6", "encodec24_tiny_bw12", "encodec48_tiny_stereo_bw6",
       "dac16_tiny",         "dac44_tiny",          "dac44_tiny_nq4",
-      "snac24_tiny",        "snac44_tiny_attn"};
+      "snac24_tiny",        "snac44_tiny_attn",    "mimi_tiny_nq8",
+      "mimi_tiny_nq32",     "mimi_tiny_ctx8"};
   return *cases;
 }
 

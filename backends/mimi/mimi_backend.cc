@@ -1,0 +1,99 @@
+#include "backends/mimi/mimi_backend.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "backends/core/status_macros.h"
+#include "backends/nn/interrupt.h"
+#include "backends/nn/network_streams.h"
+#include "backends/nn/tensor_convert.h"
+
+namespace codec::mimi {
+
+MimiBackend::MimiBackend(std::string id, MimiConfig config, std::string weights_path,
+                         at::Device device)
+    : CheckpointBackend(std::move(id), DescribeMimi(config), std::move(weights_path), device,
+                        [config](io::Checkpoint checkpoint) {
+                          return BuildMimiModel(config, std::move(checkpoint));
+                        }),
+      config_(std::move(config)) {}
+
+absl::StatusOr<std::shared_ptr<CodecBackend>> MimiBackend::Create(std::string id,
+                                                                  const std::string& preset,
+                                                                  const nlohmann::json& config,
+                                                                  std::string weights_path,
+                                                                  at::Device device) {
+  if (config.is_object() && config.contains("model_type")) {
+    return absl::UnimplementedError(
+        "Mimi reads upstream's mimi_config layout; a Hugging Face MimiConfig (model_type) is not "
+        "supported yet");
+  }
+  ASSIGN_OR_RETURN(MimiConfig merged,
+                   MergeConfig(preset, &MimiPreset, &MimiConfigFromJson, {&config}));
+  return std::make_shared<MimiBackend>(std::move(id), std::move(merged), std::move(weights_path),
+                                       device);
+}
+
+absl::StatusOr<int> MimiBackend::QuantizersFor(const EncodeOptions& options) const {
+  if (options.bandwidth_kbps && options.n_q) {
+    return absl::InvalidArgumentError("give a bandwidth or a number of quantisers, not both");
+  }
+  int n_q = config_.default_n_q;
+  if (options.bandwidth_kbps) {
+    const double levels = *options.bandwidth_kbps / config_.level_kbps();
+    if (!(std::abs(levels - std::round(levels)) < 1e-6)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bandwidth ", *options.bandwidth_kbps, " kbps is not a whole number of '",
+                       id(), "' levels of ", config_.level_kbps(), " kbps each"));
+    }
+    n_q = static_cast<int>(std::lround(levels));
+  } else if (options.n_q) {
+    n_q = *options.n_q;
+  }
+  if (n_q < 1 || n_q > config_.quantizer_n_q) {
+    return absl::InvalidArgumentError(absl::StrCat("n_q ", n_q, " is out of range for '", id(),
+                                                   "': 1 to ", config_.quantizer_n_q));
+  }
+  return n_q;
+}
+
+absl::StatusOr<Codes> MimiBackend::Encode(const Audio& audio, const EncodeOptions& options) const {
+  RETURN_IF_ERROR(ValidateAudioInput(audio, description()));
+  ASSIGN_OR_RETURN(const int n_q, QuantizersFor(options));
+  ASSIGN_OR_RETURN(std::shared_ptr<const MimiModel> network, model());
+  return nn::RunInterruptible(options.stop, [&] {
+    Codes codes;
+    codes.levels.push_back(nn::LevelFromTensor(network->Encode(nn::AudioView(audio), n_q)));
+    codes.num_samples = audio.num_frames();
+    return codes;
+  });
+}
+
+absl::StatusOr<Audio> MimiBackend::Decode(const Codes& codes, const DecodeOptions& options) const {
+  RETURN_IF_ERROR(codes.Validate(description()));
+  ASSIGN_OR_RETURN(std::shared_ptr<const MimiModel> network, model());
+  return nn::RunInterruptible(options.stop, [&] {
+    at::Tensor decoded = network->Decode(nn::TensorFromLevel(codes.levels[0]));
+    if (codes.num_samples > 0 && codes.num_samples < decoded.size(-1)) {
+      decoded = decoded.narrow(-1, 0, codes.num_samples);
+    }
+    return nn::AudioFromTensor(decoded, config_.sample_rate);
+  });
+}
+
+absl::StatusOr<std::unique_ptr<EncodeStream>> MimiBackend::OpenEncodeStream(
+    const EncodeOptions& options) const {
+  ASSIGN_OR_RETURN(const int n_q, QuantizersFor(options));
+  ASSIGN_OR_RETURN(std::shared_ptr<const MimiModel> network, model());
+  return OpenLayerEncodeStream(std::move(network), n_q, options);
+}
+
+absl::StatusOr<std::unique_ptr<DecodeStream>> MimiBackend::OpenDecodeStream(
+    const DecodeOptions& options, int64_t num_samples) const {
+  ASSIGN_OR_RETURN(std::shared_ptr<const MimiModel> network, model());
+  return OpenLayerDecodeStream(std::move(network), options, num_samples);
+}
+
+}  // namespace codec::mimi

@@ -1,0 +1,47 @@
+#ifndef BACKENDS_MIMI_MIMI_BACKEND_H_
+#define BACKENDS_MIMI_MIMI_BACKEND_H_
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "backends/checkpoint_backend.h"
+#include "backends/mimi/mimi_config.h"
+#include "backends/mimi/mimi_model.h"
+
+namespace codec::mimi {
+
+// Mimi (Moshi, Sesame CSM, Kyutai TTS/STT) as a CodecBackend, encode and
+// decode, from the published tokenizer's safetensors. Every layer is
+// causal: a stream's frame comes out with the frame that carries it.
+class MimiBackend final : public CheckpointBackend<MimiModel> {
+ public:
+  MimiBackend(std::string id, MimiConfig config, std::string weights_path,
+              at::Device device = at::kCPU);
+
+  // A backend from preset `preset` ("mimi_24khz", "mimi_24khz_moshi", or ""
+  // for the first), overridden by `config` (upstream's mimi_config layout).
+  static absl::StatusOr<std::shared_ptr<CodecBackend>> Create(std::string id,
+                                                              const std::string& preset,
+                                                              const nlohmann::json& config,
+                                                              std::string weights_path,
+                                                              at::Device device);
+
+  // The first n_q levels (default_n_q by default, or as many as
+  // bandwidth_kbps carries: 1.1 kbps for 8 levels of the published model).
+  absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override;
+  absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const override;
+  absl::StatusOr<std::unique_ptr<EncodeStream>> OpenEncodeStream(
+      const EncodeOptions& options) const override;
+  absl::StatusOr<std::unique_ptr<DecodeStream>> OpenDecodeStream(
+      const DecodeOptions& options, int64_t num_samples) const override;
+
+ private:
+  absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const;
+
+  const MimiConfig config_;
+};
+
+}  // namespace codec::mimi
+
+#endif  // BACKENDS_MIMI_MIMI_BACKEND_H_
