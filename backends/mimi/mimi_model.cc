@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <cmath>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -252,7 +253,8 @@ CodecDescription DescribeMimi(const MimiConfig& config) {
   d.frame_rates = {config.frame_rate};
   d.level_strides = {1};
   for (int n_q = 1; n_q <= config.quantizer_n_q; ++n_q) {
-    d.bandwidths_kbps.push_back(n_q * config.level_kbps());
+    // Rounded so that 3 levels of 0.1 kbps read 0.3, as a client writes it.
+    d.bandwidths_kbps.push_back(std::round(n_q * config.level_kbps() * 1e6) / 1e6);
   }
   return d;
 }
