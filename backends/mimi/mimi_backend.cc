@@ -25,11 +25,6 @@ absl::StatusOr<std::shared_ptr<CodecBackend>> MimiBackend::Create(std::string id
                                                                   const nlohmann::json& config,
                                                                   std::string weights_path,
                                                                   at::Device device) {
-  if (config.is_object() && config.contains("model_type")) {
-    return absl::UnimplementedError(
-        "Mimi reads upstream's mimi_config layout; a Hugging Face MimiConfig (model_type) is not "
-        "supported yet");
-  }
   ASSIGN_OR_RETURN(MimiConfig merged,
                    MergeConfig(preset, &MimiPreset, &MimiConfigFromJson, {&config}));
   return std::make_shared<MimiBackend>(std::move(id), std::move(merged), std::move(weights_path),

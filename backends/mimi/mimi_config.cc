@@ -111,6 +111,50 @@ absl::Status ReadAttentionWindow(const io::JsonFields& fields, MimiConfig& c) {
   return absl::OkStatus();
 }
 
+// transformers' MimiConfig (the hub's kyutai/mimi config.json): its names
+// for upstream's fields, and the choices it offers that Mimi makes one way.
+absl::Status ReadHuggingFace(const nlohmann::json& json, MimiConfig& c) {
+  const io::JsonFields fields(json, "Mimi (Hugging Face)");
+  RETURN_IF_ERROR(Require(fields, "model_type", std::string("mimi")));
+  RETURN_IF_ERROR(fields.Read("sampling_rate", c.sample_rate));
+  RETURN_IF_ERROR(fields.Read("audio_channels", c.channels));
+  RETURN_IF_ERROR(fields.Read("frame_rate", c.frame_rate));
+  RETURN_IF_ERROR(fields.Read("hidden_size", c.dimension));
+  c.transformer.d_model = c.dimension;
+  RETURN_IF_ERROR(fields.Read("num_filters", c.n_filters));
+  RETURN_IF_ERROR(fields.Read("num_residual_layers", c.n_residual_layers));
+  RETURN_IF_ERROR(fields.Read("upsampling_ratios", c.ratios));
+  RETURN_IF_ERROR(fields.Read("kernel_size", c.kernel_size));
+  RETURN_IF_ERROR(fields.Read("last_kernel_size", c.last_kernel_size));
+  RETURN_IF_ERROR(fields.Read("residual_kernel_size", c.residual_kernel_size));
+  RETURN_IF_ERROR(fields.Read("dilation_growth_rate", c.dilation_base));
+  RETURN_IF_ERROR(fields.Read("compress", c.compress));
+  bool conv_shortcut = !c.true_skip;
+  RETURN_IF_ERROR(fields.Read("use_conv_shortcut", conv_shortcut));
+  c.true_skip = !conv_shortcut;
+  RETURN_IF_ERROR(fields.Read("codebook_size", c.bins));
+  RETURN_IF_ERROR(fields.Read("vector_quantization_hidden_dimension", c.quantizer_dimension));
+  RETURN_IF_ERROR(fields.Read("num_quantizers", c.quantizer_n_q));
+  MimiTransformerConfig& t = c.transformer;
+  RETURN_IF_ERROR(fields.Read("num_hidden_layers", t.num_layers));
+  RETURN_IF_ERROR(fields.Read("intermediate_size", t.dim_feedforward));
+  RETURN_IF_ERROR(fields.Read("num_attention_heads", t.num_heads));
+  RETURN_IF_ERROR(fields.Read("rope_theta", t.max_period));
+  RETURN_IF_ERROR(fields.Read("sliding_window", t.context));
+  RETURN_IF_ERROR(fields.Read("layer_scale_initial_scale", t.layer_scale));
+  RETURN_IF_ERROR(Require(fields, "codebook_dim", c.quantizer_dimension));
+  RETURN_IF_ERROR(Require(fields, "num_semantic_quantizers", 1));
+  RETURN_IF_ERROR(Require(fields, "num_key_value_heads", t.num_heads));
+  RETURN_IF_ERROR(Require(fields, "head_dim", t.d_model / std::max(t.num_heads, 1)));
+  RETURN_IF_ERROR(Require(fields, "upsample_groups", c.dimension));
+  RETURN_IF_ERROR(Require(fields, "norm_eps", 1e-5));
+  RETURN_IF_ERROR(Require(fields, "hidden_act", std::string("gelu")));
+  RETURN_IF_ERROR(Require(fields, "use_causal_conv", true));
+  RETURN_IF_ERROR(Require(fields, "pad_mode", std::string("constant")));
+  RETURN_IF_ERROR(Require(fields, "trim_right_ratio", 1.0));
+  return Require(fields, "attention_bias", false);
+}
+
 }  // namespace
 
 int MimiConfig::encoder_hop_length() const {
@@ -225,6 +269,7 @@ absl::StatusOr<MimiConfig> MimiPreset(const std::string& name) {
 absl::StatusOr<MimiConfig> MimiConfigFromJson(const nlohmann::json& json, MimiConfig c) {
   if (!json.is_object()) return absl::InvalidArgumentError("Mimi config is not a JSON object");
   const io::JsonFields fields(json, "Mimi");
+  if (json.contains("model_type")) RETURN_IF_ERROR(ReadHuggingFace(json, c));
   RETURN_IF_ERROR(fields.Read("sample_rate", c.sample_rate));
   RETURN_IF_ERROR(fields.Read("channels", c.channels));
   RETURN_IF_ERROR(fields.Read("frame_rate", c.frame_rate));

@@ -70,8 +70,9 @@ struct MimiConfig {
 // The published tokenizer: "mimi_24khz".
 absl::StatusOr<MimiConfig> MimiPreset(const std::string& name);
 
-// Overrides the fields of `base` present in `json`, upstream's mimi_config
-// layout; type errors and unsupported choices name the field.
+// Overrides the fields of `base` present in `json`: upstream's mimi_config
+// layout, or transformers' MimiConfig (recognised by its model_type); type
+// errors and unsupported choices name the field.
 absl::StatusOr<MimiConfig> MimiConfigFromJson(const nlohmann::json& json, MimiConfig base);
 
 }  // namespace codec::mimi

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
+#include "backends/mimi/hf_layout.h"
 #include "backends/nn/parameter_loading.h"
 #include "backends/nn/stream_conv.h"
 
@@ -263,6 +264,9 @@ absl::StatusOr<std::shared_ptr<MimiModel>> BuildMimiModel(const MimiConfig& conf
                                                           io::Checkpoint checkpoint) {
   RETURN_IF_ERROR(config.Validate());
   auto model = std::make_shared<MimiModel>(config);
+  if (IsHuggingFaceLayout(checkpoint.tensors)) {
+    ASSIGN_OR_RETURN(checkpoint.tensors, PublishedFromHuggingFace(checkpoint.tensors, config));
+  }
   ASSIGN_OR_RETURN(io::StateDict dict, MimiStateDict(checkpoint.tensors));
   checkpoint.tensors.clear();
   RETURN_IF_ERROR(nn::LoadParameters(*model, dict));

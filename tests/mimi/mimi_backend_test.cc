@@ -6,14 +6,20 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "backends/codec_factory.h"
 #include "backends/core/status_macros.h"
+#include "backends/io/checkpoint.h"
 #include "backends/io/npz.h"
+#include "backends/mimi/mimi_config.h"
 #include "backends/nn/tensor_convert.h"
 #include "tests/testing/fixture.h"
+#include "tests/testing/manifest.h"
+#include "tests/testing/mimi_hf_layout.h"
 
 namespace codec {
 namespace {
@@ -149,6 +155,56 @@ TEST(MimiWindowsTest, TheWindowsDifferPastTheContext) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_LT(testing::CompareCodes(*a, *b).identical_fraction, 0.9);
 }
+
+// The fixture's weights converted as transformers converts the published
+// tokenizer for kyutai/mimi, loaded from a Hugging Face folder with
+// transformers' config.json: the same codes and audio as the reference.
+class MimiHuggingFaceTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { testing::UseReferenceThreadCount(); }
+};
+
+TEST_P(MimiHuggingFaceTest, AHubFolderEncodesAndDecodesAsTheReference) {
+  absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture(GetParam());
+  ASSERT_TRUE(fixture.ok()) << fixture.status();
+  std::ifstream config_file(fixture->dir + "/config.json");
+  absl::StatusOr<mimi::MimiConfig> config =
+      mimi::MimiConfigFromJson(nlohmann::json::parse(config_file), mimi::MimiConfig());
+  ASSERT_TRUE(config.ok()) << config.status();
+  absl::StatusOr<io::Checkpoint> published =
+      io::LoadCheckpoint(fixture->dir + "/weights.safetensors");
+  ASSERT_TRUE(published.ok()) << published.status();
+  const io::StateDict hub = testing::MimiStateDictToHuggingFace(published->tensors, *config);
+  ASSERT_EQ(hub.count("quantizer.semantic_residual_vector_quantizer.layers.0.codebook.embed_sum"),
+            1u);
+  const std::string dir = ::testing::TempDir() + "/" + GetParam() + "_hf";
+  ASSERT_TRUE(testing::WriteModelFolder(hub, testing::MimiHuggingFaceConfig(*config), dir).ok());
+
+  absl::StatusOr<std::shared_ptr<CodecBackend>> backend =
+      CreateBackend({.id = "hub", .model = "mimi", .weights = dir});
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  ASSERT_TRUE((*backend)->Load().ok());
+  absl::StatusOr<Codes> codes =
+      (*backend)->Encode(fixture->input, fixture->ReferenceEncodeOptions());
+  ASSERT_TRUE(codes.ok()) << codes.status();
+  EXPECT_EQ(testing::CompareCodes(*codes, fixture->expected_codes).identical_fraction, 1.0);
+  absl::StatusOr<Audio> audio = (*backend)->Decode(fixture->expected_codes, DecodeOptions());
+  ASSERT_TRUE(audio.ok()) << audio.status();
+  EXPECT_LT(testing::MaxAbsDiff(*audio, fixture->expected_decode), 1e-4);
+
+  // A missing projection is named.
+  io::StateDict cut = hub;
+  cut.erase("decoder_transformer.layers.1.self_attn.k_proj.weight");
+  ASSERT_TRUE(testing::WriteModelFolder(cut, testing::MimiHuggingFaceConfig(*config), dir).ok());
+  absl::StatusOr<std::shared_ptr<CodecBackend>> broken =
+      CreateBackend({.id = "broken", .model = "mimi", .weights = dir});
+  ASSERT_TRUE(broken.ok()) << broken.status();
+  EXPECT_TRUE(testing::IsInvalidArgument((*broken)->Load(),
+                                         "decoder_transformer.layers.1.self_attn.k_proj.weight"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, MimiHuggingFaceTest,
+                         ::testing::Values("mimi_tiny_nq8", "mimi_tiny_ctx8"));
 
 TEST(MimiQuantisersTest, BandwidthSelectsWholeLevels) {
   absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture("mimi_tiny_nq8");
