@@ -4,9 +4,9 @@
         --runs=3 --weights=model.safetensors --audio=input.npy
 
 DIR holds checkouts of the upstream repositories, named `encodec`
-(facebookresearch/encodec), `descript-audio-codec` and `snac`
-(hubertsiuzdak/snac). The model is built from the preset's published
-hyper-parameters, loaded strictly from the same .safetensors checkpoint the
+(facebookresearch/encodec), `descript-audio-codec`, `snac`
+(hubertsiuzdak/snac) and `moshi` (kyutai-labs/moshi). The model is built
+from the preset's published hyper-parameters, loaded strictly from the same .safetensors checkpoint the
 C++ row uses, and run on the same float32 [channels, samples] audio: encode
 is audio -> codes, decode is the codes of that audio -> audio, as the C++
 backends do. One warm-up, then `--runs` timed calls; prints
@@ -14,7 +14,9 @@ backends do. One warm-up, then `--runs` timed calls; prints
 
 Needs Debian's python3-torch, python3-numpy, python3-torchaudio and
 python3-tqdm; shims/ stands in for the few packages Debian lacks (einops,
-argbind, audiotools) and for the torch 2 functions SNAC calls.
+argbind, audiotools; for moshi's imports huggingface_hub, safetensors and
+sentencepiece, which Mimi itself never calls) and for the torch 2 functions
+SNAC and moshi call.
 """
 
 import argparse
@@ -75,7 +77,8 @@ def install_torch2_functions():
     """What SNAC calls from torch 2, on torch 1.13: `parametrizations.weight_norm`
     (the same `original0` (g) / `original1` (v) parameters, the weight
     recomputed on every access as torch 2 does) and
-    `scaled_dot_product_attention` (softmax(q k^T / sqrt(d)) v, unmasked)."""
+    `scaled_dot_product_attention` (softmax(q k^T / sqrt(d)) v, with moshi's
+    boolean mask: True where a query may attend)."""
     from torch.nn.utils import parametrizations, parametrize
 
     class WeightNorm(torch.nn.Module):
@@ -93,8 +96,11 @@ def install_torch2_functions():
         parametrize.register_parametrization(module, name, WeightNorm(dim))
         return module
 
-    def scaled_dot_product_attention(q, k, v):
+    def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False):
+        assert dropout_p == 0.0 and not is_causal
         scores = torch.matmul(q, k.transpose(-2, -1)) / q.size(-1) ** 0.5
+        if attn_mask is not None:
+            scores = scores.masked_fill(~attn_mask, float("-inf"))
         return torch.matmul(scores.softmax(dim=-1), v)
 
     if not hasattr(parametrizations, "weight_norm"):
@@ -145,6 +151,22 @@ class Snac:
         return self.model.decode(codes)
 
 
+class Mimi:
+    def __init__(self, preset):
+        install_torch2_functions()
+        os.environ["NO_TORCH_COMPILE"] = "1"  # torch 1.13 has no torch.compile.
+        from moshi.models import loaders
+        # The published configuration, 8 codebooks, as the C++ default. Both
+        # presets compute upstream's offline encode / decode here.
+        self.model = loaders.get_mimi(None, num_codebooks=8)
+
+    def encode(self, audio):
+        return self.model.encode(audio)
+
+    def decode(self, codes):
+        return self.model.decode(codes)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--upstream", required=True)
@@ -156,10 +178,13 @@ def main():
     parser.add_argument("--audio", required=True)
     args = parser.parse_args()
 
+    # moshi's Python package is the repository's moshi/moshi.
     sys.path[:0] = [SHIMS] + [os.path.join(args.upstream, name)
-                              for name in ("encodec", "descript-audio-codec", "snac")]
+                              for name in ("encodec", "descript-audio-codec", "snac",
+                                           os.path.join("moshi", "moshi"))]
     torch.set_num_threads(args.threads)
-    family = {"encodec": Encodec, "dac": Dac, "snac": Snac}[args.preset.split("_")[0]]
+    family = {"encodec": Encodec, "dac": Dac, "snac": Snac,
+              "mimi": Mimi}[args.preset.split("_")[0]]
     codec = family(args.preset)
     codec.model.load_state_dict(read_safetensors(args.weights), strict=True)
     codec.model.eval()

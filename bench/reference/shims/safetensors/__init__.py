@@ -1,0 +1,1 @@
+"""Stand-in package: moshi's loaders import safetensors.torch.load_file."""
