@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "backends/core/status_macros.h"
 
 namespace codec::mimi {
 namespace {
@@ -141,9 +142,7 @@ absl::StatusOr<io::StateDict> PublishedFromHuggingFace(const io::StateDict& tens
       dict[name] = tensor;
     }
   }
-  if (absl::Status fused = FuseProjections(dict, attention_layers, config); !fused.ok()) {
-    return fused;
-  }
+  RETURN_IF_ERROR(FuseProjections(dict, attention_layers, config));
   return dict;
 }
 

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
 #include "backends/mimi/hf_layout.h"
@@ -206,11 +205,11 @@ nn::DecodeStreamParts MimiModel::DecodeStreamParts() const {
 }
 
 absl::StatusOr<io::StateDict> MimiStateDict(const io::StateDict& published) {
+  // "<half>.vq.layers.<i>._codebook.<buffer>": the codebooks' training
+  // state, renamed to nn::EuclideanCodebook's, centroids derived.
+  const std::string kCodebook = "._codebook.";
   io::StateDict dict;
   for (const auto& [name, tensor] : published) {
-    // "<half>.vq.layers.<i>._codebook.<buffer>": the codebooks' training
-    // state, renamed to nn::EuclideanCodebook's, centroids derived.
-    const std::string kCodebook = "._codebook.";
     const size_t at = name.find(kCodebook);
     const size_t vq = name.find(".vq.layers.");
     if (at == std::string::npos || vq == std::string::npos) {

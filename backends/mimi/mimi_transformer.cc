@@ -22,10 +22,11 @@ class TransformerStream final : public nn::StreamLayer {
   at::Tensor Push(const at::Tensor& x) override {
     if (nn::TimeLength(x) == 0) return {};
     if (!positions_.defined()) positions_ = at::zeros({x.size(0)}, x.options().dtype(at::kLong));
+    const StepPlacement placement = StepPlacement::For(positions_, x.size(-1), model_.config());
     at::Tensor steps = x.transpose(1, 2);
     for (size_t i = 0; i < caches_.size(); ++i) {
       nn::PollInterrupt();
-      steps = model_.layers()[i]->Step(steps, positions_, caches_[i]);
+      steps = model_.layers()[i]->Step(steps, placement, caches_[i]);
     }
     positions_ = positions_ + x.size(-1);
     return steps.transpose(1, 2).contiguous();
@@ -51,16 +52,26 @@ LayerScaleImpl::LayerScaleImpl(int64_t channels) {
   scale_ = register_parameter("scale", torch::ones({channels}), /*requires_grad=*/false);
 }
 
-at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& positions, double max_period) {
-  const int64_t head_dim = x.size(-1);
-  const at::TensorOptions floats = x.options().dtype(at::kFloat);
-  const at::Tensor pairs = at::arange(head_dim / 2, floats);
-  const at::Tensor frequencies = at::exp(pairs * (-std::log(max_period) * 2 / head_dim));
-  // [B, 1, T, head_dim / 2]
-  const at::Tensor angles = (positions.to(at::kFloat).unsqueeze(-1) * frequencies).unsqueeze(1);
-  const at::Tensor cos = at::cos(angles), sin = at::sin(angles);
+StepPlacement StepPlacement::For(const at::Tensor& positions, int64_t steps,
+                                 const MimiTransformerConfig& config) {
+  const int64_t head_dim = config.d_model / config.num_heads, kept = config.context - 1;
+  const at::Tensor q_pos = positions.unsqueeze(1) + at::arange(steps, positions.options());
+  const at::Tensor k_pos =
+      positions.unsqueeze(1) - kept + at::arange(kept + steps, positions.options());
+  const at::Tensor pairs = at::arange(head_dim / 2, positions.options().dtype(at::kFloat));
+  const at::Tensor frequencies = at::exp(pairs * (-std::log(config.max_period) * 2 / head_dim));
+  const at::Tensor angles = (q_pos.to(at::kFloat).unsqueeze(-1) * frequencies).unsqueeze(1);
+  StepPlacement placement;
+  placement.cos = at::cos(angles);
+  placement.sin = at::sin(angles);
+  placement.hidden =
+      VisibleKeys(q_pos, k_pos, config.context, config.window_steps).logical_not().unsqueeze(1);
+  return placement;
+}
+
+at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
   std::vector<int64_t> pair_shape = x.sizes().vec();
-  pair_shape.back() = head_dim / 2;
+  pair_shape.back() = x.size(-1) / 2;
   pair_shape.push_back(2);
   const at::Tensor split = x.to(at::kFloat).reshape(pair_shape);
   const at::Tensor re = split.select(-1, 0), im = split.select(-1, 1);
@@ -85,7 +96,7 @@ RopeAttentionImpl::RopeAttentionImpl(const MimiTransformerConfig& config) : conf
       register_module("out_proj", torch::nn::Linear(torch::nn::LinearOptions(d, d).bias(false)));
 }
 
-at::Tensor RopeAttentionImpl::Step(const at::Tensor& x, const at::Tensor& positions,
+at::Tensor RopeAttentionImpl::Step(const at::Tensor& x, const StepPlacement& placement,
                                    AttentionCache& cache) const {
   const int64_t batch = x.size(0), steps = x.size(1), d = config_.d_model;
   const int64_t heads = config_.num_heads, head_dim = d / heads;
@@ -94,22 +105,18 @@ at::Tensor RopeAttentionImpl::Step(const at::Tensor& x, const at::Tensor& positi
   const at::Tensor qkv = at::linear(x, in_proj_weight_)
                              .view({batch, steps, 3, heads, head_dim})
                              .permute({2, 0, 3, 1, 4});
-  const at::Tensor q_pos = positions.unsqueeze(1) + at::arange(steps, positions.options());
-  const at::Tensor q = ApplyRope(qkv[0], q_pos, config_.max_period);
-  const at::Tensor k = ApplyRope(qkv[1], q_pos, config_.max_period);
+  const at::Tensor q = ApplyRope(qkv[0], placement.cos, placement.sin);
+  const at::Tensor k = ApplyRope(qkv[1], placement.cos, placement.sin);
   if (!cache.keys.defined()) {
     cache.keys = at::zeros({batch, heads, kept, head_dim}, x.options());
     cache.values = at::zeros({batch, heads, kept, head_dim}, x.options());
   }
   const at::Tensor keys = at::cat({cache.keys, k}, 2);
   const at::Tensor values = at::cat({cache.values, qkv[2]}, 2);
-  const at::Tensor k_pos =
-      positions.unsqueeze(1) - kept + at::arange(kept + steps, positions.options());
-  const at::Tensor hidden =
-      VisibleKeys(q_pos, k_pos, config_.context, config_.window_steps).logical_not().unsqueeze(1);
-  const at::Tensor scores = at::matmul(q, keys.transpose(-2, -1))
-                                .mul_(1.0 / std::sqrt(static_cast<double>(head_dim)))
-                                .masked_fill_(hidden, -std::numeric_limits<float>::infinity());
+  const at::Tensor scores =
+      at::matmul(q, keys.transpose(-2, -1))
+          .mul_(1.0 / std::sqrt(static_cast<double>(head_dim)))
+          .masked_fill_(placement.hidden, -std::numeric_limits<float>::infinity());
   const at::Tensor mixed = at::matmul(at::softmax(scores, -1), values);
   cache.keys = keys.narrow(2, steps, kept);
   cache.values = values.narrow(2, steps, kept);
@@ -132,10 +139,10 @@ TransformerLayerImpl::TransformerLayerImpl(const MimiTransformerConfig& config) 
   layer_scale_2_ = register_module("layer_scale_2", LayerScale(d));
 }
 
-at::Tensor TransformerLayerImpl::Step(const at::Tensor& x, const at::Tensor& positions,
+at::Tensor TransformerLayerImpl::Step(const at::Tensor& x, const StepPlacement& placement,
                                       AttentionCache& cache) const {
   const at::Tensor attended = x + layer_scale_1_.ptr()->forward(self_attn_.ptr()->Step(
-                                      norm1_.ptr()->forward(x), positions, cache));
+                                      norm1_.ptr()->forward(x), placement, cache));
   const at::Tensor fed =
       linear2_.ptr()->forward(at::gelu(linear1_.ptr()->forward(norm2_.ptr()->forward(attended))));
   return attended + layer_scale_2_.ptr()->forward(fed);

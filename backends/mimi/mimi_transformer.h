@@ -34,15 +34,27 @@ struct AttentionCache {
   at::Tensor values;
 };
 
+// What every layer of one step shares, made once a step: the rotations of
+// its steps' positions and the keys each query may not see.
+struct StepPlacement {
+  at::Tensor cos, sin;  // [B, 1, T, head_dim / 2]
+  at::Tensor hidden;    // bool [B, 1, T, context - 1 + T]: keys a query does not see.
+
+  // For steps at positions[b] + [0, steps) of each row b, the cache's
+  // context - 1 steps before them.
+  static StepPlacement For(const at::Tensor& positions, int64_t steps,
+                           const MimiTransformerConfig& config);
+};
+
 // Causal multi-head self-attention with rotary positions. Parameters as
 // the published checkpoint names them: "in_proj_weight" ([3 d, d]: q, k and
 // v, heads contiguous in each) and "out_proj.weight"; no biases.
 class RopeAttentionImpl : public torch::nn::Module {
  public:
   explicit RopeAttentionImpl(const MimiTransformerConfig& config);
-  // x: [B, T, d], row b's steps at positions[b] + [0, T); `cache` holds
-  // the steps before them and then takes these.
-  at::Tensor Step(const at::Tensor& x, const at::Tensor& positions, AttentionCache& cache) const;
+  // x: [B, T, d], placed by `placement`; `cache` holds the steps before
+  // them and then takes these.
+  at::Tensor Step(const at::Tensor& x, const StepPlacement& placement, AttentionCache& cache) const;
 
  private:
   const MimiTransformerConfig config_;
@@ -56,7 +68,7 @@ TORCH_MODULE(RopeAttention);
 class TransformerLayerImpl : public torch::nn::Module {
  public:
   explicit TransformerLayerImpl(const MimiTransformerConfig& config);
-  at::Tensor Step(const at::Tensor& x, const at::Tensor& positions, AttentionCache& cache) const;
+  at::Tensor Step(const at::Tensor& x, const StepPlacement& placement, AttentionCache& cache) const;
 
  private:
   torch::nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
@@ -85,9 +97,10 @@ class ProjectedTransformerImpl : public torch::nn::Module, public nn::Streamable
 };
 TORCH_MODULE(ProjectedTransformer);
 
-// Rotates q or k ([B, heads, T, head_dim]) by their positions ([B, T]):
-// channel pairs (2i, 2i + 1) turn by position * max_period^(-2i / head_dim).
-at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& positions, double max_period);
+// Rotates q or k ([B, heads, T, head_dim]) by their positions: channel
+// pairs (2i, 2i + 1) turn by position * max_period^(-2i / head_dim), whose
+// cos and sin StepPlacement holds.
+at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 
 // Whether the query at q_pos ([B, T]) sees the key at k_pos ([B, S]):
 // [B, T, S]. It sees the key when 0 <= k_pos <= q_pos and k_pos lies in the
