@@ -33,7 +33,9 @@ std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& fn) {
   if (Is(fn, "aten::convolution") || Is(fn, "aten::mkldnn_convolution")) {
     ++conv_depth;
   } else if (conv_depth == 0) {
-    if (Is(fn, "aten::mm") || Is(fn, "aten::bmm")) counted += ProductFlops(fn, 0, 1);
+    if (Is(fn, "aten::mm") || Is(fn, "aten::bmm") || Is(fn, "codec::row_products")) {
+      counted += ProductFlops(fn, 0, 1);
+    }
     if (Is(fn, "aten::addmm") || Is(fn, "aten::baddbmm")) counted += ProductFlops(fn, 1, 2);
   }
   return nullptr;

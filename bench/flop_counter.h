@@ -9,6 +9,7 @@ namespace codec::bench {
 
 // Counts the floating-point operations of the convolutions and matrix
 // products the calling thread runs while it is alive (2 per multiply-add),
+// our row-by-row products (nn::RowByRowProducts) included,
 // from their operand shapes as libtorch dispatches them. Elementwise work
 // (activations, norms) is left out: it is a small share of these models and
 // bound by memory, not arithmetic.

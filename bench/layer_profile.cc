@@ -4,12 +4,16 @@
 
 #include <chrono>
 #include <cstring>
+#include <algorithm>
+#include <cstdio>
 #include <memory>
+#include <utility>
+#include <vector>
+
+#include "bench/timing.h"
 
 namespace codec::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 thread_local std::map<std::string, double> seconds;
 thread_local int depth = 0;
@@ -69,5 +73,29 @@ LayerProfile::LayerProfile() {
 LayerProfile::~LayerProfile() { at::removeCallback(handle_); }
 
 std::map<std::string, double> LayerProfile::Seconds() const { return seconds; }
+
+absl::Status PrintLayerProfile(const std::string& label,
+                               const std::function<absl::Status()>& work) {
+  std::map<std::string, double> by_kind;
+  const Clock::time_point start = Clock::now();
+  {
+    LayerProfile profile;
+    if (absl::Status status = work(); !status.ok()) return status;
+    by_kind = profile.Seconds();
+  }
+  const double wall = SecondsSince(start);
+  double in_operators = 0;
+  for (const auto& [kind, s] : by_kind) in_operators += s;
+  by_kind["(outside operators)"] = std::max(0.0, wall - in_operators);
+  std::vector<std::pair<double, std::string>> by_time;
+  for (const auto& [kind, s] : by_kind) by_time.emplace_back(s, kind);
+  std::sort(by_time.rbegin(), by_time.rend());
+  for (const auto& [s, kind] : by_time) {
+    if (s < 0.005 * wall) continue;
+    fprintf(stderr, "| %s | %s | %.3f | %.0f%% |\n", label.c_str(), kind.c_str(), s,
+            100 * s / wall);
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace codec::bench

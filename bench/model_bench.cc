@@ -88,32 +88,6 @@ std::string WorkPath(const std::string& preset, const std::string& file) {
   return absl::StrCat(absl::GetFlag(FLAGS_workdir), "/", preset, "/", file);
 }
 
-// One more call of `work` under a LayerProfile, to stderr, the largest
-// kinds first.
-absl::Status PrintProfile(const std::string& preset, const std::string& op, int threads,
-                          const std::function<absl::Status()>& work) {
-  std::map<std::string, double> seconds;
-  const Clock::time_point start = Clock::now();
-  {
-    LayerProfile profile;
-    RETURN_IF_ERROR(work());
-    seconds = profile.Seconds();
-  }
-  const double wall = SecondsSince(start);
-  double in_operators = 0;
-  for (const auto& [kind, s] : seconds) in_operators += s;
-  seconds["(outside operators)"] = std::max(0.0, wall - in_operators);
-  std::vector<std::pair<double, std::string>> by_time;
-  for (const auto& [kind, s] : seconds) by_time.emplace_back(s, kind);
-  std::sort(by_time.rbegin(), by_time.rend());
-  for (const auto& [s, kind] : by_time) {
-    if (s < 0.005 * wall) continue;
-    fprintf(stderr, "| %s | %s | %d | %s | %.3f | %.0f%% |\n", preset.c_str(), op.c_str(), threads,
-            kind.c_str(), s, 100 * s / wall);
-  }
-  return absl::OkStatus();
-}
-
 // Runs one row in this process: load, warm up, time, count.
 absl::StatusOr<RowResult> RunRow(const std::string& preset, const std::string& op, int threads,
                                  const std::string& precision) {
@@ -159,7 +133,8 @@ absl::StatusOr<RowResult> RunRow(const std::string& preset, const std::string& o
   }
   result.median_seconds = Percentile(times, 0.5);
   if (absl::GetFlag(FLAGS_profile)) {
-    RETURN_IF_ERROR(PrintProfile(absl::StrCat(preset, " | ", precision), op, threads, work));
+    RETURN_IF_ERROR(PrintLayerProfile(
+        absl::StrCat(preset, " | ", precision, " | ", op, " | ", threads), work));
   }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

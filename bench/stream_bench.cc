@@ -29,6 +29,7 @@
 #include "backends/core/status_macros.h"
 #include "bench/bench_audio.h"
 #include "bench/bench_model.h"
+#include "bench/layer_profile.h"
 #include "bench/machine.h"
 #include "bench/timing.h"
 #include "client/codec_client.h"
@@ -42,6 +43,9 @@ ABSL_FLAG(std::vector<std::string>, chunk_frames, std::vector<std::string>({"1",
 ABSL_FLAG(int, paced_frames, 4, "Frames per message of the paced gRPC producer.");
 ABSL_FLAG(double, paced_seconds, 3, "Seconds of audio the paced gRPC producer sends.");
 ABSL_FLAG(std::string, audio, "tests/fixtures/audio/jfk.wav", "The recording to code.");
+ABSL_FLAG(bool, profile, false,
+          "After each row, one more stream each way under a profile by kind of layer, to "
+          "stderr.");
 ABSL_FLAG(std::string, workdir, "/tmp/codec_stream_bench",
           "Where the random-weight checkpoints are written.");
 
@@ -209,6 +213,15 @@ absl::Status RunPreset(const std::string& preset) {
              Percentile(times.ms, 0.5), Percentile(times.ms, 0.99), seconds / times.total_seconds,
              seconds / offline, times.total_seconds / offline);
       fflush(stdout);
+    }
+    if (absl::GetFlag(FLAGS_profile)) {
+      const std::string label = absl::StrCat(preset, " | ", chunk, "-frame steps | ");
+      RETURN_IF_ERROR(PrintLayerProfile(absl::StrCat(label, "encode"), [&] {
+        return StreamEncode(*backend, audio, chunk * desc.hop_length).status();
+      }));
+      RETURN_IF_ERROR(PrintLayerProfile(absl::StrCat(label, "decode"), [&] {
+        return StreamDecode(*backend, codes, chunk, options).status();
+      }));
     }
   }
   ASSIGN_OR_RETURN(Paced paced, PacedOverGrpc(*backend, preset, weights, audio, codes, options));

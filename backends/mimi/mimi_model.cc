@@ -11,6 +11,7 @@
 #include "backends/mimi/hf_layout.h"
 #include "backends/nn/parameter_loading.h"
 #include "backends/nn/stream_conv.h"
+#include "backends/nn/tensor_convert.h"
 
 namespace codec::mimi {
 namespace {
@@ -144,7 +145,9 @@ at::Tensor MimiModel::EncodeLatent(const at::Tensor& audio) const {
   c10::InferenceMode inference;
   const int64_t hop = config_.hop_length();
   const int64_t padded = (audio.size(-1) + hop - 1) / hop * hop;
-  const at::Tensor x = at::constant_pad_nd(audio, {0, padded - audio.size(-1)}, 0.0).unsqueeze(0);
+  const at::Tensor x = at::constant_pad_nd(nn::ToDevice(audio, nn::DeviceOf(*this)),
+                                           {0, padded - audio.size(-1)}, 0.0)
+                           .unsqueeze(0);
   at::Tensor latent = encoder_.ptr()->forward(x);
   latent = encoder_transformer_.ptr()->forward(latent);
   return downsample_.ptr()->forward(latent).squeeze(0);

@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 
+#include "backends/nn/conv_precision.h"
 #include "backends/nn/interrupt.h"
 
 namespace codec::mimi {
@@ -47,6 +48,15 @@ class TransformerStream final : public nn::StreamLayer {
 };
 
 }  // namespace
+
+at::Tensor StepProducts::operator()(const at::Tensor& x) const {
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = weight_.size(0);
+  const at::Tensor rows = x.reshape({-1, x.size(-1)});
+  if (nn::ConvInBfloat16(rows)) return nn::Bfloat16Linear(rows, weight_).view(shape);
+  absl::call_once(once_, [this] { row_products_ = std::make_unique<nn::RowByRowProducts>(weight_); });
+  return (*row_products_)(rows).view(shape);
+}
 
 LayerScaleImpl::LayerScaleImpl(int64_t channels) {
   scale_ = register_parameter("scale", torch::ones({channels}), /*requires_grad=*/false);
@@ -94,6 +104,8 @@ RopeAttentionImpl::RopeAttentionImpl(const MimiTransformerConfig& config) : conf
       register_parameter("in_proj_weight", torch::zeros({3 * d, d}), /*requires_grad=*/false);
   out_proj_ =
       register_module("out_proj", torch::nn::Linear(torch::nn::LinearOptions(d, d).bias(false)));
+  in_proj_products_ = std::make_unique<StepProducts>(in_proj_weight_);
+  out_proj_products_ = std::make_unique<StepProducts>(out_proj_->weight);
 }
 
 at::Tensor RopeAttentionImpl::Step(const at::Tensor& x, const StepPlacement& placement,
@@ -102,7 +114,7 @@ at::Tensor RopeAttentionImpl::Step(const at::Tensor& x, const StepPlacement& pla
   const int64_t heads = config_.num_heads, head_dim = d / heads;
   const int64_t kept = config_.context - 1;
   // [B, T, 3, heads, head_dim] -> three [B, heads, T, head_dim].
-  const at::Tensor qkv = at::linear(x, in_proj_weight_)
+  const at::Tensor qkv = (*in_proj_products_)(x)
                              .view({batch, steps, 3, heads, head_dim})
                              .permute({2, 0, 3, 1, 4});
   const at::Tensor q = ApplyRope(qkv[0], placement.cos, placement.sin);
@@ -120,7 +132,7 @@ at::Tensor RopeAttentionImpl::Step(const at::Tensor& x, const StepPlacement& pla
   const at::Tensor mixed = at::matmul(at::softmax(scores, -1), values);
   cache.keys = keys.narrow(2, steps, kept);
   cache.values = values.narrow(2, steps, kept);
-  return out_proj_.ptr()->forward(mixed.transpose(1, 2).reshape({batch, steps, d}));
+  return (*out_proj_products_)(mixed.transpose(1, 2).reshape({batch, steps, d}));
 }
 
 TransformerLayerImpl::TransformerLayerImpl(const MimiTransformerConfig& config) {
@@ -135,6 +147,8 @@ TransformerLayerImpl::TransformerLayerImpl(const MimiTransformerConfig& config) 
   linear2_ = register_module(
       "linear2",
       torch::nn::Linear(torch::nn::LinearOptions(config.dim_feedforward, d).bias(false)));
+  linear1_products_ = std::make_unique<StepProducts>(linear1_->weight);
+  linear2_products_ = std::make_unique<StepProducts>(linear2_->weight);
   layer_scale_1_ = register_module("layer_scale_1", LayerScale(d));
   layer_scale_2_ = register_module("layer_scale_2", LayerScale(d));
 }
@@ -144,7 +158,7 @@ at::Tensor TransformerLayerImpl::Step(const at::Tensor& x, const StepPlacement& 
   const at::Tensor attended = x + layer_scale_1_.ptr()->forward(self_attn_.ptr()->Step(
                                       norm1_.ptr()->forward(x), placement, cache));
   const at::Tensor fed =
-      linear2_.ptr()->forward(at::gelu(linear1_.ptr()->forward(norm2_.ptr()->forward(attended))));
+      (*linear2_products_)(at::gelu((*linear1_products_)(norm2_.ptr()->forward(attended))));
   return attended + layer_scale_2_.ptr()->forward(fed);
 }
 

@@ -7,9 +7,12 @@
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 
+#include <memory>
 #include <vector>
 
+#include "absl/base/call_once.h"
 #include "backends/mimi/mimi_config.h"
+#include "backends/nn/blas_order_products.h"
 #include "backends/nn/stream_modules.h"
 
 namespace codec::mimi {
@@ -25,6 +28,25 @@ class LayerScaleImpl : public torch::nn::Module {
   at::Tensor scale_;
 };
 TORCH_MODULE(LayerScale);
+
+// The products of a bias-free linear layer's weight ([out, in]) with a
+// transformer's steps ([..., in] -> [..., out]). Each step's row is taken
+// on its own (nn::RowByRowProducts, made on first use, after the weights
+// load), so a step has the same bits offline, in a stream of any chunking
+// and batched beside other streams, and a stream's few rows a step do not
+// pay for packing the whole weight as a BLAS call does; in bfloat16 where
+// the process's precision is (nn::Bfloat16Linear).
+class StepProducts {
+ public:
+  // `weight` is the module's parameter: products read it when first used.
+  explicit StepProducts(at::Tensor weight) : weight_(std::move(weight)) {}
+  at::Tensor operator()(const at::Tensor& x) const;
+
+ private:
+  const at::Tensor weight_;
+  mutable absl::once_flag once_;
+  mutable std::unique_ptr<const nn::RowByRowProducts> row_products_;
+};
 
 // What one attention layer keeps of a stream: the keys and values of its
 // last context - 1 steps, [B, heads, context - 1, head_dim], zeros (and
@@ -60,6 +82,7 @@ class RopeAttentionImpl : public torch::nn::Module {
   const MimiTransformerConfig config_;
   at::Tensor in_proj_weight_;
   torch::nn::Linear out_proj_{nullptr};
+  std::unique_ptr<StepProducts> in_proj_products_, out_proj_products_;
 };
 TORCH_MODULE(RopeAttention);
 
@@ -74,6 +97,7 @@ class TransformerLayerImpl : public torch::nn::Module {
   torch::nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
   RopeAttention self_attn_{nullptr};
   torch::nn::Linear linear1_{nullptr}, linear2_{nullptr};
+  std::unique_ptr<StepProducts> linear1_products_, linear2_products_;
   LayerScale layer_scale_1_{nullptr}, layer_scale_2_{nullptr};
 };
 TORCH_MODULE(TransformerLayer);

@@ -70,6 +70,13 @@ at::Tensor Bfloat16Conv1d(const at::Tensor& x, const at::Tensor& weight, const a
       .to(at::kFloat);
 }
 
+at::Tensor Bfloat16Linear(const at::Tensor& x, const at::Tensor& weight) {
+  static auto* cache = new WeightCache<at::Tensor>();
+  const std::shared_ptr<const at::Tensor> converted = cache->Get(
+      weight, [&] { return std::make_shared<const at::Tensor>(weight.to(at::kBFloat16)); });
+  return at::linear(x.to(at::kBFloat16), *converted).to(at::kFloat);
+}
+
 at::Tensor PrecisionConv1dImpl::forward(const at::Tensor& x) {
   if (!ConvInBfloat16(x, options.groups())) return torch::nn::Conv1dImpl::forward(x);
   const StreamConvSpec spec = ConvSpecOf(*this);

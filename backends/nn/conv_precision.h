@@ -17,9 +17,10 @@ namespace codec::nn {
 // The precision every CPU convolution of the process runs in (as
 // --allow_tf32 is for GPUs): float32, or bfloat16 inputs and weights with
 // products summed in float32, about twice as fast where the CPU multiplies
-// bfloat16 natively (AVX-512 BF16). Only convolutions and transposed
-// convolutions change: activations, attention, LSTMs and the quantisers'
-// projections and codebook searches stay float32.
+// bfloat16 natively (AVX-512 BF16). Only convolutions, transposed
+// convolutions and Mimi's transformer projections change: activations,
+// attention scores, LSTMs and the quantisers' projections and codebook
+// searches stay float32.
 enum class ConvPrecision { kFloat32, kBfloat16 };
 
 // "fp32" or "bf16"; INVALID_ARGUMENT naming the value otherwise.
@@ -45,6 +46,11 @@ bool ConvInBfloat16(const at::Tensor& x, int64_t groups = 1);
 // result float.
 at::Tensor Bfloat16Conv1d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                           int64_t padding, int64_t stride, int64_t dilation, int64_t groups);
+
+// x [rows, in] times weight [out, in] transposed, in bfloat16 on oneDNN:
+// x and the weight (converted once per weight tensor) rounded to bfloat16,
+// the result float. For dense projections where ConvInBfloat16(x).
+at::Tensor Bfloat16Linear(const at::Tensor& x, const at::Tensor& weight);
 
 // torch's Conv1d (explicit zero padding) that runs in the process's
 // precision (ConvInBfloat16); parameters and streaming as torch's.

@@ -147,8 +147,11 @@ at::Tensor StreamConvTranspose1d::Emit(const at::Tensor& y) {
 
 const RowByRowProducts* StreamConvTranspose1d::FrameProducts() {
   // The products keep a second, transposed copy of the weights, made when a
-  // model's first stream starts: worth it up to a few MB.
-  constexpr int64_t kMostWeightsCopied = int64_t{1} << 21;
+  // model's first stream starts. Without it, the general transposed conv
+  // reorders the whole weight into oneDNN's layout on every step, so the copy
+  // pays for itself within a few steps; the bound caps its memory (Mimi's
+  // largest, 8.4 M values, is under it; DAC's largest are not).
+  constexpr int64_t kMostWeightsCopied = int64_t{1} << 24;
   if (!UsesExactHostKernels(spec_.weight) || spec_.weight.numel() > kMostWeightsCopied) {
     return nullptr;
   }

@@ -4,7 +4,7 @@
 # against). Builds with CMake, then on cuda:0 runs the parity tests against
 # the reference fixtures, the batched-against-alone tests, the count of
 # what a batched step dispatches, and the batch benchmark of full-size SNAC
-# decode and EnCodec encode streams.
+# decode, EnCodec encode and Mimi streams.
 #
 #   tests/cuda/run.sh BUILD_DIR REPORT_DIR [DEPS]
 #
@@ -64,4 +64,6 @@ step count_ops $bench --count_ops --scenarios=snac_24khz:decode:4,encodec_24khz:
   --streams=1,16,64,256
 step bench_encodec $bench --scenarios=encodec_24khz:encode:1 --streams=1,16,64 --max_batch=64 \
   --seconds=1 --paced=false
+step bench_mimi $bench --scenarios=mimi_24khz:encode:1,mimi_24khz:decode:1 --streams=1,16,64 \
+  --max_batch=64 --seconds=1 --paced=false
 exit "$failed"
