@@ -2,10 +2,10 @@
 
 #include <ATen/ATen.h>
 
-#include <chrono>
-#include <cstring>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <utility>
 #include <vector>

@@ -14,17 +14,7 @@ namespace codec::dac {
 
 namespace {
 
-using config_bounds::kMaxChannels;
-using config_bounds::kMaxCodebooks;
-using config_bounds::kMaxCodebookSize;
-using config_bounds::kMaxHop;
-constexpr int64_t kMaxRates = config_bounds::kMaxRatios;
-constexpr int64_t kMaxRate = config_bounds::kMaxRatio;
-using config_bounds::kMaxSampleRate;
-
-absl::Status CheckRange(absl::string_view field, int64_t value, int64_t most) {
-  return config_bounds::CheckFieldRange("DAC", field, value, 1, most);
-}
+constexpr config_bounds::FamilyBounds kBounds("DAC");
 
 }  // namespace
 
@@ -35,26 +25,29 @@ int DacConfig::hop_length() const {
 int DacConfig::latent_channels() const {
   if (latent_dim) return *latent_dim;
   const int64_t doublings = std::min<int64_t>(encoder_rates.size(), 32);
-  return static_cast<int>(std::min<int64_t>(int64_t{encoder_dim} << doublings, kMaxChannels + 1));
+  return static_cast<int>(
+      std::min<int64_t>(int64_t{encoder_dim} << doublings, config_bounds::kMaxChannels + 1));
 }
 
 absl::Status DacConfig::Validate() const {
-  RETURN_IF_ERROR(CheckRange("encoder_dim (encoder_hidden_size)", encoder_dim, kMaxChannels));
-  RETURN_IF_ERROR(CheckRange("decoder_dim (decoder_hidden_size)", decoder_dim, kMaxChannels));
-  RETURN_IF_ERROR(CheckRange("codebook_dim", codebook_dim, kMaxChannels));
-  RETURN_IF_ERROR(CheckRange("n_codebooks", n_codebooks, kMaxCodebooks));
-  RETURN_IF_ERROR(CheckRange("codebook_size", codebook_size, kMaxCodebookSize));
-  RETURN_IF_ERROR(CheckRange("sample_rate (sampling_rate)", sample_rate, kMaxSampleRate));
-  for (const auto& [name, rates] : {std::pair<const char*, const std::vector<int>*>{
-                                        "encoder_rates (downsampling_ratios)", &encoder_rates},
-                                    {"decoder_rates (upsampling_ratios)", &decoder_rates}}) {
-    RETURN_IF_ERROR(CheckRange(absl::StrCat("the number of ", name),
-                               static_cast<int64_t>(rates->size()), kMaxRates));
-    for (int rate : *rates) RETURN_IF_ERROR(CheckRange(name, rate, kMaxRate));
-  }
+  RETURN_IF_ERROR(kBounds.Positive("encoder_dim (encoder_hidden_size)", encoder_dim,
+                                   config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(kBounds.Positive("decoder_dim (decoder_hidden_size)", decoder_dim,
+                                   config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(kBounds.Positive("codebook_dim", codebook_dim, config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(kBounds.Positive("n_codebooks", n_codebooks, config_bounds::kMaxCodebooks));
   RETURN_IF_ERROR(
-      CheckRange("the latent width, latent_dim (hidden_size)", latent_channels(), kMaxChannels));
-  RETURN_IF_ERROR(CheckRange("the hop (product of encoder_rates)", hop_length(), kMaxHop));
+      kBounds.Positive("codebook_size", codebook_size, config_bounds::kMaxCodebookSize));
+  RETURN_IF_ERROR(
+      kBounds.Positive("sample_rate (sampling_rate)", sample_rate, config_bounds::kMaxSampleRate));
+  RETURN_IF_ERROR(kBounds.PositiveList("encoder_rates (downsampling_ratios)", encoder_rates,
+                                       config_bounds::kMaxRatios, config_bounds::kMaxRatio));
+  RETURN_IF_ERROR(kBounds.PositiveList("decoder_rates (upsampling_ratios)", decoder_rates,
+                                       config_bounds::kMaxRatios, config_bounds::kMaxRatio));
+  RETURN_IF_ERROR(kBounds.Positive("the latent width, latent_dim (hidden_size)", latent_channels(),
+                                   config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(
+      kBounds.Positive("the hop (product of encoder_rates)", hop_length(), config_bounds::kMaxHop));
   return absl::OkStatus();
 }
 

@@ -1,19 +1,50 @@
 #include "backends/encodec/encodec_config.h"
 
+#include <algorithm>
 #include <cmath>
-#include <functional>
-#include <numeric>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "backends/core/config_bounds.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/json_fields.h"
 
 namespace codec::encodec {
+namespace {
+
+// Far beyond the published models (1 and 2 channels, 1.5 to 24 kbps, 1 s
+// segments).
+constexpr int64_t kMaxAudioChannels = 16;
+constexpr double kMostKbps = 1e6;
+constexpr double kLongestSegmentSeconds = 3600;
+
+constexpr config_bounds::FamilyBounds kBounds("EnCodec");
+
+// Validate's checks of the bandwidths and the segments.
+absl::Status ValidateRateAndSegments(const EncodecConfig& c) {
+  RETURN_IF_ERROR(kBounds.Positive("the number of target_bandwidths",
+                                   static_cast<int64_t>(c.target_bandwidths.size()),
+                                   config_bounds::kMaxCodebooks));
+  for (double kbps : c.target_bandwidths) {
+    RETURN_IF_ERROR(kBounds.Range("target_bandwidths", kbps, 0.0, kMostKbps));
+  }
+  RETURN_IF_ERROR(kBounds.Positive("the quantisers of the largest of target_bandwidths",
+                                   c.num_quantizers(), config_bounds::kMaxCodebooks));
+  if (c.chunk_length_s) {
+    RETURN_IF_ERROR(
+        kBounds.Range("chunk_length_s", *c.chunk_length_s, 0.0, kLongestSegmentSeconds));
+    RETURN_IF_ERROR(kBounds.Positive(
+        "the segment, chunk_length_s * sampling_rate", c.segment_length(),
+        config_bounds::kMaxSampleRate * static_cast<int64_t>(kLongestSegmentSeconds)));
+  }
+  if (c.overlap) RETURN_IF_ERROR(kBounds.Range("overlap", *c.overlap, 0.0, 1.0));
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 int EncodecConfig::hop_length() const {
-  return std::accumulate(upsampling_ratios.begin(), upsampling_ratios.end(), 1,
-                         std::multiplies<int>());
+  return static_cast<int>(config_bounds::SaturatedProduct(upsampling_ratios));
 }
 
 int EncodecConfig::frame_rate() const {
@@ -39,25 +70,38 @@ int64_t EncodecConfig::segment_stride() const {
 }
 
 absl::Status EncodecConfig::Validate() const {
-  auto positive = [](const char* field, double value) -> absl::Status {
-    if (value > 0) return absl::OkStatus();
-    return absl::InvalidArgumentError(
-        absl::StrCat("EnCodec config field '", field, "' must be positive, got ", value));
-  };
-  RETURN_IF_ERROR(positive("sampling_rate", sampling_rate));
-  RETURN_IF_ERROR(positive("audio_channels", audio_channels));
-  RETURN_IF_ERROR(positive("hidden_size", hidden_size));
-  RETURN_IF_ERROR(positive("num_filters", num_filters));
-  RETURN_IF_ERROR(positive("codebook_size", codebook_size));
-  RETURN_IF_ERROR(positive("compress", compress));
-  RETURN_IF_ERROR(positive("kernel_size", kernel_size));
-  RETURN_IF_ERROR(positive("last_kernel_size", last_kernel_size));
-  RETURN_IF_ERROR(positive("residual_kernel_size", residual_kernel_size));
-  if (upsampling_ratios.empty() || target_bandwidths.empty()) {
-    return absl::InvalidArgumentError(
-        "EnCodec config needs upsampling_ratios and target_bandwidths");
-  }
-  for (int ratio : upsampling_ratios) RETURN_IF_ERROR(positive("upsampling_ratios", ratio));
+  RETURN_IF_ERROR(kBounds.Positive("sampling_rate", sampling_rate, config_bounds::kMaxSampleRate));
+  RETURN_IF_ERROR(kBounds.Positive("audio_channels", audio_channels, kMaxAudioChannels));
+  RETURN_IF_ERROR(kBounds.Positive("hidden_size", hidden_size, config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(kBounds.Positive("num_filters", num_filters, config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(
+      kBounds.Positive("num_residual_layers", num_residual_layers, config_bounds::kMaxLayers));
+  RETURN_IF_ERROR(kBounds.PositiveList("upsampling_ratios", upsampling_ratios,
+                                       config_bounds::kMaxRatios, config_bounds::kMaxRatio));
+  RETURN_IF_ERROR(kBounds.Positive("the hop (product of upsampling_ratios)", hop_length(),
+                                   config_bounds::kMaxHop));
+  RETURN_IF_ERROR(
+      kBounds.Positive("the widest layer, num_filters << upsampling_ratios",
+                       std::min<int64_t>(int64_t{num_filters} << upsampling_ratios.size(),
+                                         config_bounds::kMaxChannels + 1),
+                       config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(kBounds.Positive("kernel_size", kernel_size, config_bounds::kMaxKernel));
+  RETURN_IF_ERROR(
+      kBounds.Positive("last_kernel_size", last_kernel_size, config_bounds::kMaxKernel));
+  RETURN_IF_ERROR(
+      kBounds.Positive("residual_kernel_size", residual_kernel_size, config_bounds::kMaxKernel));
+  RETURN_IF_ERROR(
+      kBounds.Positive("dilation_growth_rate", dilation_growth_rate, config_bounds::kMaxRatio));
+  RETURN_IF_ERROR(
+      kBounds.Positive("the largest dilation, dilation_growth_rate ^ (num_residual_layers - 1)",
+                       config_bounds::SaturatedPower(dilation_growth_rate, num_residual_layers - 1),
+                       config_bounds::kMaxHop));
+  RETURN_IF_ERROR(kBounds.Positive("compress", compress, config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(
+      kBounds.Range<int64_t>("num_lstm_layers", num_lstm_layers, 0, config_bounds::kMaxLayers));
+  RETURN_IF_ERROR(kBounds.Range("trim_right_ratio", trim_right_ratio, 0.0, 1.0));
+  RETURN_IF_ERROR(
+      kBounds.Positive("codebook_size", codebook_size, config_bounds::kMaxCodebookSize));
   if (codebook_dim != hidden_size) {
     return absl::UnimplementedError(absl::StrCat(
         "EnCodec codebook_dim (", codebook_dim, ") different from hidden_size (", hidden_size,
@@ -71,13 +115,7 @@ absl::Status EncodecConfig::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("EnCodec pad_mode '", pad_mode, "' is not one of reflect, constant"));
   }
-  if (chunk_length_s && segment_length() <= 0) {
-    return absl::InvalidArgumentError("EnCodec chunk_length_s gives an empty segment");
-  }
-  if (num_quantizers() < 1) {
-    return absl::InvalidArgumentError("EnCodec target_bandwidths allow no quantiser");
-  }
-  return absl::OkStatus();
+  return ValidateRateAndSegments(*this);
 }
 
 CodecDescription EncodecConfig::Describe() const {

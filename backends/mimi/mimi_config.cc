@@ -11,20 +11,9 @@
 namespace codec::mimi {
 namespace {
 
-using config_bounds::kMaxChannels;
-using config_bounds::kMaxCodebookSize;
-using config_bounds::kMaxHop;
-using config_bounds::kMaxRatio;
-using config_bounds::kMaxRatios;
-using config_bounds::kMaxSampleRate;
 constexpr int64_t kMaxLevels = config_bounds::kMaxCodebooks;
-constexpr int64_t kMaxKernel = 1 << 10;
-constexpr int64_t kMaxLayers = 256;
-constexpr int64_t kMaxContext = 1 << 20;
 
-absl::Status CheckRange(absl::string_view field, int64_t value, int64_t most) {
-  return config_bounds::CheckFieldRange("Mimi", field, value, 1, most);
-}
+constexpr config_bounds::FamilyBounds kBounds("Mimi");
 
 // A field upstream offers but every Mimi sets one way; another value would
 // be another network.
@@ -171,44 +160,52 @@ double MimiConfig::level_kbps() const { return std::log2(bins) * frame_rate / 10
 int MimiConfig::hop_length() const { return encoder_hop_length() * downsample_stride(); }
 
 absl::Status MimiConfig::Validate() const {
-  RETURN_IF_ERROR(CheckRange("sample_rate", sample_rate, kMaxSampleRate));
-  RETURN_IF_ERROR(CheckRange("channels", channels, 1));
-  RETURN_IF_ERROR(CheckRange("seanet.dimension", dimension, kMaxChannels));
-  RETURN_IF_ERROR(CheckRange("seanet.n_filters", n_filters, kMaxChannels));
-  RETURN_IF_ERROR(CheckRange("seanet.n_residual_layers", n_residual_layers, kMaxLayers));
+  RETURN_IF_ERROR(kBounds.Positive("sample_rate", sample_rate, config_bounds::kMaxSampleRate));
+  RETURN_IF_ERROR(kBounds.Positive("channels", channels, 1));
+  RETURN_IF_ERROR(kBounds.Positive("seanet.dimension", dimension, config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(kBounds.Positive("seanet.n_filters", n_filters, config_bounds::kMaxChannels));
   RETURN_IF_ERROR(
-      CheckRange("the number of seanet.ratios", static_cast<int64_t>(ratios.size()), kMaxRatios));
-  for (int ratio : ratios) RETURN_IF_ERROR(CheckRange("seanet.ratios", ratio, kMaxRatio));
-  RETURN_IF_ERROR(
-      CheckRange("the SEANet hop (product of seanet.ratios)", encoder_hop_length(), kMaxHop));
-  RETURN_IF_ERROR(CheckRange(
+      kBounds.Positive("seanet.n_residual_layers", n_residual_layers, config_bounds::kMaxLayers));
+  RETURN_IF_ERROR(kBounds.PositiveList("seanet.ratios", ratios, config_bounds::kMaxRatios,
+                                       config_bounds::kMaxRatio));
+  RETURN_IF_ERROR(kBounds.Positive("the SEANet hop (product of seanet.ratios)",
+                                   encoder_hop_length(), config_bounds::kMaxHop));
+  RETURN_IF_ERROR(kBounds.Positive(
       "the widest SEANet layer, seanet.n_filters << ratios",
-      std::min<int64_t>(int64_t{n_filters} << ratios.size(), kMaxChannels + 1), kMaxChannels));
-  RETURN_IF_ERROR(CheckRange("seanet.kernel_size", kernel_size, kMaxKernel));
-  RETURN_IF_ERROR(CheckRange("seanet.residual_kernel_size", residual_kernel_size, kMaxKernel));
-  RETURN_IF_ERROR(CheckRange("seanet.last_kernel_size", last_kernel_size, kMaxKernel));
-  RETURN_IF_ERROR(CheckRange("seanet.dilation_base", dilation_base, 8));
-  RETURN_IF_ERROR(CheckRange("seanet.compress", compress, kMaxChannels));
-  RETURN_IF_ERROR(CheckRange("quantizer.dimension", quantizer_dimension, kMaxChannels));
-  RETURN_IF_ERROR(CheckRange("quantizer.n_q", quantizer_n_q, kMaxLevels));
-  RETURN_IF_ERROR(CheckRange("quantizer.bins", bins, kMaxCodebookSize));
-  RETURN_IF_ERROR(CheckRange("default_n_q", default_n_q, quantizer_n_q));
+      std::min<int64_t>(int64_t{n_filters} << ratios.size(), config_bounds::kMaxChannels + 1),
+      config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(kBounds.Positive("seanet.kernel_size", kernel_size, config_bounds::kMaxKernel));
+  RETURN_IF_ERROR(kBounds.Positive("seanet.residual_kernel_size", residual_kernel_size,
+                                   config_bounds::kMaxKernel));
+  RETURN_IF_ERROR(
+      kBounds.Positive("seanet.last_kernel_size", last_kernel_size, config_bounds::kMaxKernel));
+  RETURN_IF_ERROR(kBounds.Positive("seanet.dilation_base", dilation_base, 8));
+  RETURN_IF_ERROR(kBounds.Positive(
+      "the largest dilation, seanet.dilation_base ^ (seanet.n_residual_layers - 1)",
+      config_bounds::SaturatedPower(dilation_base, n_residual_layers - 1), config_bounds::kMaxHop));
+  RETURN_IF_ERROR(kBounds.Positive("seanet.compress", compress, config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(
+      kBounds.Positive("quantizer.dimension", quantizer_dimension, config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(kBounds.Positive("quantizer.n_q", quantizer_n_q, kMaxLevels));
+  RETURN_IF_ERROR(kBounds.Positive("quantizer.bins", bins, config_bounds::kMaxCodebookSize));
+  RETURN_IF_ERROR(kBounds.Positive("default_n_q", default_n_q, quantizer_n_q));
   const MimiTransformerConfig& t = transformer;
   if (t.d_model != dimension) {
     return absl::InvalidArgumentError(absl::StrCat("Mimi config: transformer.d_model is ",
                                                    t.d_model, "; it must equal seanet.dimension ",
                                                    dimension));
   }
-  RETURN_IF_ERROR(CheckRange("transformer.num_heads", t.num_heads, t.d_model));
+  RETURN_IF_ERROR(kBounds.Positive("transformer.num_heads", t.num_heads, t.d_model));
   if (t.d_model % t.num_heads != 0 || (t.d_model / t.num_heads) % 2 != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("Mimi config: transformer.num_heads ", t.num_heads, " must split d_model ",
                      t.d_model, " into heads of an even width (RoPE rotates pairs)"));
   }
-  RETURN_IF_ERROR(config_bounds::CheckFieldRange("Mimi", "transformer.num_layers", t.num_layers, 0,
-                                                 kMaxLayers));
-  RETURN_IF_ERROR(CheckRange("transformer.dim_feedforward", t.dim_feedforward, kMaxChannels * 4));
-  RETURN_IF_ERROR(CheckRange("transformer.context", t.context, kMaxContext));
+  RETURN_IF_ERROR(
+      kBounds.Range<int64_t>("transformer.num_layers", t.num_layers, 0, config_bounds::kMaxLayers));
+  RETURN_IF_ERROR(kBounds.Positive("transformer.dim_feedforward", t.dim_feedforward,
+                                   config_bounds::kMaxChannels * 4));
+  RETURN_IF_ERROR(kBounds.Positive("transformer.context", t.context, config_bounds::kMaxContext));
   if (!(t.max_period > 1 && std::isfinite(t.max_period))) {
     return absl::InvalidArgumentError(absl::StrCat("Mimi config: transformer.max_period is ",
                                                    t.max_period, "; it must be above 1"));
@@ -220,7 +217,7 @@ absl::Status MimiConfig::Validate() const {
   // The downsample halves (or divides by its stride) whole SEANet frames.
   const double stride = sample_rate / static_cast<double>(encoder_hop_length()) / frame_rate;
   if (std::abs(stride - std::lround(stride)) > 1e-9 || std::lround(stride) < 1 ||
-      std::lround(stride) > kMaxRatio) {
+      std::lround(stride) > config_bounds::kMaxRatio) {
     return absl::InvalidArgumentError(absl::StrCat(
         "Mimi config: frame_rate ", frame_rate, " is not the SEANet frame rate ",
         sample_rate / static_cast<double>(encoder_hop_length()), " divided by a whole stride"));

@@ -54,7 +54,8 @@ at::Tensor StepProducts::operator()(const at::Tensor& x) const {
   shape.back() = weight_.size(0);
   const at::Tensor rows = x.reshape({-1, x.size(-1)});
   if (nn::ConvInBfloat16(rows)) return nn::Bfloat16Linear(rows, weight_).view(shape);
-  absl::call_once(once_, [this] { row_products_ = std::make_unique<nn::RowByRowProducts>(weight_); });
+  absl::call_once(once_,
+                  [this] { row_products_ = std::make_unique<nn::RowByRowProducts>(weight_); });
   return (*row_products_)(rows).view(shape);
 }
 
@@ -114,9 +115,8 @@ at::Tensor RopeAttentionImpl::Step(const at::Tensor& x, const StepPlacement& pla
   const int64_t heads = config_.num_heads, head_dim = d / heads;
   const int64_t kept = config_.context - 1;
   // [B, T, 3, heads, head_dim] -> three [B, heads, T, head_dim].
-  const at::Tensor qkv = (*in_proj_products_)(x)
-                             .view({batch, steps, 3, heads, head_dim})
-                             .permute({2, 0, 3, 1, 4});
+  const at::Tensor qkv =
+      (*in_proj_products_)(x).view({batch, steps, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});
   const at::Tensor q = ApplyRope(qkv[0], placement.cos, placement.sin);
   const at::Tensor k = ApplyRope(qkv[1], placement.cos, placement.sin);
   if (!cache.keys.defined()) {

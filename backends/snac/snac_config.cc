@@ -1,20 +1,31 @@
 #include "backends/snac/snac_config.h"
 
-#include <functional>
+#include <algorithm>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "backends/core/config_bounds.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/json_fields.h"
 
 namespace codec::snac {
+namespace {
+
+constexpr int64_t kMaxLevels = 32;  // One codebook per VQ stride.
+
+constexpr config_bounds::FamilyBounds kBounds("SNAC");
+
+}  // namespace
 
 int SnacConfig::hop_length() const {
-  return std::accumulate(encoder_rates.begin(), encoder_rates.end(), 1, std::multiplies<int>());
+  return static_cast<int>(config_bounds::SaturatedProduct(encoder_rates));
 }
 
 int SnacConfig::latent_channels() const {
-  return latent_dim.value_or(encoder_dim << encoder_rates.size());
+  if (latent_dim) return *latent_dim;
+  const int64_t doublings = std::min<int64_t>(encoder_rates.size(), 32);
+  return static_cast<int>(
+      std::min<int64_t>(int64_t{encoder_dim} << doublings, config_bounds::kMaxChannels + 1));
 }
 
 int64_t SnacConfig::pad_multiple() const {
@@ -23,24 +34,30 @@ int64_t SnacConfig::pad_multiple() const {
 }
 
 absl::Status SnacConfig::Validate() const {
-  if (sampling_rate <= 0 || encoder_dim <= 0 || decoder_dim <= 0 || codebook_size <= 0 ||
-      codebook_dim <= 0) {
-    return absl::InvalidArgumentError(
-        "SNAC config: sampling_rate, encoder_dim, decoder_dim, codebook_size and codebook_dim "
-        "must be positive");
+  RETURN_IF_ERROR(kBounds.Positive("sampling_rate", sampling_rate, config_bounds::kMaxSampleRate));
+  RETURN_IF_ERROR(kBounds.Positive("encoder_dim", encoder_dim, config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(kBounds.Positive("decoder_dim", decoder_dim, config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(
+      kBounds.Positive("codebook_size", codebook_size, config_bounds::kMaxCodebookSize));
+  RETURN_IF_ERROR(kBounds.Positive("codebook_dim", codebook_dim, config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(kBounds.PositiveList("encoder_rates", encoder_rates, config_bounds::kMaxRatios,
+                                       config_bounds::kMaxRatio));
+  RETURN_IF_ERROR(kBounds.PositiveList("decoder_rates", decoder_rates, config_bounds::kMaxRatios,
+                                       config_bounds::kMaxRatio));
+  RETURN_IF_ERROR(
+      kBounds.PositiveList("vq_strides", vq_strides, kMaxLevels, config_bounds::kMaxRatio));
+  if (attn_window_size) {
+    RETURN_IF_ERROR(
+        kBounds.Positive("attn_window_size", *attn_window_size, config_bounds::kMaxContext));
   }
-  if (encoder_rates.empty() || decoder_rates.empty() || vq_strides.empty()) {
-    return absl::InvalidArgumentError(
-        "SNAC config needs encoder_rates, decoder_rates and vq_strides");
-  }
-  for (const std::vector<int>* list : {&encoder_rates, &decoder_rates, &vq_strides}) {
-    for (int v : *list) {
-      if (v <= 0) return absl::InvalidArgumentError("SNAC rates and strides must be positive");
-    }
-  }
-  if (attn_window_size && *attn_window_size <= 0) {
-    return absl::InvalidArgumentError("SNAC attn_window_size must be positive");
-  }
+  RETURN_IF_ERROR(kBounds.Positive("the latent width, latent_dim (encoder_dim << encoder_rates)",
+                                   latent_channels(), config_bounds::kMaxChannels));
+  // Each decoder block halves the channels.
+  RETURN_IF_ERROR(kBounds.Positive("the last decoder block's width, decoder_dim >> decoder_rates",
+                                   decoder_dim >> decoder_rates.size(),
+                                   config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(
+      kBounds.Positive("the hop (product of encoder_rates)", hop_length(), config_bounds::kMaxHop));
   return absl::OkStatus();
 }
 

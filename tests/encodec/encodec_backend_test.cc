@@ -14,6 +14,7 @@
 #include "backends/codec_factory.h"
 #include "backends/core/codec_backend_handle.h"
 #include "backends/core/dyn_codec_provider.h"
+#include "backends/encodec/encodec_config.h"
 #include "backends/io/checkpoint.h"
 #include "backends/io/safetensors.h"
 #include "tests/testing/fixture.h"
@@ -228,10 +229,12 @@ TEST_F(EncodecBackendTest, BadCodesAreInvalidArgument) {
   EXPECT_TRUE(testing::IsInvalidArgument(backend_->Decode(out_of_range, {}).status(), "code 1024"));
   Codes too_many;
   too_many.levels.push_back({17, 2, std::vector<uint32_t>(34, 0)});
-  EXPECT_TRUE(testing::IsInvalidArgument(backend_->Decode(too_many, {}).status(), "17 codebook(s)"));
+  EXPECT_TRUE(
+      testing::IsInvalidArgument(backend_->Decode(too_many, {}).status(), "17 codebook(s)"));
   Codes two_levels = fixture_.expected_codes;
   two_levels.levels.push_back(two_levels.levels[0]);
-  EXPECT_TRUE(testing::IsInvalidArgument(backend_->Decode(two_levels, {}).status(), "the model takes 1"));
+  EXPECT_TRUE(
+      testing::IsInvalidArgument(backend_->Decode(two_levels, {}).status(), "the model takes 1"));
   Codes scaled = fixture_.expected_codes;
   scaled.scales = {1.0f};
   EXPECT_TRUE(testing::IsInvalidArgument(backend_->Decode(scaled, {}).status(), "scale"));
@@ -342,6 +345,38 @@ TEST(CodecFactoryTest, UnknownModelListsKnownOnes) {
   ASSERT_TRUE(unloaded.ok());
   EXPECT_EQ((*unloaded)->description().channels, 2);
   EXPECT_EQ((*unloaded)->Load().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Sizes far beyond any EnCodec's are refused by name, before anything is
+// built (the DAC and Mimi configs' bounds, config_bounds.h).
+TEST(EncodecConfigTest, AbsurdFieldsAreRefusedByName) {
+  const std::vector<std::pair<nlohmann::json, std::string>> cases = {
+      {{{"sampling_rate", -5}}, "sampling_rate is -5"},
+      {{{"audio_channels", 1000}}, "audio_channels is 1000"},
+      {{{"hidden_size", 2000000000}}, "hidden_size is 2000000000"},
+      {{{"num_filters", 1 << 20}}, "num_filters is 1048576"},
+      {{{"num_residual_layers", 100000}}, "num_residual_layers is 100000"},
+      {{{"upsampling_ratios", {8, 0}}}, "upsampling_ratios is 0"},
+      {{{"upsampling_ratios", {64, 64, 64}}}, "the hop (product of upsampling_ratios) is 65537"},
+      {{{"num_filters", 8192}}, "the widest layer, num_filters << upsampling_ratios is 65537"},
+      {{{"kernel_size", 1 << 20}}, "kernel_size is 1048576"},
+      {{{"num_residual_layers", 50}, {"dilation_growth_rate", 8}}, "the largest dilation"},
+      {{{"num_lstm_layers", -1}}, "num_lstm_layers is -1"},
+      {{{"trim_right_ratio", 2.0}}, "trim_right_ratio is 2"},
+      {{{"codebook_size", 1 << 30}}, "codebook_size is 1073741824"},
+      {{{"target_bandwidths", nlohmann::json::array()}}, "the number of target_bandwidths is 0"},
+      {{{"target_bandwidths", {1.5, 1e300}}}, "target_bandwidths is 1e+300"},
+      {{{"target_bandwidths", {1.5, 1e5}}}, "the quantisers of the largest of target_bandwidths"},
+      {{{"chunk_length_s", 1e9}}, "chunk_length_s is 1e+09"},
+      {{{"chunk_length_s", 1.0}, {"overlap", 5.0}}, "overlap is 5"},
+  };
+  for (const auto& [fields, named] : cases) {
+    EXPECT_TRUE(testing::IsInvalidArgument(
+        EncodecConfigFromJson(fields, *EncodecPreset("encodec_24khz")).status(), named))
+        << fields.dump();
+  }
+  EXPECT_TRUE(
+      EncodecConfigFromJson(nlohmann::json::object(), *EncodecPreset("encodec_48khz")).ok());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "backends/codec_factory.h"
 #include "backends/io/npy.h"
 #include "backends/io/read_file.h"
+#include "backends/snac/snac_config.h"
 #include "tests/testing/fixture.h"
 
 namespace codec {
@@ -101,13 +102,14 @@ TEST_F(SnacBackendTest, EncodeTrimsDecodeToInputLengthAfterPadding) {
 TEST_F(SnacBackendTest, BadCodesAreInvalidArgument) {
   Codes wrong_count = fixture_.expected_codes;
   wrong_count.levels.pop_back();
-  EXPECT_TRUE(testing::IsInvalidArgument(DecodeStatus(wrong_count), "3 level(s); the model takes 4"));
+  EXPECT_TRUE(
+      testing::IsInvalidArgument(DecodeStatus(wrong_count), "3 level(s); the model takes 4"));
 
   Codes inconsistent = fixture_.expected_codes;
   inconsistent.levels[1].frames -= 1;
   inconsistent.levels[1].values.pop_back();
-  EXPECT_TRUE(
-      testing::IsInvalidArgument(DecodeStatus(inconsistent), "levels must cover the same frames (strides [8, 4, 2, 1])"));
+  EXPECT_TRUE(testing::IsInvalidArgument(
+      DecodeStatus(inconsistent), "levels must cover the same frames (strides [8, 4, 2, 1])"));
 
   Codes out_of_range = fixture_.expected_codes;
   out_of_range.levels[2].values[3] = 1024;
@@ -149,6 +151,34 @@ TEST_F(SnacBackendTest, FlatTokenApiConcatenatesLevels) {
   EXPECT_NE(status.message().find("strides [8, 4, 2, 1]"), std::string::npos) << status;
   EXPECT_EQ(backend_->decode_tokens(*tokens, 1).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Sizes far beyond any SNAC's are refused by name, before anything is
+// built (the DAC and Mimi configs' bounds, config_bounds.h).
+TEST(SnacConfigTest, AbsurdFieldsAreRefusedByName) {
+  const std::vector<std::pair<nlohmann::json, std::string>> cases = {
+      {{{"sampling_rate", 0}}, "sampling_rate is 0"},
+      {{{"encoder_dim", 2000000000}}, "encoder_dim is 2000000000"},
+      {{{"decoder_dim", -1}}, "decoder_dim is -1"},
+      {{{"codebook_size", 1 << 30}}, "codebook_size is 1073741824"},
+      {{{"codebook_dim", 1 << 30}}, "codebook_dim is 1073741824"},
+      {{{"encoder_rates", {2, 1000000}}}, "encoder_rates is 1000000"},
+      {{{"encoder_rates", nlohmann::json::array()}}, "the number of encoder_rates is 0"},
+      {{{"decoder_rates", {2, 2, 2, 2, 2, 2, 2, 2, 2}}}, "the number of decoder_rates is 9"},
+      {{{"vq_strides", {4, 0}}}, "vq_strides is 0"},
+      {{{"attn_window_size", 0}}, "attn_window_size is 0"},
+      {{{"latent_dim", 1 << 20}}, "latent_dim"},
+      {{{"encoder_dim", 8192}}, "latent_dim (encoder_dim << encoder_rates) is 65537"},
+      {{{"decoder_dim", 8}}, "decoder_dim >> decoder_rates is 0"},
+      {{{"encoder_rates", {64, 64, 64, 64}}}, "the hop (product of encoder_rates) is 65537"},
+  };
+  for (const auto& [fields, named] : cases) {
+    EXPECT_TRUE(testing::IsInvalidArgument(
+        snac::SnacConfigFromJson(fields, *snac::SnacPreset("snac_24khz")).status(), named))
+        << fields.dump();
+  }
+  EXPECT_TRUE(
+      snac::SnacConfigFromJson(nlohmann::json::object(), *snac::SnacPreset("snac_44khz")).ok());
 }
 
 }  // namespace
