@@ -25,29 +25,30 @@ inline constexpr int64_t kMaxKernel = 1 << 10;
 inline constexpr int64_t kMaxLayers = 256;
 inline constexpr int64_t kMaxContext = 1 << 20;  // Attention steps or windows.
 
-// The one range check of config fields: OK when least <= value <= most
-// (a NaN is never), else INVALID_ARGUMENT "<family> config: <field> is
-// <value>; it must be <least> to <most>".
+// The one range check of config fields (and the server's flags): OK when
+// least <= value <= most (a NaN is never), else INVALID_ARGUMENT
+// "<source>: <field> is <value>; it must be <least> to <most>".
 template <typename T>
-absl::Status CheckFieldRange(absl::string_view family, absl::string_view field, T value, T least,
+absl::Status CheckFieldRange(absl::string_view source, absl::string_view field, T value, T least,
                              T most) {
   if (value >= least && value <= most) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(family, " config: ", field, " is ", value,
-                                                 "; it must be ", least, " to ", most));
+  return absl::InvalidArgumentError(
+      absl::StrCat(source, ": ", field, " is ", value, "; it must be ", least, " to ", most));
 }
 
-// CheckFieldRange with one family's name: a family's Validate holds one.
-class FamilyBounds {
+// CheckFieldRange for the fields of one source ("DAC config", the server's
+// flags): a family's Validate holds one.
+class FieldBounds {
  public:
-  explicit constexpr FamilyBounds(absl::string_view family) : family_(family) {}
+  explicit constexpr FieldBounds(absl::string_view source) : source_(source) {}
 
   // 1 <= value <= most: a size, a count or a rate.
   absl::Status Positive(absl::string_view field, int64_t value, int64_t most) const {
-    return CheckFieldRange<int64_t>(family_, field, value, 1, most);
+    return CheckFieldRange<int64_t>(source_, field, value, 1, most);
   }
   template <typename T>
   absl::Status Range(absl::string_view field, T value, T least, T most) const {
-    return CheckFieldRange<T>(family_, field, value, least, most);
+    return CheckFieldRange<T>(source_, field, value, least, most);
   }
   // The number of entries of a list field and each entry: 1 <= size <=
   // most_entries, 1 <= entry <= most.
@@ -63,7 +64,7 @@ class FamilyBounds {
   }
 
  private:
-  absl::string_view family_;
+  absl::string_view source_;
 };
 
 // The product of `ratios`, saturated just past kMaxHop so that it cannot

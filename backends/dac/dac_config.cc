@@ -14,7 +14,7 @@ namespace codec::dac {
 
 namespace {
 
-constexpr config_bounds::FamilyBounds kBounds("DAC");
+constexpr config_bounds::FieldBounds kBounds("DAC config");
 
 }  // namespace
 

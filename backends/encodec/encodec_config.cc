@@ -18,7 +18,7 @@ constexpr int64_t kMaxAudioChannels = 16;
 constexpr double kMostKbps = 1e6;
 constexpr double kLongestSegmentSeconds = 3600;
 
-constexpr config_bounds::FamilyBounds kBounds("EnCodec");
+constexpr config_bounds::FieldBounds kBounds("EnCodec config");
 
 // Validate's checks of the bandwidths and the segments.
 absl::Status ValidateRateAndSegments(const EncodecConfig& c) {

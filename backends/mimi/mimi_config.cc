@@ -13,7 +13,7 @@ namespace {
 
 constexpr int64_t kMaxLevels = config_bounds::kMaxCodebooks;
 
-constexpr config_bounds::FamilyBounds kBounds("Mimi");
+constexpr config_bounds::FieldBounds kBounds("Mimi config");
 
 // A field upstream offers but every Mimi sets one way; another value would
 // be another network.

@@ -13,7 +13,7 @@ namespace {
 
 constexpr int64_t kMaxLevels = 32;  // One codebook per VQ stride.
 
-constexpr config_bounds::FamilyBounds kBounds("SNAC");
+constexpr config_bounds::FieldBounds kBounds("SNAC config");
 
 }  // namespace
 

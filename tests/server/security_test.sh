@@ -104,4 +104,33 @@ PY
 # Without --tls_cert the server says it is plaintext, for loopback only.
 start_server --model_repository="$(fixtures_repository)"
 grep -q "WARNING: plaintext listeners" "$log"
+
+# A flag naming a file that cannot be read, or a value out of range, stops
+# the server before any model loads, naming the flag.
+: >"$dir/empty.tokens"
+refused() {  # refused FLAG ARGS...: codec_server ARGS exits at once naming FLAG, loading nothing.
+  local flag="$1" out="$TEST_TMPDIR/refused.log"
+  shift
+  if timeout 60 server/codec_server --listen=127.0.0.1:0 \
+    --model_repository="$(fixtures_repository)" --models=tiny=encodec:encodec24_tiny_bw6 \
+    "$@" 2>"$out"; then
+    echo "started with $*"
+    exit 1
+  fi
+  grep -q -- "$flag" "$out" || { echo "$flag not named for $*:"; cat "$out"; exit 1; }
+  if grep -q "startup Load" "$out"; then
+    echo "a model loaded before $flag was refused"
+    exit 1
+  fi
+}
+refused --tls_key --tls_cert="$dir/server.pem" --tls_key="$dir/missing.key"
+refused --tls_cert --tls_cert="$dir/missing.pem" --tls_key="$dir/server.key"
+refused --tls_client_ca --tls_cert="$dir/server.pem" --tls_key="$dir/server.key" \
+  --tls_client_ca="$dir/missing.pem"
+refused --auth_token_file --auth_token_file="$dir/missing.tokens"
+refused --admin_token_file --admin_token_file="$dir/empty.tokens"
+refused --model_repository --model_repository="$dir/missing_folder"
+refused --max_message_mb --max_message_mb=4096
+refused --models --models=no_preset
+refused --threads --threads=0
 echo "security test passed"
