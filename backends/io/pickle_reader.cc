@@ -49,6 +49,51 @@ absl::StatusOr<std::vector<int64_t>> IntTuple(const PyValuePtr& v, const char* w
   return out;
 }
 
+// The pickle opcodes torch.save's state dicts use (protocol 2 to 4), each
+// named once, as Python's pickletools names them.
+enum class Opcode : uint8_t {
+  kProto = 0x80,
+  kFrame = 0x95,
+  kStop = '.',
+  kNone = 'N',
+  kNewTrue = 0x88,
+  kNewFalse = 0x89,
+  kBinInt = 'J',
+  kBinInt1 = 'K',
+  kBinInt2 = 'M',
+  kLong1 = 0x8a,
+  kBinFloat = 'G',
+  kBinUnicode = 'X',
+  kShortBinUnicode = 0x8c,
+  kBinUnicode8 = 0x8d,
+  kBinString = 'T',
+  kShortBinString = 'U',
+  kEmptyDict = '}',
+  kEmptyList = ']',
+  kEmptyTuple = ')',
+  kMark = '(',
+  kTuple = 't',
+  kList = 'l',
+  kTuple1 = 0x85,
+  kTuple2 = 0x86,
+  kTuple3 = 0x87,
+  kDict = 'd',
+  kSetItem = 's',
+  kSetItems = 'u',
+  kAppend = 'a',
+  kAppends = 'e',
+  kBinGet = 'h',
+  kLongBinGet = 'j',
+  kBinPut = 'q',
+  kLongBinPut = 'r',
+  kMemoize = 0x94,
+  kGlobal = 'c',
+  kStackGlobal = 0x93,
+  kBinPersId = 'Q',
+  kReduce = 'R',
+  kBuild = 'b',
+};
+
 class Unpickler {
  public:
   explicit Unpickler(const std::string& data) : data_(data) {}
@@ -59,167 +104,176 @@ class Unpickler {
         return absl::ResourceExhaustedError(absl::StrCat("checkpoint pickle holds more than ",
                                                          kMostPickleValues, " values; refused"));
       }
-      ASSIGN_OR_RETURN(uint8_t op, Byte());
-      switch (op) {
-        case 0x80:
-          RETURN_IF_ERROR(Skip(1));
-          break;  // PROTO
-        case 0x95:
-          RETURN_IF_ERROR(Skip(8));
-          break;     // FRAME
-        case '.': {  // STOP
-          ASSIGN_OR_RETURN(PyValuePtr result, Pop());
-          return result;
-        }
-        case 'N':
-          Push(Make(Kind::kNone));
-          break;
-        case 0x88:
-          PushBool(true);
-          break;
-        case 0x89:
-          PushBool(false);
-          break;
-        case 'J': {
-          ASSIGN_OR_RETURN(uint64_t v, Uint(4));
-          PushInt(static_cast<int32_t>(v));
-          break;
-        }
-        case 'K': {
-          ASSIGN_OR_RETURN(uint64_t v, Uint(1));
-          PushInt(static_cast<int64_t>(v));
-          break;
-        }
-        case 'M': {
-          ASSIGN_OR_RETURN(uint64_t v, Uint(2));
-          PushInt(static_cast<int64_t>(v));
-          break;
-        }
-        case 0x8a:
-          RETURN_IF_ERROR(Long1());
-          break;
-        case 'G':
-          RETURN_IF_ERROR(BinFloat());
-          break;
-        case 'X':
-          RETURN_IF_ERROR(String(4));
-          break;  // BINUNICODE
-        case 0x8c:
-          RETURN_IF_ERROR(String(1));
-          break;  // SHORT_BINUNICODE
-        case 0x8d:
-          RETURN_IF_ERROR(String(8));
-          break;  // BINUNICODE8
-        case 'T':
-          RETURN_IF_ERROR(String(4));
-          break;  // BINSTRING
-        case 'U':
-          RETURN_IF_ERROR(String(1));
-          break;  // SHORT_BINSTRING
-        case '}':
-          Push(Make(Kind::kDict));
-          break;
-        case ']':
-          Push(Make(Kind::kList));
-          break;
-        case ')':
-          Push(Make(Kind::kTuple));
-          break;
-        case '(':
-          ++values_;
-          marks_.push_back(stack_.size());
-          break;
-        case 't': {
-          ASSIGN_OR_RETURN(auto items, PopToMark());
-          RETURN_IF_ERROR(PushSequence(Kind::kTuple, std::move(items)));
-          break;
-        }
-        case 'l': {
-          ASSIGN_OR_RETURN(auto items, PopToMark());
-          RETURN_IF_ERROR(PushSequence(Kind::kList, std::move(items)));
-          break;
-        }
-        case 0x85:
-          RETURN_IF_ERROR(TupleN(1));
-          break;
-        case 0x86:
-          RETURN_IF_ERROR(TupleN(2));
-          break;
-        case 0x87:
-          RETURN_IF_ERROR(TupleN(3));
-          break;
-        case 'd': {
-          ASSIGN_OR_RETURN(auto items, PopToMark());
-          Push(Make(Kind::kDict));
-          RETURN_IF_ERROR(SetItems(std::move(items)));
-          break;
-        }
-        case 's':
-          RETURN_IF_ERROR(SetItem());
-          break;
-        case 'u': {
-          ASSIGN_OR_RETURN(auto items, PopToMark());
-          RETURN_IF_ERROR(SetItems(std::move(items)));
-          break;
-        }
-        case 'a': {
-          ASSIGN_OR_RETURN(PyValuePtr v, Pop());
-          RETURN_IF_ERROR(Append({v}));
-          break;
-        }
-        case 'e': {
-          ASSIGN_OR_RETURN(auto items, PopToMark());
-          RETURN_IF_ERROR(Append(std::move(items)));
-          break;
-        }
-        case 'h': {
-          ASSIGN_OR_RETURN(uint64_t i, Uint(1));
-          RETURN_IF_ERROR(MemoGet(i));
-          break;
-        }
-        case 'j': {
-          ASSIGN_OR_RETURN(uint64_t i, Uint(4));
-          RETURN_IF_ERROR(MemoGet(i));
-          break;
-        }
-        case 'q': {
-          ASSIGN_OR_RETURN(uint64_t i, Uint(1));
-          RETURN_IF_ERROR(MemoPut(i));
-          break;
-        }
-        case 'r': {
-          ASSIGN_OR_RETURN(uint64_t i, Uint(4));
-          RETURN_IF_ERROR(MemoPut(i));
-          break;
-        }
-        case 0x94:
-          RETURN_IF_ERROR(MemoPut(memo_.size()));
-          break;  // MEMOIZE
-        case 'c':
-          RETURN_IF_ERROR(Global());
-          break;
-        case 0x93:
-          RETURN_IF_ERROR(StackGlobal());
-          break;
-        case 'Q':
-          RETURN_IF_ERROR(PersistentLoad());
-          break;
-        case 'R':
-          RETURN_IF_ERROR(Reduce());
-          break;
-        case 'b':
-          RETURN_IF_ERROR(Build());
-          break;
-        default:
-          return absl::UnimplementedError(absl::StrFormat(
-              "unsupported checkpoint: pickle opcode 0x%02x at byte %d is outside the "
-              "subset used by torch.save state dicts",
-              op, pos_ - 1));
+      ASSIGN_OR_RETURN(const uint8_t byte, Byte());
+      const auto op = static_cast<Opcode>(byte);
+      if (op == Opcode::kStop) return Pop();
+      bool known = false;
+      for (const auto handler : {&Unpickler::Framing, &Unpickler::Scalar, &Unpickler::Container,
+                                 &Unpickler::MemoOrObject}) {
+        ASSIGN_OR_RETURN(known, (this->*handler)(op));
+        if (known) break;
+      }
+      if (!known) {
+        return absl::UnimplementedError(absl::StrFormat(
+            "unsupported checkpoint: pickle opcode 0x%02x at byte %d is outside the "
+            "subset used by torch.save state dicts",
+            byte, pos_ - 1));
       }
     }
   }
 
  private:
+  // Each opcode handler below runs `op` when it is one of its kind and
+  // returns whether it was.
+
+  absl::StatusOr<bool> Framing(Opcode op) {
+    switch (op) {
+      case Opcode::kProto:
+        RETURN_IF_ERROR(Skip(1));
+        return true;
+      case Opcode::kFrame:
+        RETURN_IF_ERROR(Skip(8));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  absl::StatusOr<bool> Scalar(Opcode op) {
+    switch (op) {
+      case Opcode::kNone:
+        Push(Make(Kind::kNone));
+        return true;
+      case Opcode::kNewTrue:
+      case Opcode::kNewFalse:
+        PushBool(op == Opcode::kNewTrue);
+        return true;
+      case Opcode::kBinInt: {
+        ASSIGN_OR_RETURN(uint64_t v, Uint(4));
+        PushInt(static_cast<int32_t>(v));
+        return true;
+      }
+      case Opcode::kBinInt1:
+      case Opcode::kBinInt2: {
+        ASSIGN_OR_RETURN(uint64_t v, Uint(op == Opcode::kBinInt1 ? 1 : 2));
+        PushInt(static_cast<int64_t>(v));
+        return true;
+      }
+      case Opcode::kLong1:
+        RETURN_IF_ERROR(Long1());
+        return true;
+      case Opcode::kBinFloat:
+        RETURN_IF_ERROR(BinFloat());
+        return true;
+      case Opcode::kShortBinUnicode:
+      case Opcode::kShortBinString:
+        RETURN_IF_ERROR(String(1));
+        return true;
+      case Opcode::kBinUnicode:
+      case Opcode::kBinString:
+        RETURN_IF_ERROR(String(4));
+        return true;
+      case Opcode::kBinUnicode8:
+        RETURN_IF_ERROR(String(8));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  absl::StatusOr<bool> Container(Opcode op) {
+    switch (op) {
+      case Opcode::kEmptyDict:
+      case Opcode::kEmptyList:
+      case Opcode::kEmptyTuple:
+        Push(Make(op == Opcode::kEmptyDict   ? Kind::kDict
+                  : op == Opcode::kEmptyList ? Kind::kList
+                                             : Kind::kTuple));
+        return true;
+      case Opcode::kMark:
+        ++values_;
+        marks_.push_back(stack_.size());
+        return true;
+      case Opcode::kTuple1:
+      case Opcode::kTuple2:
+      case Opcode::kTuple3:
+        RETURN_IF_ERROR(TupleN(static_cast<size_t>(op) - static_cast<size_t>(Opcode::kTuple1) + 1));
+        return true;
+      case Opcode::kSetItem:
+        RETURN_IF_ERROR(SetItem());
+        return true;
+      case Opcode::kAppend: {
+        ASSIGN_OR_RETURN(PyValuePtr v, Pop());
+        RETURN_IF_ERROR(Append({v}));
+        return true;
+      }
+      case Opcode::kTuple:
+      case Opcode::kList:
+      case Opcode::kDict:
+      case Opcode::kSetItems:
+      case Opcode::kAppends:
+        RETURN_IF_ERROR(FromMark(op));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // The opcodes that take the items above the last mark.
+  absl::Status FromMark(Opcode op) {
+    ASSIGN_OR_RETURN(std::vector<PyValuePtr> items, PopToMark());
+    switch (op) {
+      case Opcode::kTuple:
+        return PushSequence(Kind::kTuple, std::move(items));
+      case Opcode::kList:
+        return PushSequence(Kind::kList, std::move(items));
+      case Opcode::kDict:
+        Push(Make(Kind::kDict));
+        return SetItems(std::move(items));
+      case Opcode::kSetItems:
+        return SetItems(std::move(items));
+      default:  // kAppends
+        return Append(std::move(items));
+    }
+  }
+
+  absl::StatusOr<bool> MemoOrObject(Opcode op) {
+    switch (op) {
+      case Opcode::kBinGet:
+      case Opcode::kLongBinGet: {
+        ASSIGN_OR_RETURN(uint64_t i, Uint(op == Opcode::kBinGet ? 1 : 4));
+        RETURN_IF_ERROR(MemoGet(i));
+        return true;
+      }
+      case Opcode::kBinPut:
+      case Opcode::kLongBinPut: {
+        ASSIGN_OR_RETURN(uint64_t i, Uint(op == Opcode::kBinPut ? 1 : 4));
+        RETURN_IF_ERROR(MemoPut(i));
+        return true;
+      }
+      case Opcode::kMemoize:
+        RETURN_IF_ERROR(MemoPut(memo_.size()));
+        return true;
+      case Opcode::kGlobal:
+        RETURN_IF_ERROR(Global());
+        return true;
+      case Opcode::kStackGlobal:
+        RETURN_IF_ERROR(StackGlobal());
+        return true;
+      case Opcode::kBinPersId:
+        RETURN_IF_ERROR(PersistentLoad());
+        return true;
+      case Opcode::kReduce:
+        RETURN_IF_ERROR(Reduce());
+        return true;
+      case Opcode::kBuild:
+        RETURN_IF_ERROR(Build());
+        return true;
+      default:
+        return false;
+    }
+  }
+
   absl::StatusOr<uint8_t> Byte() {
     if (pos_ >= data_.size()) return Corrupt("unexpected end of data (missing STOP)");
     return static_cast<uint8_t>(data_[pos_++]);

@@ -261,6 +261,39 @@ TEST(CheckpointTest, SafetensorsStrictness) {
 
 // A pickle's bytes drive the unpickler; each of these would crash, loop or
 // exhaust memory without its bound.
+// The opcodes state dicts rarely use, each read as Python's pickle reads
+// them, and one outside the subset named with its byte and position.
+TEST(CheckpointTest, RareOpcodesAreReadAndOthersNamed) {
+  const std::string pickle = std::string("\x80\x04") +              // PROTO 4
+                             "(" +                                  // MARK
+                             "K\x01" +                              // BININT1 1
+                             std::string("M\x02\x01") +             // BININT2 258
+                             "J\xff\xff\xff\xff" +                  // BININT -1
+                             "\x88\x89N" +                          // True, False, None
+                             "t" +                                  // TUPLE
+                             "\x94" +                               // MEMOIZE: memo 0
+                             std::string("r\x01\x00\x00\x00", 5) +  // LONG_BINPUT 1
+                             std::string("j\x01\x00\x00\x00", 5) +  // LONG_BINGET 1
+                             "\x86.";                               // TUPLE2, STOP
+  absl::StatusOr<PyValuePtr> value = UnpickleCheckpoint(pickle);
+  ASSERT_TRUE(value.ok()) << value.status();
+  ASSERT_EQ((*value)->kind, PyValue::Kind::kTuple);
+  ASSERT_EQ((*value)->items.size(), 2u);
+  for (const PyValuePtr& inner : (*value)->items) {
+    ASSERT_EQ(inner->kind, PyValue::Kind::kTuple);
+    ASSERT_EQ(inner->items.size(), 6u);
+    EXPECT_EQ(inner->items[0]->int_value, 1);
+    EXPECT_EQ(inner->items[1]->int_value, 258);
+    EXPECT_EQ(inner->items[2]->int_value, -1);
+    EXPECT_TRUE(inner->items[3]->bool_value);
+    EXPECT_FALSE(inner->items[4]->bool_value);
+    EXPECT_EQ(inner->items[5]->kind, PyValue::Kind::kNone);
+  }
+  const absl::Status text_int = UnpickleCheckpoint("\x80\x02I1\n.").status();
+  EXPECT_EQ(text_int.code(), absl::StatusCode::kUnimplemented) << text_int;
+  EXPECT_NE(text_int.message().find("opcode 0x49 at byte 2"), std::string::npos) << text_int;
+}
+
 TEST(CheckpointTest, HostilePicklesAreBounded) {
   auto status_of = [](const std::string& pickle) { return UnpickleCheckpoint(pickle).status(); };
   // Lists nested 200,000 deep (freeing them recursively overflowed the stack).
