@@ -100,6 +100,8 @@ absl::StatusOr<std::pair<const Family*, std::string>> FindModel(const std::strin
 
 }  // namespace
 
+std::string ModelIdOf(const BackendSpec& spec) { return spec.id.empty() ? spec.model : spec.id; }
+
 std::vector<std::string> ListPresets() {
   std::vector<std::string> presets;
   for (const auto& [name, family] : Families()) {
@@ -124,8 +126,8 @@ absl::StatusOr<std::shared_ptr<CodecBackend>> CreateBackend(const BackendSpec& s
   if (!config_path.empty()) {
     ASSIGN_OR_RETURN(config, ReadJsonFile(config_path));
   }
-  return model.first->create(spec.id.empty() ? spec.model : spec.id, model.second, config,
-                             checkpoint, at::Device(spec.device));
+  return model.first->create(ModelIdOf(spec), model.second, config, checkpoint,
+                             at::Device(spec.device));
 }
 
 }  // namespace codec

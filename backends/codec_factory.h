@@ -12,12 +12,16 @@ namespace codec {
 
 // What to build: a model name plus where its weights and config are.
 struct BackendSpec {
-  std::string id;              // Registry name; defaults to `model`.
+  std::string id;              // Registry name; defaults to `model` (ModelIdOf).
   std::string model;           // A preset ("encodec_24khz") or a family ("encodec").
   std::string weights;         // A checkpoint file, a folder holding one, or empty.
   std::string config;          // A config.json overriding the preset, or empty.
   std::string device = "cpu";  // Where it runs (compute_device.h).
 };
+
+// The id a model is registered and served under: spec.id, or the model
+// (preset or family) when no id is given.
+std::string ModelIdOf(const BackendSpec& spec);
 
 // The presets CreateBackend knows, e.g. "encodec_24khz".
 std::vector<std::string> ListPresets();

@@ -2,7 +2,6 @@
 
 #include <malloc.h>
 
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -12,14 +11,18 @@
 
 namespace codec::server {
 
+// A model's weights on one device. Immutable once published in its entry,
+// but for `leases`.
 struct ModelLease::Replica {
   const DevicePool::Device* device = nullptr;
   std::shared_ptr<CodecBackend> backend;
   std::unique_ptr<DynCodecProvider> provider;
   std::unique_ptr<StepExecutor> executor;  // Declared last: ends first.
-  int leases = 0;
+  int leases = 0;  // Guarded by the registry's mutex_.
 };
 
+// One id of the registry. Every field is guarded by the registry's mutex_
+// (an annotation cannot name another class's member).
 struct ModelLease::Entry {
   ModelInfo info;
   std::vector<std::unique_ptr<Replica>> replicas;
@@ -88,65 +91,78 @@ const DevicePool::Device* ModelRegistry::LeastLoaded() const {
 }
 
 absl::Status ModelRegistry::Load(BackendSpec spec, const std::string& devices) {
-  if (spec.id.empty()) spec.id = spec.model;
+  spec.id = ModelIdOf(spec);
   if (spec.id.empty()) return absl::InvalidArgumentError("Load needs a model id or preset");
   std::vector<const DevicePool::Device*> placement;
   if (!devices.empty()) {
-    absl::StatusOr<std::vector<DevicePool::Device*>> named = serving_.devices->Resolve(devices);
-    if (!named.ok()) return named.status();
-    placement.assign(named->begin(), named->end());
+    ASSIGN_OR_RETURN(std::vector<DevicePool::Device*> named, serving_.devices->Resolve(devices));
+    placement.assign(named.begin(), named.end());
   }
-  absl::StatusOr<std::string> weights = repository_.Resolve(spec.weights);
-  if (!weights.ok()) return weights.status();
-  spec.weights = *weights;
+  ASSIGN_OR_RETURN(spec.weights, repository_.Resolve(spec.weights));
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Admit(spec, placement));
+  if (entry == nullptr) return absl::OkStatus();  // READY already.
+  absl::StatusOr<std::vector<std::unique_ptr<Replica>>> replicas = BuildReplicas(spec, placement);
+  absl::MutexLock lock(&mutex_);
+  if (replicas.ok()) {
+    entry->replicas = *std::move(replicas);
+    entry->info.description = entry->replicas.front()->backend->description();
+    entry->info.state = ModelState::kReady;
+    return absl::OkStatus();
+  }
+  entry->info.state = ModelState::kFailed;
+  entry->info.error = replicas.status();
+  return replicas.status();
+}
 
+absl::StatusOr<std::shared_ptr<ModelRegistry::Entry>> ModelRegistry::Admit(
+    const BackendSpec& spec, std::vector<const DevicePool::Device*>& placement) {
+  absl::MutexLock lock(&mutex_);
   std::shared_ptr<Entry> entry;
-  {
-    absl::MutexLock lock(&mutex_);
-    auto it = entries_.find(spec.id);
-    if (it != entries_.end()) {
-      entry = it->second;
-      auto settled = [&entry]() { return entry->info.state != ModelState::kLoading; };
-      mutex_.Await(absl::Condition(&settled));
-      if (entry->info.state == ModelState::kReady) return absl::OkStatus();
-      if (entry->info.state == ModelState::kUnloading) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("model '", spec.id, "' is unloading; load it again afterwards"));
-      }
+  if (auto it = entries_.find(spec.id); it != entries_.end()) {
+    entry = it->second;
+    auto settled = [&entry]() { return entry->info.state != ModelState::kLoading; };
+    mutex_.Await(absl::Condition(&settled));
+    if (entry->info.state == ModelState::kReady) return nullptr;
+    if (entry->info.state == ModelState::kUnloading) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("model '", spec.id, "' is unloading; load it again afterwards"));
     }
-    if (max_models_ > 0) {
-      int held = 0;
-      for (const auto& [id, other] : entries_) {
-        held += other->info.state == ModelState::kReady ||
-                other->info.state == ModelState::kLoading ||
-                other->info.state == ModelState::kUnloading;
-      }
-      if (held >= max_models_) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "the server holds its most models (", max_models_, "); unload one first"));
-      }
-    }
-    if (entry == nullptr) {
-      entry = std::make_shared<Entry>();
-      entries_[spec.id] = entry;
-    }
-    entry->info.id = spec.id;
-    entry->info.spec = spec;
-    entry->info.state = ModelState::kLoading;
-    entry->info.error = absl::OkStatus();
-    if (placement.empty()) placement.push_back(LeastLoaded());
   }
+  if (max_models_ > 0 && HeldModels() >= max_models_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the server holds its most models (", max_models_, "); unload one first"));
+  }
+  if (entry == nullptr) {
+    entry = std::make_shared<Entry>();
+    entries_[spec.id] = entry;
+  }
+  entry->info.id = spec.id;
+  entry->info.spec = spec;
+  entry->info.state = ModelState::kLoading;
+  entry->info.error = absl::OkStatus();
+  if (placement.empty()) placement.push_back(LeastLoaded());
+  return entry;
+}
 
+int ModelRegistry::HeldModels() const {
+  int held = 0;
+  for (const auto& [id, entry] : entries_) {
+    held += entry->info.state == ModelState::kReady || entry->info.state == ModelState::kLoading ||
+            entry->info.state == ModelState::kUnloading;
+  }
+  return held;
+}
+
+absl::StatusOr<std::vector<std::unique_ptr<ModelRegistry::Replica>>> ModelRegistry::BuildReplicas(
+    BackendSpec spec, const std::vector<const DevicePool::Device*>& placement) const {
   std::vector<std::unique_ptr<Replica>> replicas;
-  absl::Status status;
   for (const DevicePool::Device* device : placement) {
     spec.device = device->torch_device;
     absl::StatusOr<std::shared_ptr<CodecBackend>> backend = Build(spec);
     if (!backend.ok()) {
       LogEvent(absl::StrFormat("loading model '%s' on %s failed: %s", absl::CHexEscape(spec.id),
                                device->name, absl::CHexEscape(backend.status().ToString())));
-      status = repository_.Redact(backend.status());
-      break;
+      return repository_.Redact(backend.status());  // No lease holds the others yet.
     }
     auto replica = std::make_unique<Replica>();
     replica->device = device;
@@ -160,18 +176,7 @@ absl::Status ModelRegistry::Load(BackendSpec spec, const std::string& devices) {
     replica->executor = std::make_unique<StepExecutor>(std::move(executor), *device->slots);
     replicas.push_back(std::move(replica));
   }
-  if (!status.ok()) replicas.clear();  // No lease can hold them yet.
-
-  absl::MutexLock lock(&mutex_);
-  if (status.ok()) {
-    entry->replicas = std::move(replicas);
-    entry->info.description = entry->replicas.front()->backend->description();
-    entry->info.state = ModelState::kReady;
-  } else {
-    entry->info.state = ModelState::kFailed;
-    entry->info.error = status;
-  }
-  return status;
+  return replicas;
 }
 
 absl::Status ModelRegistry::Unload(const std::string& id, absl::Time deadline) {

@@ -143,6 +143,18 @@ class ModelRegistry {
   using Entry = ModelLease::Entry;
   using Replica = ModelLease::Replica;
 
+  // Claims `spec.id` for a load: its entry, now LOADING, or null when the
+  // model is READY already; waits out another load of the same id. Places
+  // the load on the least loaded device when `placement` names none.
+  absl::StatusOr<std::shared_ptr<Entry>> Admit(const BackendSpec& spec,
+                                               std::vector<const DevicePool::Device*>& placement)
+      ABSL_LOCKS_EXCLUDED(mutex_);
+  // Ids holding or loading weights (LOADING, READY or UNLOADING).
+  int HeldModels() const ABSL_SHARED_LOCKS_REQUIRED(mutex_);
+  // A replica of `spec` on each device of `placement`, or the first
+  // device's error (repository paths redacted).
+  absl::StatusOr<std::vector<std::unique_ptr<Replica>>> BuildReplicas(
+      BackendSpec spec, const std::vector<const DevicePool::Device*>& placement) const;
   // Builds and loads the backend; exceptions become statuses.
   absl::StatusOr<std::shared_ptr<CodecBackend>> Build(const BackendSpec& spec) const;
   void Release(Entry& entry, Replica& replica);

@@ -90,7 +90,7 @@ grpc::Status ModelServiceImpl::Load(grpc::ServerContext* context, const v1::Load
   BackendSpec spec{
       .id = request->model_id(), .model = request->preset(), .weights = request->weights()};
   const absl::Status loaded = registry_.Load(spec, request->device());
-  absl::StatusOr<ModelInfo> info = registry_.Get(spec.id.empty() ? spec.model : spec.id);
+  absl::StatusOr<ModelInfo> info = registry_.Get(ModelIdOf(spec));
   if (info.ok()) *response->mutable_model() = ToProto(*info);
   return log.Finish(ToGrpc(loaded));
 }
