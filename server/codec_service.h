@@ -10,6 +10,8 @@
 
 namespace codec::server {
 
+struct StreamServices;  // stream_call.h
+
 struct StreamLimits {
   // Longest audio one stream may carry; longer is RESOURCE_EXHAUSTED. A
   // policy only (0: none): a stream holds its session's state, not its audio.
@@ -57,6 +59,9 @@ class CodecServiceImpl final : public v1::CodecService::Service {
   int64_t reserved_stream_memory() const { return memory_.reserved(); }
 
  private:
+  // What each call's StreamCall shares (stream_call.h).
+  StreamServices Services();
+
   ModelRegistry& registry_;
   const StreamLimits limits_;
   const AccessPolicy access_;
@@ -64,9 +69,6 @@ class CodecServiceImpl final : public v1::CodecService::Service {
   MemoryBudget memory_;
   IdleWatch idle_;
 };
-
-// absl::Status -> grpc::Status with the same code and message.
-grpc::Status ToGrpc(const absl::Status& status);
 
 }  // namespace codec::server
 

@@ -6,7 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "backends/compute_device.h"
-#include "server/codec_service.h"
+#include "server/grpc_status.h"
 #include "server/request_log.h"
 
 namespace codec::server {
