@@ -68,6 +68,20 @@ class CheckpointBackend : public CodecBackend, public SplitEncoder {
     return absl::OkStatus();
   }
 
+  // Streams over the model's layers with the family's quantiser count and
+  // decoder noise; a family whose streams run otherwise overrides these.
+  absl::StatusOr<std::unique_ptr<EncodeStream>> OpenEncodeStream(
+      const EncodeOptions& options) const override {
+    ASSIGN_OR_RETURN(const int n_q, QuantizersFor(options));
+    ASSIGN_OR_RETURN(std::shared_ptr<const Model> network, model());
+    return OpenLayerEncodeStream(std::move(network), n_q, options);
+  }
+  absl::StatusOr<std::unique_ptr<DecodeStream>> OpenDecodeStream(
+      const DecodeOptions& options, int64_t num_samples) const override {
+    ASSIGN_OR_RETURN(std::shared_ptr<const Model> network, model());
+    return OpenLayerDecodeStream(std::move(network), options, num_samples, NoiseFor(options));
+  }
+
   absl::StatusOr<nn::EncodeStreamParts> EncoderParts(int n_q) const override {
     ASSIGN_OR_RETURN(std::shared_ptr<const Model> network, model());
     return ModelEncodeParts(std::move(network), n_q);
@@ -83,6 +97,20 @@ class CheckpointBackend : public CodecBackend, public SplitEncoder {
         build_(std::move(build)) {}
 
   at::Device device() const { return device_; }
+
+  // The quantisers an encode with `options` uses; INVALID_ARGUMENT naming
+  // what the family does not take.
+  virtual absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const = 0;
+  // What a decode with `options` draws its noise from: none, unless the
+  // family's decoder adds noise.
+  virtual nn::NoiseSource NoiseFor(const DecodeOptions& options) const { return std::nullopt; }
+  // `n_q` when 1 <= n_q <= most; else INVALID_ARGUMENT naming the model and
+  // the range. The one check of a requested quantiser count.
+  absl::StatusOr<int> QuantizerCountInRange(int n_q, int most) const {
+    if (n_q >= 1 && n_q <= most) return n_q;
+    return absl::InvalidArgumentError(
+        absl::StrCat("n_q ", n_q, " is out of range for '", id_, "': 1 to ", most));
+  }
 
   // The loaded model, held for the caller's work; FAILED_PRECONDITION when
   // not loaded.
@@ -135,8 +163,8 @@ class CheckpointBackend : public CodecBackend, public SplitEncoder {
     absl::MutexLock lock(&slots_mutex_);
     std::shared_ptr<nn::StreamSlots> slots = cache.slots.lock();
     if (slots == nullptr || cache.model.lock() != network) {
-      slots = std::make_shared<nn::StreamSlots>(std::move(make_layers),
-                                                nn::StreamSlotsFor(device_));
+      slots =
+          std::make_shared<nn::StreamSlots>(std::move(make_layers), nn::StreamSlotsFor(device_));
       cache = {slots, network};
     }
     return slots;

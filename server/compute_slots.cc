@@ -7,9 +7,6 @@
 
 namespace codec::server {
 
-// How often a waiting call looks at its StopCheck.
-constexpr absl::Duration kStopPollInterval = absl::Milliseconds(10);
-
 bool ComputeSlots::TurnCame(Waiter* waiter) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   const ComputeSlots& slots = *waiter->slots;  // Called with slots.mutex_ held.
   return slots.free_ > 0 && slots.queue_.front() == waiter->ticket;
@@ -21,7 +18,7 @@ absl::Status ComputeSlots::Acquire(const StopCheck& stop) {
   Waiter waiter{this, next_ticket_++};
   const auto place = queue_.insert(queue_.end(), waiter.ticket);
   while (!mutex_.AwaitWithTimeout(absl::Condition(&ComputeSlots::TurnCame, &waiter),
-                                  kStopPollInterval)) {
+                                  kStopCheckInterval)) {
     if (!stop) continue;
     if (absl::Status stopped = stop(); !stopped.ok()) {
       queue_.erase(place);

@@ -7,9 +7,6 @@
 
 namespace codec::server {
 
-// How often the watcher reads the queued steps' stop checks.
-constexpr absl::Duration kStopPollInterval = absl::Milliseconds(10);
-
 StepExecutor::StepExecutor(Options options, ComputeSlots& slots)
     : options_(std::move(options)),
       slots_(slots),
@@ -56,8 +53,7 @@ absl::Status StepExecutor::Submit(Step& step, const StopCheck& stop) {
   return step.left;
 }
 
-std::deque<StepExecutor::Step*>::iterator StepExecutor::Dequeue(
-    std::deque<Step*>::iterator it) {
+std::deque<StepExecutor::Step*>::iterator StepExecutor::Dequeue(std::deque<Step*>::iterator it) {
   const Step* step = *it;
   if (step->run_batch != nullptr && --queued_pushes_[step->run_batch] == 0) {
     queued_pushes_.erase(step->run_batch);
@@ -140,7 +136,7 @@ void StepExecutor::WatchStops() {
   while (true) {
     while (!ending_ && queued_with_stop_ == 0) queue_watched_.Wait(&mutex_);
     if (ending_) return;  // The queued steps run before the executor ends.
-    queue_watched_.WaitWithTimeout(&mutex_, kStopPollInterval);
+    queue_watched_.WaitWithTimeout(&mutex_, kStopCheckInterval);
     // Stop checks are cheap reads (a deadline, a cancellation flag), and a
     // step's check lives only while the step is queued: read under the lock.
     for (auto it = queue_.begin(); it != queue_.end();) {

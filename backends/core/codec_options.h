@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace codec {
 
@@ -16,6 +17,11 @@ namespace codec {
 // DEADLINE_EXCEEDED, ...) the call stops and returns that error. Empty: run
 // to the end. Called on the thread that called Encode/Decode.
 using StopCheck = std::function<absl::Status()>;
+
+// How often work that waits (for a compute slot, for its turn in a batch)
+// reads its StopCheck: a deadline or a cancellation ends the wait within
+// this.
+inline constexpr absl::Duration kStopCheckInterval = absl::Milliseconds(10);
 
 // How many quantisers an encode uses. At most one of the two may be set;
 // with neither, the model's default (its largest bandwidth / all quantisers).

@@ -39,12 +39,7 @@ absl::StatusOr<int> DacBackend::QuantizersFor(const EncodeOptions& options) cons
     return absl::InvalidArgumentError(
         absl::StrCat("'", id(), "' selects quantisers by count (n_q), not by bandwidth"));
   }
-  const int n_q = options.n_q.value_or(config_.n_codebooks);
-  if (n_q < 1 || n_q > config_.n_codebooks) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("n_q ", n_q, " is out of range for '", id(), "': 1 to ", config_.n_codebooks));
-  }
-  return n_q;
+  return QuantizerCountInRange(options.n_q.value_or(config_.n_codebooks), config_.n_codebooks);
 }
 
 absl::StatusOr<Codes> DacBackend::Encode(const Audio& audio, const EncodeOptions& options) const {
@@ -55,26 +50,12 @@ absl::StatusOr<Codes> DacBackend::Encode(const Audio& audio, const EncodeOptions
                               [&] { return network->Encode(nn::AudioView(audio), n_q); });
 }
 
-absl::StatusOr<Audio> DacBackend::Decode(const Codes& codes,
-                                         const DecodeOptions& options) const {
+absl::StatusOr<Audio> DacBackend::Decode(const Codes& codes, const DecodeOptions& options) const {
   RETURN_IF_ERROR(codes.Validate(description()));
   ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
   return nn::RunInterruptible(options.stop, [&] {
     return nn::AudioFromTensor(network->Decode(codes), config_.sample_rate);
   });
-}
-
-absl::StatusOr<std::unique_ptr<EncodeStream>> DacBackend::OpenEncodeStream(
-    const EncodeOptions& options) const {
-  ASSIGN_OR_RETURN(const int n_q, QuantizersFor(options));
-  ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
-  return OpenLayerEncodeStream(std::move(network), n_q, options);
-}
-
-absl::StatusOr<std::unique_ptr<DecodeStream>> DacBackend::OpenDecodeStream(
-    const DecodeOptions& options, int64_t num_samples) const {
-  ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
-  return OpenLayerDecodeStream(std::move(network), options, num_samples);
 }
 
 }  // namespace codec::dac

@@ -34,16 +34,12 @@ class DacBackend final : public CheckpointBackend<DacModel> {
   // Decodes with as many quantisers as `codes` has (at most the model's).
   absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const override;
 
-  // Layer by layer: each layer keeps its left context and waits for its
-  // right context, so every sample is computed once, with a lookahead equal
-  // to the receptive field.
-  absl::StatusOr<std::unique_ptr<EncodeStream>> OpenEncodeStream(
-      const EncodeOptions& options) const override;
-  absl::StatusOr<std::unique_ptr<DecodeStream>> OpenDecodeStream(
-      const DecodeOptions& options, int64_t num_samples) const override;
+  // Streams (CheckpointBackend's) run layer by layer: each layer keeps its
+  // left context and waits for its right context, so every sample is
+  // computed once, with a lookahead equal to the receptive field.
 
  private:
-  absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const;
+  absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const override;
 
   const DacConfig config_;
 };

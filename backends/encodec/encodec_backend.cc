@@ -47,14 +47,8 @@ absl::StatusOr<int> EncodecBackend::QuantizersFor(const EncodeOptions& options) 
         absl::StrCat("bandwidth ", *options.bandwidth_kbps, " kbps is not supported by '", id(),
                      "'; supported: ", absl::StrJoin(config_.target_bandwidths, ", "), " kbps"));
   }
-  if (options.n_q) {
-    if (*options.n_q < 1 || *options.n_q > config_.num_quantizers()) {
-      return absl::InvalidArgumentError(absl::StrCat("n_q ", *options.n_q, " is out of range for '",
-                                                     id(), "': 1 to ", config_.num_quantizers()));
-    }
-    return *options.n_q;
-  }
-  return config_.num_quantizers();
+  return QuantizerCountInRange(options.n_q.value_or(config_.num_quantizers()),
+                               config_.num_quantizers());
 }
 
 absl::StatusOr<Codes> EncodecBackend::Encode(const Audio& audio,
@@ -82,7 +76,7 @@ absl::StatusOr<std::unique_ptr<EncodeStream>> EncodecBackend::OpenEncodeStream(
   if (config_.normalize) {
     return OpenSegmentEncodeStream(std::move(network), description(), n_q, options.stop);
   }
-  return OpenLayerEncodeStream(std::move(network), n_q, options);
+  return CheckpointBackend::OpenEncodeStream(options);
 }
 
 absl::StatusOr<std::unique_ptr<DecodeStream>> EncodecBackend::OpenDecodeStream(
@@ -91,7 +85,7 @@ absl::StatusOr<std::unique_ptr<DecodeStream>> EncodecBackend::OpenDecodeStream(
   if (config_.normalize) {
     return OpenSegmentDecodeStream(std::move(network), description(), num_samples, options.stop);
   }
-  return OpenLayerDecodeStream(std::move(network), options, num_samples);
+  return CheckpointBackend::OpenDecodeStream(options, num_samples);
 }
 
 }  // namespace codec::encodec

@@ -40,7 +40,7 @@ class EncodecBackend final : public CheckpointBackend<EncodecModel> {
       const DecodeOptions& options, int64_t num_samples) const override;
 
  private:
-  absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const;
+  absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const override;
 
   const EncodecConfig config_;
 };

@@ -47,11 +47,7 @@ absl::StatusOr<int> MimiBackend::QuantizersFor(const EncodeOptions& options) con
   } else if (options.n_q) {
     n_q = *options.n_q;
   }
-  if (n_q < 1 || n_q > config_.quantizer_n_q) {
-    return absl::InvalidArgumentError(absl::StrCat("n_q ", n_q, " is out of range for '", id(),
-                                                   "': 1 to ", config_.quantizer_n_q));
-  }
-  return n_q;
+  return QuantizerCountInRange(n_q, config_.quantizer_n_q);
 }
 
 absl::StatusOr<Codes> MimiBackend::Encode(const Audio& audio, const EncodeOptions& options) const {
@@ -76,19 +72,6 @@ absl::StatusOr<Audio> MimiBackend::Decode(const Codes& codes, const DecodeOption
     }
     return nn::AudioFromTensor(decoded, config_.sample_rate);
   });
-}
-
-absl::StatusOr<std::unique_ptr<EncodeStream>> MimiBackend::OpenEncodeStream(
-    const EncodeOptions& options) const {
-  ASSIGN_OR_RETURN(const int n_q, QuantizersFor(options));
-  ASSIGN_OR_RETURN(std::shared_ptr<const MimiModel> network, model());
-  return OpenLayerEncodeStream(std::move(network), n_q, options);
-}
-
-absl::StatusOr<std::unique_ptr<DecodeStream>> MimiBackend::OpenDecodeStream(
-    const DecodeOptions& options, int64_t num_samples) const {
-  ASSIGN_OR_RETURN(std::shared_ptr<const MimiModel> network, model());
-  return OpenLayerDecodeStream(std::move(network), options, num_samples);
 }
 
 }  // namespace codec::mimi

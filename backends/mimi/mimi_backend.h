@@ -31,13 +31,9 @@ class MimiBackend final : public CheckpointBackend<MimiModel> {
   // bandwidth_kbps carries: 1.1 kbps for 8 levels of the published model).
   absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override;
   absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const override;
-  absl::StatusOr<std::unique_ptr<EncodeStream>> OpenEncodeStream(
-      const EncodeOptions& options) const override;
-  absl::StatusOr<std::unique_ptr<DecodeStream>> OpenDecodeStream(
-      const DecodeOptions& options, int64_t num_samples) const override;
 
  private:
-  absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const;
+  absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const override;
 
   const MimiConfig config_;
 };

@@ -61,7 +61,7 @@ absl::StatusOr<std::shared_ptr<CodecBackend>> SnacBackend::Create(std::string id
                                        device);
 }
 
-absl::Status SnacBackend::CheckEncodeOptions(const EncodeOptions& options) const {
+absl::StatusOr<int> SnacBackend::QuantizersFor(const EncodeOptions& options) const {
   const int levels = static_cast<int>(config_.vq_strides.size());
   if (options.bandwidth_kbps) {
     return absl::InvalidArgumentError(
@@ -72,15 +72,14 @@ absl::Status SnacBackend::CheckEncodeOptions(const EncodeOptions& options) const
                                                    " levels; n_q ", *options.n_q,
                                                    " is not supported"));
   }
-  return absl::OkStatus();
+  return levels;
 }
 
 absl::StatusOr<Codes> SnacBackend::Encode(const Audio& audio, const EncodeOptions& options) const {
   RETURN_IF_ERROR(ValidateAudioInput(audio, description()));
-  RETURN_IF_ERROR(CheckEncodeOptions(options));
+  RETURN_IF_ERROR(QuantizersFor(options).status());
   ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
-  return nn::RunInterruptible(options.stop,
-                              [&] { return network->Encode(nn::AudioView(audio)); });
+  return nn::RunInterruptible(options.stop, [&] { return network->Encode(nn::AudioView(audio)); });
 }
 
 absl::Status SnacBackend::ValidateCodes(const Codes& codes) const {
@@ -98,24 +97,8 @@ absl::StatusOr<Audio> SnacBackend::Decode(const Codes& codes, const DecodeOption
   RETURN_IF_ERROR(ValidateCodes(codes));
   ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
   return nn::RunInterruptible(options.stop, [&] {
-    return nn::AudioFromTensor(network->Decode(codes, NoiseFor(options)),
-                               config_.sampling_rate);
+    return nn::AudioFromTensor(network->Decode(codes, NoiseFor(options)), config_.sampling_rate);
   });
-}
-
-absl::StatusOr<std::unique_ptr<EncodeStream>> SnacBackend::OpenEncodeStream(
-    const EncodeOptions& options) const {
-  RETURN_IF_ERROR(CheckEncodeOptions(options));
-  ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
-  return OpenLayerEncodeStream(std::move(network), static_cast<int>(config_.vq_strides.size()),
-                               options);
-}
-
-absl::StatusOr<std::unique_ptr<DecodeStream>> SnacBackend::OpenDecodeStream(
-    const DecodeOptions& options, int64_t num_samples) const {
-  ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
-  return OpenLayerDecodeStream(std::move(network), options, num_samples,
-                               NoiseFor(options));
 }
 
 }  // namespace codec::snac

@@ -36,19 +36,16 @@ class SnacBackend final : public CheckpointBackend<SnacModel> {
   // Level i must hold frames / vq_strides[i] codes of one codebook each.
   absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const override;
 
-  // Layer by layer with a lookahead equal to the receptive field; codes in
-  // whole groups of max(vq_strides) frames; local attention on its absolute
-  // windows. Seeded noise repeats for the same seed, codes and chunking.
-  absl::StatusOr<std::unique_ptr<EncodeStream>> OpenEncodeStream(
-      const EncodeOptions& options) const override;
-  absl::StatusOr<std::unique_ptr<DecodeStream>> OpenDecodeStream(
-      const DecodeOptions& options, int64_t num_samples) const override;
+  // Streams (CheckpointBackend's) run layer by layer with a lookahead equal
+  // to the receptive field; codes in whole groups of max(vq_strides) frames;
+  // local attention on its absolute windows. Seeded noise repeats for the
+  // same seed, codes and chunking.
 
  private:
-  absl::Status CheckEncodeOptions(const EncodeOptions& options) const;
+  // Every level, always.
+  absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const override;
   absl::Status ValidateCodes(const Codes& codes) const;
-  // What a decode with `options` draws its noise from.
-  nn::NoiseSource NoiseFor(const DecodeOptions& options) const;
+  nn::NoiseSource NoiseFor(const DecodeOptions& options) const override;
 
   const SnacConfig config_;
   // Unseeded decodes share one generator (made on first use): random noise
