@@ -3,11 +3,13 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
+#include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 
 namespace codec {
 
@@ -22,24 +24,25 @@ class LoadedModel {
  public:
   using Factory = std::function<absl::StatusOr<std::shared_ptr<const Model>>()>;
 
-  absl::Status Load(const Factory& factory) {
-    std::lock_guard<std::mutex> load_lock(load_mutex_);
+  absl::Status Load(const Factory& factory) ABSL_LOCKS_EXCLUDED(load_mutex_, mutex_) {
+    // Held through the factory, so that one load runs and the others wait.
+    absl::MutexLock load_lock(&load_mutex_);
     if (Get() != nullptr) return absl::OkStatus();
     absl::StatusOr<std::shared_ptr<const Model>> model = factory();
     if (!model.ok()) return model.status();
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     model_ = *std::move(model);
     return absl::OkStatus();
   }
 
-  void Unload() {
-    std::lock_guard<std::mutex> lock(mutex_);
+  void Unload() ABSL_LOCKS_EXCLUDED(mutex_) {
+    absl::MutexLock lock(&mutex_);
     model_.reset();
   }
 
   // The loaded model, or nullptr.
-  std::shared_ptr<const Model> Get() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+  std::shared_ptr<const Model> Get() const ABSL_LOCKS_EXCLUDED(mutex_) {
+    absl::MutexLock lock(&mutex_);
     return model_;
   }
 
@@ -53,9 +56,9 @@ class LoadedModel {
   }
 
  private:
-  std::mutex load_mutex_;     // Serialises loads.
-  mutable std::mutex mutex_;  // Guards model_.
-  std::shared_ptr<const Model> model_;
+  absl::Mutex load_mutex_ ABSL_ACQUIRED_BEFORE(mutex_);  // Serialises loads.
+  mutable absl::Mutex mutex_;
+  std::shared_ptr<const Model> model_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace codec
