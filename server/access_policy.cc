@@ -31,17 +31,23 @@ bool Contains(const std::vector<std::string>& tokens, const std::string& token) 
   return found;
 }
 
-absl::StatusOr<std::vector<std::string>> ReadTokens(const std::string& path) {
+// The tokens of the file `flag` names; its errors name the flag.
+absl::StatusOr<std::vector<std::string>> ReadTokens(absl::string_view flag,
+                                                    const std::string& path) {
   std::vector<std::string> tokens;
   if (path.empty()) return tokens;
   absl::StatusOr<std::string> text = io::ReadFileBytes(path, io::kMostCredentialFileBytes);
-  if (!text.ok()) return text.status();
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat("--", flag, ": ", text.status().message()));
+  }
   for (absl::string_view line : absl::StrSplit(*text, '\n')) {
     line = absl::StripAsciiWhitespace(line);
     if (!line.empty() && line[0] != '#') tokens.emplace_back(line);
   }
   if (tokens.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("token file ", path, " holds no token"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": token file ", path, " holds no token"));
   }
   return tokens;
 }
@@ -54,9 +60,10 @@ AccessPolicy::AccessPolicy(std::vector<std::string> use_tokens,
 
 absl::StatusOr<AccessPolicy> AccessPolicy::FromTokenFiles(const std::string& use_tokens_file,
                                                           const std::string& admin_tokens_file) {
-  absl::StatusOr<std::vector<std::string>> use = ReadTokens(use_tokens_file);
+  absl::StatusOr<std::vector<std::string>> use = ReadTokens("auth_token_file", use_tokens_file);
   if (!use.ok()) return use.status();
-  absl::StatusOr<std::vector<std::string>> admin = ReadTokens(admin_tokens_file);
+  absl::StatusOr<std::vector<std::string>> admin =
+      ReadTokens("admin_token_file", admin_tokens_file);
   if (!admin.ok()) return admin.status();
   return AccessPolicy(*std::move(use), *std::move(admin));
 }

@@ -28,7 +28,8 @@ class AccessPolicy {
 
   // Reads token files: one token per line, blank lines and lines starting
   // with '#' ignored; an empty path is no tokens. A named file without a
-  // token is INVALID_ARGUMENT (it would silently open the server).
+  // token is INVALID_ARGUMENT (it would silently open the server). Errors
+  // name the file by its flag (--auth_token_file, --admin_token_file).
   static absl::StatusOr<AccessPolicy> FromTokenFiles(const std::string& use_tokens_file,
                                                      const std::string& admin_tokens_file);
 

@@ -20,7 +20,8 @@ struct TlsFiles {
 
 // TLS credentials from `files`, or insecure ones when no certificate is
 // given. INVALID_ARGUMENT for a key without a certificate (or the reverse),
-// or a client CA without either; the files' own read errors otherwise.
+// or a client CA without either; the files' own read errors otherwise,
+// naming the flag (--tls_cert, --tls_key, --tls_client_ca).
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(const TlsFiles& files);
 
 }  // namespace codec::server

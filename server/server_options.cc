@@ -11,7 +11,6 @@
 #include "absl/strings/str_split.h"
 #include "backends/core/config_bounds.h"
 #include "backends/core/status_macros.h"
-#include "backends/io/read_file.h"
 #include "server/compute_slots.h"
 #include "server/listener_credentials.h"
 
@@ -108,12 +107,6 @@ absl::StatusOr<T> NameFlagOr(absl::string_view flag, absl::StatusOr<T> value) {
   return value;
 }
 
-// Whether the file `flag` names (when it names one) can be read.
-absl::Status CheckReadable(absl::string_view flag, const std::string& path) {
-  if (path.empty()) return absl::OkStatus();
-  return NameFlag(flag, io::ReadFileBytes(path, io::kMostCredentialFileBytes).status());
-}
-
 absl::StatusOr<std::vector<StartupModel>> ParseStartupModels(
     const std::vector<std::string>& entries) {
   std::vector<StartupModel> models;
@@ -192,20 +185,13 @@ absl::Status ReadLimits(ServerOptions& o) {
 }
 
 absl::Status ReadSecurity(ServerOptions& o) {
+  // Both read each file once and name its flag in their errors.
   const TlsFiles tls{.cert = absl::GetFlag(FLAGS_tls_cert),
                      .key = absl::GetFlag(FLAGS_tls_key),
                      .client_ca = absl::GetFlag(FLAGS_tls_client_ca)};
-  const std::string use_tokens = absl::GetFlag(FLAGS_auth_token_file);
-  const std::string admin_tokens = absl::GetFlag(FLAGS_admin_token_file);
-  RETURN_IF_ERROR(CheckReadable("tls_cert", tls.cert));
-  RETURN_IF_ERROR(CheckReadable("tls_key", tls.key));
-  RETURN_IF_ERROR(CheckReadable("tls_client_ca", tls.client_ca));
-  RETURN_IF_ERROR(
-      NameFlag("auth_token_file", AccessPolicy::FromTokenFiles(use_tokens, "").status()));
-  RETURN_IF_ERROR(
-      NameFlag("admin_token_file", AccessPolicy::FromTokenFiles("", admin_tokens).status()));
   ASSIGN_OR_RETURN(o.credentials, ListenerCredentials(tls));
-  ASSIGN_OR_RETURN(o.access, AccessPolicy::FromTokenFiles(use_tokens, admin_tokens));
+  ASSIGN_OR_RETURN(o.access, AccessPolicy::FromTokenFiles(absl::GetFlag(FLAGS_auth_token_file),
+                                                          absl::GetFlag(FLAGS_admin_token_file)));
   o.transport = tls.cert.empty() ? "plaintext" : tls.client_ca.empty() ? "TLS" : "mutual TLS";
   return absl::OkStatus();
 }
