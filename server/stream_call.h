@@ -160,7 +160,7 @@ class StreamCall {
     return [this](const Response& response) { hold_.Write(response); };
   }
 
-  const StreamServices& services_;
+  const StreamServices services_;  // References to the service's: a copy is cheap.
   grpc::ServerContext* const context_;
   RequestLog log_;
   StreamHold<Response, Request> hold_;
