@@ -75,6 +75,14 @@ inline int64_t SaturatedProduct(const std::vector<int>& ratios) {
   return product;
 }
 
+// width * 2^doublings (a layer's channels after as many doublings),
+// saturated just past kMaxChannels (a negative width counts as 0); check it
+// against kMaxChannels.
+inline int64_t SaturatedWidth(int width, size_t doublings) {
+  const int shift = static_cast<int>(std::min<size_t>(doublings, 32));
+  return std::min<int64_t>(int64_t{std::max(width, 0)} << shift, kMaxChannels + 1);
+}
+
 // base^exponent, saturated just past kMaxHop as SaturatedProduct is (a
 // negative exponent counts as 0); check it against kMaxHop.
 inline int64_t SaturatedPower(int base, int exponent) {

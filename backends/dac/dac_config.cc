@@ -24,9 +24,7 @@ int DacConfig::hop_length() const {
 
 int DacConfig::latent_channels() const {
   if (latent_dim) return *latent_dim;
-  const int64_t doublings = std::min<int64_t>(encoder_rates.size(), 32);
-  return static_cast<int>(
-      std::min<int64_t>(int64_t{encoder_dim} << doublings, config_bounds::kMaxChannels + 1));
+  return static_cast<int>(config_bounds::SaturatedWidth(encoder_dim, encoder_rates.size()));
 }
 
 absl::Status DacConfig::Validate() const {

@@ -82,8 +82,7 @@ absl::Status EncodecConfig::Validate() const {
                                    config_bounds::kMaxHop));
   RETURN_IF_ERROR(
       kBounds.Positive("the widest layer, num_filters << upsampling_ratios",
-                       std::min<int64_t>(int64_t{num_filters} << upsampling_ratios.size(),
-                                         config_bounds::kMaxChannels + 1),
+                       config_bounds::SaturatedWidth(num_filters, upsampling_ratios.size()),
                        config_bounds::kMaxChannels));
   RETURN_IF_ERROR(kBounds.Positive("kernel_size", kernel_size, config_bounds::kMaxKernel));
   RETURN_IF_ERROR(

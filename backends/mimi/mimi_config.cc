@@ -170,10 +170,9 @@ absl::Status MimiConfig::Validate() const {
                                        config_bounds::kMaxRatio));
   RETURN_IF_ERROR(kBounds.Positive("the SEANet hop (product of seanet.ratios)",
                                    encoder_hop_length(), config_bounds::kMaxHop));
-  RETURN_IF_ERROR(kBounds.Positive(
-      "the widest SEANet layer, seanet.n_filters << ratios",
-      std::min<int64_t>(int64_t{n_filters} << ratios.size(), config_bounds::kMaxChannels + 1),
-      config_bounds::kMaxChannels));
+  RETURN_IF_ERROR(kBounds.Positive("the widest SEANet layer, seanet.n_filters << ratios",
+                                   config_bounds::SaturatedWidth(n_filters, ratios.size()),
+                                   config_bounds::kMaxChannels));
   RETURN_IF_ERROR(kBounds.Positive("seanet.kernel_size", kernel_size, config_bounds::kMaxKernel));
   RETURN_IF_ERROR(kBounds.Positive("seanet.residual_kernel_size", residual_kernel_size,
                                    config_bounds::kMaxKernel));
