@@ -19,10 +19,10 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
 WORKDIR /src
 COPY . .
 # Bazel's sandbox needs namespaces a container build may not grant.
-RUN bazel build --spawn_strategy=local //server:codec_server //backends:codec_tool \
+RUN bazel build --spawn_strategy=local //server:codec_server //tool:codec_tool \
       //client:codec_client \
     && install -m 0755 -t /usr/local/bin bazel-bin/server/codec_server \
-      bazel-bin/backends/codec_tool bazel-bin/client/codec_client \
+      bazel-bin/tool/codec_tool bazel-bin/client/codec_client \
     && bazel shutdown
 
 FROM ${BASE} AS runtime

@@ -36,16 +36,16 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "backends/core/status_macros.h"
-#include "backends/nn/host_kernels.h"
-#include "backends/nn/stream_slots.h"
+#include "backends/kernels/host_kernels.h"
+#include "backends/streaming/stream_slots.h"
 #include "bench/bench_audio.h"
 #include "bench/bench_model.h"
 #include "bench/machine.h"
 #include "bench/op_count.h"
 #include "bench/step_op_count.h"
 #include "bench/timing.h"
-#include "server/compute_slots.h"
-#include "server/step_executor.h"
+#include "server/serving/compute_slots.h"
+#include "server/serving/step_executor.h"
 
 ABSL_FLAG(std::vector<std::string>, scenarios,
           std::vector<std::string>({"snac_24khz:decode:4", "encodec_24khz:encode:1"}),

@@ -1,8 +1,8 @@
 #include "bench/bench_model.h"
 
 #include "absl/strings/str_cat.h"
-#include "backends/codec_factory.h"
 #include "backends/core/status_macros.h"
+#include "backends/factory/codec_factory.h"
 #include "bench/timing.h"
 #include "tests/testing/manifest.h"
 

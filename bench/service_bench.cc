@@ -44,13 +44,13 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "backends/codec_factory.h"
 #include "backends/core/status_macros.h"
+#include "backends/factory/codec_factory.h"
 #include "bench/bench_audio.h"
 #include "bench/machine.h"
 #include "bench/timing.h"
 #include "client/codec_client.h"
-#include "server/compute_slots.h"
+#include "server/serving/compute_slots.h"
 #include "tests/testing/manifest.h"
 
 ABSL_FLAG(std::string, model, "encodec_24khz", "Preset or family the server loads.");

@@ -25,15 +25,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "backends/codec_factory.h"
 #include "backends/core/status_macros.h"
+#include "backends/factory/codec_factory.h"
 #include "bench/bench_audio.h"
 #include "bench/bench_model.h"
 #include "bench/layer_profile.h"
 #include "bench/machine.h"
 #include "bench/timing.h"
 #include "client/codec_client.h"
-#include "server/codec_service.h"
+#include "server/rpc/codec_service.h"
 
 ABSL_FLAG(std::vector<std::string>, presets, codec::ListPresets(), "Presets to measure.");
 ABSL_FLAG(int, threads, 2, "Intra-op threads.");

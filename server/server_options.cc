@@ -11,8 +11,8 @@
 #include "absl/strings/str_split.h"
 #include "backends/core/config_bounds.h"
 #include "backends/core/status_macros.h"
-#include "server/compute_slots.h"
-#include "server/listener_credentials.h"
+#include "server/rpc/listener_credentials.h"
+#include "server/serving/compute_slots.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to serve on.");
 ABSL_FLAG(std::string, model_repository, "", "Folder that Load weights paths are relative to.");

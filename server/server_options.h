@@ -10,12 +10,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "backends/codec_factory.h"
-#include "backends/nn/conv_precision.h"
-#include "server/access_policy.h"
-#include "server/codec_service.h"
-#include "server/server_log.h"
-#include "server/step_executor.h"
+#include "backends/factory/codec_factory.h"
+#include "backends/kernels/conv_precision.h"
+#include "server/observability/server_log.h"
+#include "server/rpc/access_policy.h"
+#include "server/rpc/codec_service.h"
+#include "server/serving/step_executor.h"
 
 namespace codec::server {
 

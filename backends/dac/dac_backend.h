@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "backends/checkpoint_backend.h"
 #include "backends/dac/dac_config.h"
 #include "backends/dac/dac_model.h"
+#include "backends/runtime/checkpoint_backend.h"
 
 namespace codec::dac {
 

@@ -6,11 +6,11 @@
 
 #include "backends/core/status_macros.h"
 #include "backends/dac/hf_layout.h"
+#include "backends/kernels/tensor_convert.h"
 #include "backends/nn/parameter_loading.h"
-#include "backends/nn/receptive_field.h"
 #include "backends/nn/snake.h"
-#include "backends/nn/tensor_convert.h"
 #include "backends/nn/weight_norm.h"
+#include "backends/streaming/receptive_field.h"
 
 namespace codec::dac {
 namespace {

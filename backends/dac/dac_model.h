@@ -12,8 +12,8 @@
 #include "backends/dac/dac_config.h"
 #include "backends/io/checkpoint.h"
 #include "backends/nn/factorized_vq.h"
-#include "backends/nn/network_streams.h"
 #include "backends/nn/snake_blocks.h"
+#include "backends/streaming/network_streams.h"
 
 namespace codec::dac {
 

@@ -3,9 +3,9 @@
 
 #include <string>
 
-#include "backends/checkpoint_backend.h"
 #include "backends/encodec/encodec_config.h"
 #include "backends/encodec/encodec_model.h"
+#include "backends/runtime/checkpoint_backend.h"
 
 namespace codec::encodec {
 

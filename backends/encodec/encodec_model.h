@@ -14,7 +14,7 @@
 #include "backends/encodec/seanet.h"
 #include "backends/io/checkpoint.h"
 #include "backends/nn/euclidean_rvq.h"
-#include "backends/nn/network_streams.h"
+#include "backends/streaming/network_streams.h"
 
 namespace codec::encodec {
 

@@ -7,8 +7,8 @@
 
 #include "backends/encodec/encodec_config.h"
 #include "backends/nn/norm_conv.h"
-#include "backends/nn/receptive_field.h"
-#include "backends/nn/stream_modules.h"
+#include "backends/streaming/receptive_field.h"
+#include "backends/streaming/stream_modules.h"
 
 namespace codec::encodec {
 

@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
-#include "backends/nn/interrupt.h"
-#include "backends/nn/network_streams.h"
-#include "backends/nn/tensor_convert.h"
+#include "backends/kernels/tensor_convert.h"
+#include "backends/streaming/interrupt.h"
+#include "backends/streaming/network_streams.h"
 
 namespace codec::mimi {
 

@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "backends/checkpoint_backend.h"
 #include "backends/mimi/mimi_config.h"
 #include "backends/mimi/mimi_model.h"
+#include "backends/runtime/checkpoint_backend.h"
 
 namespace codec::mimi {
 

@@ -8,10 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/core/status_macros.h"
+#include "backends/kernels/tensor_convert.h"
 #include "backends/mimi/hf_layout.h"
 #include "backends/nn/parameter_loading.h"
-#include "backends/nn/stream_conv.h"
-#include "backends/nn/tensor_convert.h"
+#include "backends/streaming/stream_conv.h"
 
 namespace codec::mimi {
 namespace {

@@ -15,7 +15,7 @@
 #include "backends/mimi/mimi_config.h"
 #include "backends/mimi/mimi_transformer.h"
 #include "backends/nn/euclidean_rvq.h"
-#include "backends/nn/network_streams.h"
+#include "backends/streaming/network_streams.h"
 
 namespace codec::mimi {
 

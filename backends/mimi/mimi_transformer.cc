@@ -7,8 +7,8 @@
 #include <limits>
 #include <memory>
 
-#include "backends/nn/conv_precision.h"
-#include "backends/nn/interrupt.h"
+#include "backends/kernels/conv_precision.h"
+#include "backends/streaming/interrupt.h"
 
 namespace codec::mimi {
 namespace {

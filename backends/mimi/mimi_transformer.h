@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "absl/base/call_once.h"
+#include "backends/kernels/blas_order_products.h"
 #include "backends/mimi/mimi_config.h"
-#include "backends/nn/blas_order_products.h"
-#include "backends/nn/stream_modules.h"
+#include "backends/streaming/stream_modules.h"
 
 namespace codec::mimi {
 

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <vector>
 
-#include "backends/nn/host_kernels.h"
-#include "backends/nn/tensor_convert.h"
+#include "backends/kernels/host_kernels.h"
+#include "backends/kernels/tensor_convert.h"
 
 namespace codec::nn {
 

@@ -8,7 +8,7 @@
 #include <memory>
 #include <mutex>
 
-#include "backends/nn/blas_order_products.h"
+#include "backends/kernels/blas_order_products.h"
 
 namespace codec::nn {
 

@@ -4,7 +4,7 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/nn/modules/container/modulelist.h>
 
-#include "backends/nn/tensor_convert.h"
+#include "backends/kernels/tensor_convert.h"
 
 namespace codec::nn {
 namespace {

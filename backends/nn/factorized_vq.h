@@ -10,7 +10,7 @@
 #include <mutex>
 #include <vector>
 
-#include "backends/nn/blas_order_products.h"
+#include "backends/kernels/blas_order_products.h"
 
 namespace codec::nn {
 

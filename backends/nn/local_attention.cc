@@ -7,7 +7,7 @@
 #include <cmath>
 #include <vector>
 
-#include "backends/nn/host_kernels.h"
+#include "backends/kernels/host_kernels.h"
 
 namespace codec::nn {
 namespace {

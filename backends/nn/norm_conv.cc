@@ -2,10 +2,10 @@
 
 #include <cmath>
 
-#include "backends/nn/conv_kernel.h"
-#include "backends/nn/interrupt.h"
-#include "backends/nn/polyphase_conv_transpose.h"
-#include "backends/nn/stream_conv.h"
+#include "backends/kernels/conv_kernel.h"
+#include "backends/kernels/polyphase_conv_transpose.h"
+#include "backends/streaming/interrupt.h"
+#include "backends/streaming/stream_conv.h"
 
 namespace codec::nn {
 

@@ -9,9 +9,9 @@
 
 #include <string>
 
-#include "backends/nn/padding.h"
-#include "backends/nn/receptive_field.h"
-#include "backends/nn/stream_modules.h"
+#include "backends/kernels/padding.h"
+#include "backends/streaming/receptive_field.h"
+#include "backends/streaming/stream_modules.h"
 
 namespace codec::nn {
 

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "backends/nn/host_kernels.h"
-#include "backends/nn/interrupt.h"
+#include "backends/kernels/host_kernels.h"
+#include "backends/streaming/interrupt.h"
 
 namespace codec::nn {
 

@@ -9,8 +9,8 @@
 #include <mutex>
 #include <vector>
 
-#include "backends/nn/blas_order_products.h"
-#include "backends/nn/stream_modules.h"
+#include "backends/kernels/blas_order_products.h"
+#include "backends/streaming/stream_modules.h"
 
 namespace codec::nn {
 

@@ -6,9 +6,9 @@
 
 #include <algorithm>
 
-#include "backends/nn/host_kernels.h"
-#include "backends/nn/interrupt.h"
-#include "backends/nn/snake_kernel.h"
+#include "backends/kernels/host_kernels.h"
+#include "backends/kernels/snake_kernel.h"
+#include "backends/streaming/interrupt.h"
 
 namespace codec::nn {
 

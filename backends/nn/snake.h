@@ -4,7 +4,7 @@
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
 
-#include "backends/nn/stream_modules.h"
+#include "backends/streaming/stream_modules.h"
 
 namespace codec::nn {
 

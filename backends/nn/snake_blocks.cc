@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <string>
 
-#include "backends/nn/interrupt.h"
+#include "backends/kernels/polyphase_conv_transpose.h"
 #include "backends/nn/local_attention.h"
-#include "backends/nn/polyphase_conv_transpose.h"
+#include "backends/streaming/interrupt.h"
 
 namespace codec::nn {
 namespace {

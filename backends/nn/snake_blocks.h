@@ -10,11 +10,11 @@
 #include <optional>
 #include <vector>
 
-#include "backends/nn/conv_precision.h"
-#include "backends/nn/noise_source.h"
-#include "backends/nn/receptive_field.h"
+#include "backends/kernels/conv_precision.h"
 #include "backends/nn/snake.h"
-#include "backends/nn/stream_modules.h"
+#include "backends/streaming/noise_source.h"
+#include "backends/streaming/receptive_field.h"
+#include "backends/streaming/stream_modules.h"
 
 namespace codec::nn {
 

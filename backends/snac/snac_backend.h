@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "backends/checkpoint_backend.h"
+#include "backends/runtime/checkpoint_backend.h"
 #include "backends/snac/snac_config.h"
 #include "backends/snac/snac_model.h"
 

@@ -10,9 +10,9 @@
 #include "backends/core/codes.h"
 #include "backends/io/checkpoint.h"
 #include "backends/nn/factorized_vq.h"
-#include "backends/nn/network_streams.h"
 #include "backends/snac/snac_config.h"
 #include "backends/snac/snac_layers.h"
+#include "backends/streaming/network_streams.h"
 
 namespace codec::snac {
 

@@ -13,7 +13,7 @@
 #include <type_traits>
 
 #include "backends/core/stream_batch.h"
-#include "backends/nn/stream_slots.h"
+#include "backends/streaming/stream_slots.h"
 #include "tests/testing/fixture.h"
 #include "tests/testing/fixture_codec_test.h"
 

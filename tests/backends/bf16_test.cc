@@ -13,8 +13,8 @@
 
 #include <iostream>
 
-#include "backends/codec_factory.h"
-#include "backends/nn/conv_precision.h"
+#include "backends/factory/codec_factory.h"
+#include "backends/kernels/conv_precision.h"
 #include "tests/testing/fixture.h"
 
 namespace codec {

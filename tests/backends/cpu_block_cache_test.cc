@@ -1,4 +1,4 @@
-#include "backends/cpu_block_cache.h"
+#include "backends/runtime/cpu_block_cache.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>

@@ -12,9 +12,9 @@
 #include <filesystem>
 
 #include "absl/strings/match.h"
-#include "backends/codec_factory.h"
 #include "backends/core/status_macros.h"
 #include "backends/dac/dac_config.h"
+#include "backends/factory/codec_factory.h"
 #include "tests/testing/dac_hf_layout.h"
 #include "tests/testing/fixture.h"
 

@@ -17,11 +17,11 @@
 #include <iostream>
 #include <vector>
 
-#include "backends/codec_factory.h"
+#include "backends/factory/codec_factory.h"
 #include "backends/io/npy.h"
-#include "backends/nn/network_streams.h"
-#include "backends/nn/tensor_convert.h"
-#include "backends/split_encoder.h"
+#include "backends/kernels/tensor_convert.h"
+#include "backends/runtime/split_encoder.h"
+#include "backends/streaming/network_streams.h"
 #include "tests/testing/fixture.h"
 
 namespace codec {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/nn/host_kernels.h"
+#include "backends/kernels/host_kernels.h"
 #include "bench/op_count.h"
 #include "bench/step_op_count.h"
 #include "tests/testing/fixture_codec_test.h"

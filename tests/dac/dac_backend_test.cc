@@ -10,9 +10,9 @@
 #include <filesystem>
 
 #include "absl/strings/match.h"
-#include "backends/codec_factory.h"
 #include "backends/core/codec_backend_handle.h"
 #include "backends/core/status_macros.h"
+#include "backends/factory/codec_factory.h"
 #include "backends/io/checkpoint.h"
 #include "backends/io/wav.h"
 #include "tests/testing/dac_hf_layout.h"

@@ -11,10 +11,10 @@
 #include <thread>
 
 #include "absl/strings/str_replace.h"
-#include "backends/codec_factory.h"
 #include "backends/core/codec_backend_handle.h"
 #include "backends/core/dyn_codec_provider.h"
 #include "backends/encodec/encodec_config.h"
+#include "backends/factory/codec_factory.h"
 #include "backends/io/checkpoint.h"
 #include "backends/io/safetensors.h"
 #include "tests/testing/fixture.h"

@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "backends/codec_factory.h"
 #include "backends/core/status_macros.h"
+#include "backends/factory/codec_factory.h"
 #include "backends/io/checkpoint.h"
 #include "backends/io/npz.h"
+#include "backends/kernels/tensor_convert.h"
 #include "backends/mimi/mimi_config.h"
-#include "backends/nn/tensor_convert.h"
 #include "tests/testing/fixture.h"
 #include "tests/testing/manifest.h"
 #include "tests/testing/mimi_hf_layout.h"

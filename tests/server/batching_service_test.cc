@@ -14,10 +14,10 @@
 #include <thread>
 
 #include "absl/time/clock.h"
-#include "backends/compute_device.h"
+#include "backends/runtime/compute_device.h"
 #include "client/codec_client.h"
-#include "server/codec_service.h"
-#include "server/model_service.h"
+#include "server/rpc/codec_service.h"
+#include "server/rpc/model_service.h"
 #include "tests/testing/fixture.h"
 #include "tests/testing/loopback_server.h"
 

@@ -2,7 +2,7 @@
 // clients (the C++ client library and raw stubs), real audio; streamed
 // results equal the offline backend's.
 
-#include "server/codec_service.h"
+#include "server/rpc/codec_service.h"
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "server/compute_slots.h"
+#include "server/serving/compute_slots.h"
 
 #include <algorithm>
 #include <atomic>

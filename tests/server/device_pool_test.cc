@@ -1,8 +1,8 @@
-#include "server/device_pool.h"
+#include "server/serving/device_pool.h"
 
 #include <gtest/gtest.h>
 
-#include "backends/compute_device.h"
+#include "backends/runtime/compute_device.h"
 
 namespace codec::server {
 namespace {

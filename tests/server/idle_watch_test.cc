@@ -1,4 +1,4 @@
-#include "server/idle_watch.h"
+#include "server/serving/idle_watch.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "server/memory_budget.h"
+#include "server/serving/memory_budget.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "server/model_registry.h"
+#include "server/serving/model_registry.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "absl/time/clock.h"
-#include "backends/compute_device.h"
+#include "backends/runtime/compute_device.h"
 #include "tests/testing/fixture.h"
 
 namespace codec::server {

@@ -1,4 +1,4 @@
-#include "server/step_executor.h"
+#include "server/serving/step_executor.h"
 
 #include <atomic>
 #include <memory>

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "proto/pcm_format.h"
-#include "server/codec_service.h"
+#include "server/rpc/codec_service.h"
 #include "tests/testing/fixture.h"
 #include "tests/testing/loopback_server.h"
 

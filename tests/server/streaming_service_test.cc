@@ -12,7 +12,7 @@
 
 #include "proto/pcm_format.h"
 #include "proto/token_format.h"
-#include "server/codec_service.h"
+#include "server/rpc/codec_service.h"
 #include "tests/testing/fixture.h"
 #include "tests/testing/loopback_server.h"
 

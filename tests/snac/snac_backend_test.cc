@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "backends/codec_factory.h"
+#include "backends/factory/codec_factory.h"
 #include "backends/io/npy.h"
 #include "backends/io/read_file.h"
 #include "backends/snac/snac_config.h"

@@ -9,8 +9,8 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
-#include "backends/codec_factory.h"
 #include "backends/core/status_macros.h"
+#include "backends/factory/codec_factory.h"
 #include "backends/io/codes_npz.h"
 #include "backends/io/npz.h"
 #include "backends/io/wav.h"

@@ -12,9 +12,9 @@
 #include "absl/status/statusor.h"
 #include "backends/core/audio.h"
 #include "backends/core/codec_backend.h"
-#include "backends/nn/host_kernels.h"
 #include "backends/core/codes.h"
 #include "backends/io/npy.h"
+#include "backends/kernels/host_kernels.h"
 
 namespace codec::testing {
 

@@ -1,0 +1,164 @@
+// codec_tool: offline encode/decode/info with any backend.
+//
+//   codec_tool encode --model=PRESET [--weights=PATH] [--config=FILE]
+//                     [--bandwidth=KBPS | --n_q=N] --input=IN.wav --output=OUT.npz
+//   codec_tool decode --model=PRESET [--weights=PATH] [--config=FILE]
+//                     [--noise=on|off] [--seed=N] --input=IN.npz --output=OUT.wav|OUT.npy
+//   codec_tool info   --model=PRESET [--weights=PATH] [--config=FILE]
+
+#include <ATen/Parallel.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "backends/core/status_macros.h"
+#include "backends/factory/codec_factory.h"
+#include "backends/io/audio_convert.h"
+#include "backends/io/codes_npz.h"
+#include "backends/io/npy.h"
+#include "backends/io/wav.h"
+#include "backends/io/zip_writer.h"
+#include "backends/kernels/conv_precision.h"
+#include "backends/runtime/cpu_block_cache.h"
+
+ABSL_FLAG(std::string, model, "", "Preset (e.g. encodec_24khz) or family (encodec).");
+ABSL_FLAG(std::string, weights, "", "Checkpoint file, or a folder holding one and config.json.");
+ABSL_FLAG(std::string, config, "", "config.json overriding the preset's hyper-parameters.");
+ABSL_FLAG(std::optional<double>, bandwidth, std::nullopt, "encode: target bandwidth in kbps.");
+ABSL_FLAG(std::optional<int>, n_q, std::nullopt, "encode: number of quantisers.");
+ABSL_FLAG(std::string, noise, "on", "decode: decoder noise (SNAC), on or off.");
+ABSL_FLAG(std::optional<uint64_t>, seed, std::nullopt, "decode: seed for reproducible noise.");
+ABSL_FLAG(std::string, input, "", "Input file (.wav for encode, .npz for decode).");
+ABSL_FLAG(std::string, output, "", "Output file (.npz for encode, .wav or .npy for decode).");
+ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
+          "Intra-op threads (float results depend on it; PyTorch uses one per core).");
+ABSL_FLAG(std::string, precision, "fp32", "Convolutions in fp32 or bf16, as codec_server's flag.");
+ABSL_FLAG(int64_t, cpu_block_cache_mb, 2048,
+          "Freed CPU tensor blocks of 1 MiB or more kept for reuse, as codec_server's flag.");
+
+namespace codec {
+namespace {
+
+absl::StatusOr<std::shared_ptr<CodecBackend>> LoadedBackend() {
+  ASSIGN_OR_RETURN(std::shared_ptr<CodecBackend> backend,
+                   CreateBackend({.model = absl::GetFlag(FLAGS_model),
+                                  .weights = absl::GetFlag(FLAGS_weights),
+                                  .config = absl::GetFlag(FLAGS_config)}));
+  RETURN_IF_ERROR(backend->Load());
+  return backend;
+}
+
+absl::Status RequireFlag(const std::string& value, const char* name) {
+  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat("--", name, " is required"));
+  return absl::OkStatus();
+}
+
+absl::Status Encode() {
+  RETURN_IF_ERROR(RequireFlag(absl::GetFlag(FLAGS_input), "input"));
+  RETURN_IF_ERROR(RequireFlag(absl::GetFlag(FLAGS_output), "output"));
+  ASSIGN_OR_RETURN(std::shared_ptr<CodecBackend> backend, LoadedBackend());
+  const CodecDescription& desc = backend->description();
+  ASSIGN_OR_RETURN(Audio input, io::ReadWav(absl::GetFlag(FLAGS_input)));
+  std::string report;
+  ASSIGN_OR_RETURN(Audio audio, io::ConvertAudio(input, desc.sample_rate, desc.channels, &report));
+  if (!report.empty()) std::cerr << "codec_tool: input " << report << "\n";
+  EncodeOptions options;
+  options.bandwidth_kbps = absl::GetFlag(FLAGS_bandwidth);
+  options.n_q = absl::GetFlag(FLAGS_n_q);
+  ASSIGN_OR_RETURN(Codes codes, backend->Encode(audio, options));
+  return io::WriteCodesNpz(absl::GetFlag(FLAGS_output), codes, desc);
+}
+
+absl::Status Decode() {
+  RETURN_IF_ERROR(RequireFlag(absl::GetFlag(FLAGS_input), "input"));
+  const std::string output = absl::GetFlag(FLAGS_output);
+  RETURN_IF_ERROR(RequireFlag(output, "output"));
+  if (!absl::EndsWith(output, ".wav") && !absl::EndsWith(output, ".npy")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--output must end in .wav or .npy, got '", output, "'"));
+  }
+  ASSIGN_OR_RETURN(DecodeOptions options,
+                   ParseDecodeOptions(absl::GetFlag(FLAGS_noise), absl::GetFlag(FLAGS_seed)));
+  ASSIGN_OR_RETURN(std::shared_ptr<CodecBackend> backend, LoadedBackend());
+  ASSIGN_OR_RETURN(Codes codes,
+                   io::ReadCodesNpz(absl::GetFlag(FLAGS_input), backend->description()));
+  ASSIGN_OR_RETURN(Audio audio, backend->Decode(codes, options));
+  if (absl::EndsWith(output, ".wav")) return io::WriteWavFloat32(output, audio);
+  const io::NpyArray array =
+      io::NpyFromFloat32({audio.channels, audio.num_frames()}, audio.samples);
+  return io::WriteFileBytes(output, io::SerializeNpy(array));
+}
+
+absl::Status Info() {
+  ASSIGN_OR_RETURN(std::shared_ptr<CodecBackend> backend,
+                   CreateBackend({.model = absl::GetFlag(FLAGS_model),
+                                  .weights = absl::GetFlag(FLAGS_weights),
+                                  .config = absl::GetFlag(FLAGS_config)}));
+  const CodecDescription& d = backend->description();
+  nlohmann::json json = {
+      {"model", backend->id()},
+      {"family", d.family},
+      {"sample_rate", d.sample_rate},
+      {"channels", d.channels},
+      {"hop_length", d.hop_length},
+      {"codebook_size", d.codebook_size},
+      {"codebooks_per_level", d.codebooks_per_level},
+      {"frame_rates", d.frame_rates},
+      {"level_strides", d.level_strides},
+      {"bandwidths_kbps", d.bandwidths_kbps},
+      {"has_noise", d.has_noise},
+      {"segment_length", d.segment_length},
+  };
+  std::cout << json.dump(2) << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace codec
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "codec_tool encode|decode|info --model=PRESET [--weights=PATH] [--config=FILE] ...");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() != 2) {
+    std::cerr << "usage: " << absl::ProgramUsageMessage() << "\n";
+    return 2;
+  }
+  if (const absl::Status cache =
+          codec::InstallCpuBlockCache(absl::GetFlag(FLAGS_cpu_block_cache_mb));
+      !cache.ok()) {
+    std::cerr << "--cpu_block_cache_mb: " << cache << "\n";
+    return 2;
+  }
+  at::set_num_threads(std::max(1, absl::GetFlag(FLAGS_threads)));
+  if (const absl::Status precision = codec::nn::SetConvPrecision(absl::GetFlag(FLAGS_precision));
+      !precision.ok()) {
+    std::cerr << "--precision: " << precision << "\n";
+    return 2;
+  }
+  const std::string command = args[1];
+  absl::Status status;
+  if (command == "encode") {
+    status = codec::Encode();
+  } else if (command == "decode") {
+    status = codec::Decode();
+  } else if (command == "info") {
+    status = codec::Info();
+  } else {
+    std::cerr << "codec_tool: unknown command '" << command << "'; use encode, decode or info\n";
+    return 2;
+  }
+  if (!status.ok()) {
+    std::cerr << "codec_tool: " << command << " failed: " << status << "\n";
+    return 1;
+  }
+  return 0;
+}
