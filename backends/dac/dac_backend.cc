@@ -42,20 +42,4 @@ absl::StatusOr<int> DacBackend::QuantizersFor(const EncodeOptions& options) cons
   return QuantizerCountInRange(options.n_q.value_or(config_.n_codebooks), config_.n_codebooks);
 }
 
-absl::StatusOr<Codes> DacBackend::Encode(const Audio& audio, const EncodeOptions& options) const {
-  RETURN_IF_ERROR(ValidateAudioInput(audio, description()));
-  ASSIGN_OR_RETURN(const int n_q, QuantizersFor(options));
-  ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
-  return nn::RunInterruptible(options.stop,
-                              [&] { return network->Encode(nn::AudioView(audio), n_q); });
-}
-
-absl::StatusOr<Audio> DacBackend::Decode(const Codes& codes, const DecodeOptions& options) const {
-  RETURN_IF_ERROR(codes.Validate(description()));
-  ASSIGN_OR_RETURN(std::shared_ptr<const DacModel> network, model());
-  return nn::RunInterruptible(options.stop, [&] {
-    return nn::AudioFromTensor(network->Decode(codes), config_.sample_rate);
-  });
-}
-
 }  // namespace codec::dac

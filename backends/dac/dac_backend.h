@@ -29,16 +29,12 @@ class DacBackend final : public CheckpointBackend<DacModel> {
                                                               std::string weights_path,
                                                               at::Device device);
 
-  // Uses the first n_q quantisers (all by default); no bandwidth selection.
-  absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override;
-  // Decodes with as many quantisers as `codes` has (at most the model's).
-  absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const override;
-
   // Streams (CheckpointBackend's) run layer by layer: each layer keeps its
   // left context and waits for its right context, so every sample is
   // computed once, with a lookahead equal to the receptive field.
 
  private:
+  // Uses the first n_q quantisers (all by default); no bandwidth selection.
   absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const override;
 
   const DacConfig config_;

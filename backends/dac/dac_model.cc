@@ -102,7 +102,7 @@ at::Tensor DacModel::DecodeLatent(const at::Tensor& z) const {
   });
 }
 
-Codes DacModel::Encode(const at::Tensor& audio, int64_t n_q) const {
+Codes DacModel::EncodeCodes(const at::Tensor& audio, int64_t n_q) const {
   c10::InferenceMode inference;
   const int64_t length = audio.size(-1);
   const int64_t hop = config_.hop_length();
@@ -137,7 +137,7 @@ nn::DecodeStreamParts DacModel::DecodeStreamParts() const {
   return parts;
 }
 
-at::Tensor DacModel::Decode(const Codes& codes) const {
+at::Tensor DacModel::DecodeCodes(const Codes& codes, nn::NoiseSource /*noise*/) const {
   c10::InferenceMode inference;
   at::Tensor out =
       DecodeLatent(Dequantize(nn::LevelBatchToDevice({&codes}, nn::DeviceOf(*this)))).squeeze(0);

@@ -41,10 +41,11 @@ class DacModel : public torch::nn::Module {
 
   // audio: float [1, T], T > 0 -> codes of the first n_q quantisers. The
   // input is right-padded to a multiple of the hop, as upstream does.
-  Codes Encode(const at::Tensor& audio, int64_t n_q) const;
+  Codes EncodeCodes(const at::Tensor& audio, int64_t n_q) const;
   // Validated codes -> [1, T'], T' = frames * hop (minus what the transposed
-  // convs trim for odd rates, as upstream), cut to codes.num_samples.
-  at::Tensor Decode(const Codes& codes) const;
+  // convs trim for odd rates, as upstream), cut to codes.num_samples. DAC's
+  // decoder adds no noise.
+  at::Tensor DecodeCodes(const Codes& codes, nn::NoiseSource noise) const;
 
   // Streams: the encoder's and decoder's layers, the quantiser per frame;
   // the input is padded to a multiple of the hop.

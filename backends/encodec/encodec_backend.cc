@@ -51,24 +51,6 @@ absl::StatusOr<int> EncodecBackend::QuantizersFor(const EncodeOptions& options) 
                                config_.num_quantizers());
 }
 
-absl::StatusOr<Codes> EncodecBackend::Encode(const Audio& audio,
-                                             const EncodeOptions& options) const {
-  RETURN_IF_ERROR(ValidateAudioInput(audio, description()));
-  ASSIGN_OR_RETURN(int n_q, QuantizersFor(options));
-  ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> network, model());
-  return nn::RunInterruptible(options.stop,
-                              [&] { return network->Encode(nn::AudioView(audio), n_q); });
-}
-
-absl::StatusOr<Audio> EncodecBackend::Decode(const Codes& codes,
-                                             const DecodeOptions& options) const {
-  RETURN_IF_ERROR(codes.Validate(description()));
-  ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> network, model());
-  ASSIGN_OR_RETURN(at::Tensor decoded,
-                   nn::RunInterruptible(options.stop, [&] { return network->Decode(codes); }));
-  return nn::AudioFromTensor(decoded, config_.sampling_rate);
-}
-
 absl::StatusOr<std::unique_ptr<EncodeStream>> EncodecBackend::OpenEncodeStream(
     const EncodeOptions& options) const {
   ASSIGN_OR_RETURN(int n_q, QuantizersFor(options));

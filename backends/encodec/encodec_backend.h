@@ -27,11 +27,6 @@ class EncodecBackend final : public CheckpointBackend<EncodecModel> {
                                                               std::string weights_path,
                                                               at::Device device);
 
-  // Selects quantisers by bandwidth (one of target_bandwidths) or count.
-  absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override;
-  // Decodes with as many quantisers as `codes` has (at most the model's).
-  absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const override;
-
   // 24 kHz (causal, unnormalised): layer by layer, with no lookahead past a
   // frame; normalising models (48 kHz): segment by segment.
   absl::StatusOr<std::unique_ptr<EncodeStream>> OpenEncodeStream(
@@ -40,6 +35,7 @@ class EncodecBackend final : public CheckpointBackend<EncodecModel> {
       const DecodeOptions& options, int64_t num_samples) const override;
 
  private:
+  // Selects quantisers by bandwidth (one of target_bandwidths) or count.
   absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const override;
 
   const EncodecConfig config_;

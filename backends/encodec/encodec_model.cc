@@ -112,7 +112,7 @@ std::vector<int64_t> EncodecModel::SegmentLengthsFor(int64_t num_samples) const 
   return lengths;
 }
 
-Codes EncodecModel::Encode(const at::Tensor& audio, int n_q) const {
+Codes EncodecModel::EncodeCodes(const at::Tensor& audio, int n_q) const {
   c10::InferenceMode inference;
   const int64_t length = audio.size(-1);
   Codes codes;
@@ -158,7 +158,8 @@ at::Tensor EncodecModel::DecodeSegment(const at::Tensor& codes, std::optional<fl
   return scale ? out * *scale : out;
 }
 
-absl::StatusOr<at::Tensor> EncodecModel::Decode(const Codes& codes) const {
+absl::StatusOr<at::Tensor> EncodecModel::DecodeCodes(const Codes& codes,
+                                                     nn::NoiseSource /*noise*/) const {
   c10::InferenceMode inference;
   ASSIGN_OR_RETURN(std::vector<int64_t> lengths, SegmentLengths(codes));
   const at::Tensor all_codes = nn::TensorFromLevel(codes.levels[0]);

@@ -32,10 +32,11 @@ class EncodecModel : public torch::nn::Module {
 
   // audio: float [channels, T], T > 0 -> codes from the first n_q stages,
   // with one scale per segment for normalising models.
-  Codes Encode(const at::Tensor& audio, int n_q) const;
+  Codes EncodeCodes(const at::Tensor& audio, int n_q) const;
   // Inverse of Encode; `codes` must already be validated for this model.
   // Returns [channels, T'] trimmed to codes.num_samples when it is set.
-  absl::StatusOr<at::Tensor> Decode(const Codes& codes) const;
+  // EnCodec's decoder adds no noise.
+  absl::StatusOr<at::Tensor> DecodeCodes(const Codes& codes, nn::NoiseSource noise) const;
 
   // One segment (the whole input when unsegmented): audio [channels, T] ->
   // codes int64 [n_q, ceil(T / hop)] and, for normalising models, its scale.

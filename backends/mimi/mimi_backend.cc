@@ -50,28 +50,4 @@ absl::StatusOr<int> MimiBackend::QuantizersFor(const EncodeOptions& options) con
   return QuantizerCountInRange(n_q, config_.quantizer_n_q);
 }
 
-absl::StatusOr<Codes> MimiBackend::Encode(const Audio& audio, const EncodeOptions& options) const {
-  RETURN_IF_ERROR(ValidateAudioInput(audio, description()));
-  ASSIGN_OR_RETURN(const int n_q, QuantizersFor(options));
-  ASSIGN_OR_RETURN(std::shared_ptr<const MimiModel> network, model());
-  return nn::RunInterruptible(options.stop, [&] {
-    Codes codes;
-    codes.levels.push_back(nn::LevelFromTensor(network->Encode(nn::AudioView(audio), n_q)));
-    codes.num_samples = audio.num_frames();
-    return codes;
-  });
-}
-
-absl::StatusOr<Audio> MimiBackend::Decode(const Codes& codes, const DecodeOptions& options) const {
-  RETURN_IF_ERROR(codes.Validate(description()));
-  ASSIGN_OR_RETURN(std::shared_ptr<const MimiModel> network, model());
-  return nn::RunInterruptible(options.stop, [&] {
-    at::Tensor decoded = network->Decode(nn::TensorFromLevel(codes.levels[0]));
-    if (codes.num_samples > 0 && codes.num_samples < decoded.size(-1)) {
-      decoded = decoded.narrow(-1, 0, codes.num_samples);
-    }
-    return nn::AudioFromTensor(decoded, config_.sample_rate);
-  });
-}
-
 }  // namespace codec::mimi

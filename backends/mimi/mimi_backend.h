@@ -27,12 +27,9 @@ class MimiBackend final : public CheckpointBackend<MimiModel> {
                                                               std::string weights_path,
                                                               at::Device device);
 
+ private:
   // The first n_q levels (default_n_q by default, or as many as
   // bandwidth_kbps carries: 1.1 kbps for 8 levels of the published model).
-  absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override;
-  absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const override;
-
- private:
   absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const override;
 
   const MimiConfig config_;

@@ -166,6 +166,21 @@ at::Tensor MimiModel::Decode(const at::Tensor& codes) const {
   return decoder_.ptr()->forward(latent).squeeze(0);
 }
 
+Codes MimiModel::EncodeCodes(const at::Tensor& audio, int n_q) const {
+  Codes codes;
+  codes.levels.push_back(nn::LevelFromTensor(Encode(audio, n_q)));
+  codes.num_samples = audio.size(-1);
+  return codes;
+}
+
+at::Tensor MimiModel::DecodeCodes(const Codes& codes, nn::NoiseSource /*noise*/) const {
+  at::Tensor decoded = Decode(nn::TensorFromLevel(codes.levels[0]));
+  if (codes.num_samples > 0 && codes.num_samples < decoded.size(-1)) {
+    decoded = decoded.narrow(-1, 0, codes.num_samples);
+  }
+  return decoded;
+}
+
 std::vector<at::Tensor> MimiModel::Quantize(const at::Tensor& latent, int n_q) const {
   // [1, B, F] -> [B, 1, F]: a view, contiguous (its moved dimension is 1).
   const at::Tensor semantic = semantic_->Encode(latent, 1).transpose(0, 1);

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "backends/core/codec_description.h"
+#include "backends/core/codes.h"
 #include "backends/encodec/seanet.h"
 #include "backends/io/checkpoint.h"
 #include "backends/mimi/mimi_config.h"
@@ -93,6 +94,11 @@ class MimiModel : public torch::nn::Module {
   at::Tensor Encode(const at::Tensor& audio, int64_t n_q) const;
   // codes int64 [n_q, F], validated for this model -> [channels, F * hop].
   at::Tensor Decode(const at::Tensor& codes) const;
+  // The same as Codes, with codes.num_samples = T.
+  Codes EncodeCodes(const at::Tensor& audio, int n_q) const;
+  // Decode of validated codes, cut to codes.num_samples when it is set.
+  // Mimi's decoder adds no noise.
+  at::Tensor DecodeCodes(const Codes& codes, nn::NoiseSource noise) const;
 
   // Streams: every layer is causal, so a frame's codes and audio come out
   // with the frame itself.

@@ -14,6 +14,7 @@
 #include "backends/core/codec_backend.h"
 #include "backends/core/status_macros.h"
 #include "backends/io/checkpoint.h"
+#include "backends/kernels/tensor_convert.h"
 #include "backends/nn/parameter_loading.h"
 #include "backends/runtime/loaded_model.h"
 #include "backends/runtime/split_encoder.h"
@@ -25,8 +26,15 @@ namespace codec {
 // The lifecycle every checkpoint-backed codec shares: Load() reads the
 // weights file, builds a `Model` from it and moves it to the backend's
 // device (once, even under concurrent calls), immutable from then on;
-// Unload() drops it. Families derive a final class and implement
-// Encode/Decode on model().
+// Unload() drops it. Encode, Decode and their streams run on the model's
+// network, written here once for every family: `Model` provides
+//   Codes EncodeCodes(audio [channels, T], int n_q) const;
+//   at::Tensor DecodeCodes(const Codes&, nn::NoiseSource) const;  // [channels, T']
+//   nn::EncodeStreamParts EncodeStreamParts(int n_q) const;
+//   nn::DecodeStreamParts DecodeStreamParts() const;
+// (DecodeCodes may return absl::StatusOr<at::Tensor>), and a family derives
+// a final class that says which quantisers an encode uses (QuantizersFor),
+// and where it differs, how codes are checked and what noise a decode adds.
 template <typename Model>
 class CheckpointBackend : public CodecBackend, public SplitEncoder {
  public:
@@ -68,6 +76,25 @@ class CheckpointBackend : public CodecBackend, public SplitEncoder {
     return absl::OkStatus();
   }
 
+  // The whole input at once, in the family's quantiser count and decoder
+  // noise.
+  absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override {
+    RETURN_IF_ERROR(ValidateAudioInput(audio, description_));
+    ASSIGN_OR_RETURN(const int n_q, QuantizersFor(options));
+    ASSIGN_OR_RETURN(std::shared_ptr<const Model> network, model());
+    return nn::RunInterruptible(options.stop,
+                                [&] { return network->EncodeCodes(nn::AudioView(audio), n_q); });
+  }
+  absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const override {
+    RETURN_IF_ERROR(ValidateCodes(codes));
+    ASSIGN_OR_RETURN(std::shared_ptr<const Model> network, model());
+    return nn::RunInterruptible(options.stop, [&]() -> absl::StatusOr<Audio> {
+      absl::StatusOr<at::Tensor> decoded = network->DecodeCodes(codes, NoiseFor(options));
+      if (!decoded.ok()) return decoded.status();
+      return nn::AudioFromTensor(*decoded, description_.sample_rate);
+    });
+  }
+
   // Streams over the model's layers with the family's quantiser count and
   // decoder noise; a family whose streams run otherwise overrides these.
   absl::StatusOr<std::unique_ptr<EncodeStream>> OpenEncodeStream(
@@ -101,6 +128,11 @@ class CheckpointBackend : public CodecBackend, public SplitEncoder {
   // The quantisers an encode with `options` uses; INVALID_ARGUMENT naming
   // what the family does not take.
   virtual absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const = 0;
+  // OK when a decode may run on `codes`: Codes::Validate against the
+  // model's description, and what else the family's decoder needs.
+  virtual absl::Status ValidateCodes(const Codes& codes) const {
+    return codes.Validate(description_);
+  }
   // What a decode with `options` draws its noise from: none, unless the
   // family's decoder adds noise.
   virtual nn::NoiseSource NoiseFor(const DecodeOptions& options) const { return std::nullopt; }

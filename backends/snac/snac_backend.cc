@@ -75,13 +75,6 @@ absl::StatusOr<int> SnacBackend::QuantizersFor(const EncodeOptions& options) con
   return levels;
 }
 
-absl::StatusOr<Codes> SnacBackend::Encode(const Audio& audio, const EncodeOptions& options) const {
-  RETURN_IF_ERROR(ValidateAudioInput(audio, description()));
-  RETURN_IF_ERROR(QuantizersFor(options).status());
-  ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
-  return nn::RunInterruptible(options.stop, [&] { return network->Encode(nn::AudioView(audio)); });
-}
-
 absl::Status SnacBackend::ValidateCodes(const Codes& codes) const {
   RETURN_IF_ERROR(codes.Validate(description()));
   const int64_t frames = codes.levels.back().frames * config_.vq_strides.back();
@@ -91,14 +84,6 @@ absl::Status SnacBackend::ValidateCodes(const Codes& codes) const {
                      *config_.attn_window_size, "); encoded audio always is"));
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<Audio> SnacBackend::Decode(const Codes& codes, const DecodeOptions& options) const {
-  RETURN_IF_ERROR(ValidateCodes(codes));
-  ASSIGN_OR_RETURN(std::shared_ptr<const SnacModel> network, model());
-  return nn::RunInterruptible(options.stop, [&] {
-    return nn::AudioFromTensor(network->Decode(codes, NoiseFor(options)), config_.sampling_rate);
-  });
 }
 
 }  // namespace codec::snac

@@ -31,20 +31,16 @@ class SnacBackend final : public CheckpointBackend<SnacModel> {
                                                               std::string weights_path,
                                                               at::Device device);
 
-  // Always encodes every level; n_q, if given, must equal the level count.
-  absl::StatusOr<Codes> Encode(const Audio& audio, const EncodeOptions& options) const override;
-  // Level i must hold frames / vq_strides[i] codes of one codebook each.
-  absl::StatusOr<Audio> Decode(const Codes& codes, const DecodeOptions& options) const override;
-
   // Streams (CheckpointBackend's) run layer by layer with a lookahead equal
   // to the receptive field; codes in whole groups of max(vq_strides) frames;
   // local attention on its absolute windows. Seeded noise repeats for the
   // same seed, codes and chunking.
 
  private:
-  // Every level, always.
+  // Always encodes every level; n_q, if given, must equal the level count.
   absl::StatusOr<int> QuantizersFor(const EncodeOptions& options) const override;
-  absl::Status ValidateCodes(const Codes& codes) const;
+  // Level i must hold frames / vq_strides[i] codes of one codebook each.
+  absl::Status ValidateCodes(const Codes& codes) const override;
   nn::NoiseSource NoiseFor(const DecodeOptions& options) const override;
 
   const SnacConfig config_;

@@ -43,7 +43,7 @@ SnacModel::SnacModel(SnacConfig config) : config_(std::move(config)) {
   decoder_ = register_module("decoder", nn::SnakeDecoder(DecoderSpec(config_)));
 }
 
-Codes SnacModel::Encode(const at::Tensor& audio) const {
+Codes SnacModel::EncodeCodes(const at::Tensor& audio, int /*n_q*/) const {
   c10::InferenceMode inference;
   const int64_t length = audio.size(-1);
   const int64_t multiple = config_.pad_multiple();
@@ -91,7 +91,7 @@ at::Tensor SnacModel::Dequantize(const std::vector<at::Tensor>& levels) const {
   return quantizer_->Decode(codes);
 }
 
-at::Tensor SnacModel::Decode(const Codes& codes, nn::NoiseSource noise) const {
+at::Tensor SnacModel::DecodeCodes(const Codes& codes, nn::NoiseSource noise) const {
   c10::InferenceMode inference;
   const at::Tensor latent = Dequantize(nn::LevelBatchToDevice({&codes}, nn::DeviceOf(*this)));
   at::Tensor out = decoder_.ptr()->forward(latent, noise).squeeze(0);

@@ -27,10 +27,11 @@ class SnacModel : public torch::nn::Module {
 
   // audio: float [1, T], T > 0 -> one level per VQ stride, coarsest first.
   // The input is right-padded to config().pad_multiple() as upstream does.
-  Codes Encode(const at::Tensor& audio) const;
+  // Every level, always: `n_q` is their count (SnacBackend refuses others).
+  Codes EncodeCodes(const at::Tensor& audio, int n_q) const;
   // Inverse of Encode for validated codes; [1, T'] trimmed to
   // codes.num_samples when set.
-  at::Tensor Decode(const Codes& codes, nn::NoiseSource noise) const;
+  at::Tensor DecodeCodes(const Codes& codes, nn::NoiseSource noise) const;
 
   // Streams: the encoder's and decoder's layers, the quantiser on whole
   // groups of lcm(vq_strides) frames; the input is padded as Encode pads it.
