@@ -22,17 +22,6 @@ EncodecBackend::EncodecBackend(std::string id, EncodecConfig config, std::string
                         }),
       config_(std::move(config)) {}
 
-absl::StatusOr<std::shared_ptr<CodecBackend>> EncodecBackend::Create(std::string id,
-                                                                     const std::string& preset,
-                                                                     const nlohmann::json& config,
-                                                                     std::string weights_path,
-                                                                     at::Device device) {
-  ASSIGN_OR_RETURN(EncodecConfig merged,
-                   MergeConfig(preset, &EncodecPreset, &EncodecConfigFromJson, {&config}));
-  return std::make_shared<EncodecBackend>(std::move(id), std::move(merged), std::move(weights_path),
-                                          device);
-}
-
 absl::StatusOr<int> EncodecBackend::QuantizersFor(const EncodeOptions& options) const {
   if (options.bandwidth_kbps && options.n_q) {
     return absl::InvalidArgumentError("give a bandwidth or a number of quantisers, not both");

@@ -18,15 +18,6 @@ class EncodecBackend final : public CheckpointBackend<EncodecModel> {
   EncodecBackend(std::string id, EncodecConfig config, std::string weights_path,
                  at::Device device = at::kCPU);
 
-  // A backend from preset `preset` ("encodec_24khz", "encodec_48khz", or ""
-  // for the 24 kHz defaults) with the fields of `config` (HF EncodecConfig
-  // JSON, or null) overriding it.
-  static absl::StatusOr<std::shared_ptr<CodecBackend>> Create(std::string id,
-                                                              const std::string& preset,
-                                                              const nlohmann::json& config,
-                                                              std::string weights_path,
-                                                              at::Device device);
-
   // 24 kHz (causal, unnormalised): layer by layer, with no lookahead past a
   // frame; normalising models (48 kHz): segment by segment.
   absl::StatusOr<std::unique_ptr<EncodeStream>> OpenEncodeStream(

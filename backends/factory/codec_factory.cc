@@ -25,6 +25,22 @@ using Creator = std::function<absl::StatusOr<std::shared_ptr<CodecBackend>>(
     std::string id, const std::string& preset, const nlohmann::json& config, std::string weights,
     at::Device device)>;
 
+// The backend of a family whose config is `preset`'s (the family's
+// defaults when empty) overridden by the request's JSON (EnCodec: Hugging
+// Face's EncodecConfig; Mimi: upstream's mimi_config; SNAC: upstream's
+// config.json). DAC's also takes the kwargs its checkpoint carries:
+// DacBackend::Create.
+template <typename Backend, typename Config, absl::StatusOr<Config> (*kPreset)(const std::string&),
+          absl::StatusOr<Config> (*kFromJson)(const nlohmann::json&, Config)>
+absl::StatusOr<std::shared_ptr<CodecBackend>> CreateFromPreset(std::string id,
+                                                               const std::string& preset,
+                                                               const nlohmann::json& config,
+                                                               std::string weights,
+                                                               at::Device device) {
+  ASSIGN_OR_RETURN(Config merged, MergeConfig(preset, kPreset, kFromJson, {&config}));
+  return std::make_shared<Backend>(std::move(id), std::move(merged), std::move(weights), device);
+}
+
 struct Family {
   std::vector<std::string> presets;
   Creator create;
@@ -33,9 +49,18 @@ struct Family {
 const std::map<std::string, Family>& Families() {
   static const auto* kFamilies = new std::map<std::string, Family>{
       {"dac", {{"dac_16khz", "dac_24khz", "dac_44khz"}, &dac::DacBackend::Create}},
-      {"encodec", {{"encodec_24khz", "encodec_48khz"}, &encodec::EncodecBackend::Create}},
-      {"mimi", {{"mimi_24khz", "mimi_24khz_moshi"}, &mimi::MimiBackend::Create}},
-      {"snac", {{"snac_24khz", "snac_32khz", "snac_44khz"}, &snac::SnacBackend::Create}},
+      {"encodec",
+       {{"encodec_24khz", "encodec_48khz"},
+        &CreateFromPreset<encodec::EncodecBackend, encodec::EncodecConfig, &encodec::EncodecPreset,
+                          &encodec::EncodecConfigFromJson>}},
+      {"mimi",
+       {{"mimi_24khz", "mimi_24khz_moshi"},
+        &CreateFromPreset<mimi::MimiBackend, mimi::MimiConfig, &mimi::MimiPreset,
+                          &mimi::MimiConfigFromJson>}},
+      {"snac",
+       {{"snac_24khz", "snac_32khz", "snac_44khz"},
+        &CreateFromPreset<snac::SnacBackend, snac::SnacConfig, &snac::SnacPreset,
+                          &snac::SnacConfigFromJson>}},
   };
   return *kFamilies;
 }

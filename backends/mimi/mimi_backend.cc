@@ -20,17 +20,6 @@ MimiBackend::MimiBackend(std::string id, MimiConfig config, std::string weights_
                         }),
       config_(std::move(config)) {}
 
-absl::StatusOr<std::shared_ptr<CodecBackend>> MimiBackend::Create(std::string id,
-                                                                  const std::string& preset,
-                                                                  const nlohmann::json& config,
-                                                                  std::string weights_path,
-                                                                  at::Device device) {
-  ASSIGN_OR_RETURN(MimiConfig merged,
-                   MergeConfig(preset, &MimiPreset, &MimiConfigFromJson, {&config}));
-  return std::make_shared<MimiBackend>(std::move(id), std::move(merged), std::move(weights_path),
-                                       device);
-}
-
 absl::StatusOr<int> MimiBackend::QuantizersFor(const EncodeOptions& options) const {
   if (options.bandwidth_kbps && options.n_q) {
     return absl::InvalidArgumentError("give a bandwidth or a number of quantisers, not both");

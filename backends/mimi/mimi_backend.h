@@ -2,7 +2,6 @@
 #define BACKENDS_MIMI_MIMI_BACKEND_H_
 
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "backends/mimi/mimi_config.h"
@@ -18,14 +17,6 @@ class MimiBackend final : public CheckpointBackend<MimiModel> {
  public:
   MimiBackend(std::string id, MimiConfig config, std::string weights_path,
               at::Device device = at::kCPU);
-
-  // A backend from preset `preset` ("mimi_24khz", "mimi_24khz_moshi", or ""
-  // for the first), overridden by `config` (upstream's mimi_config layout).
-  static absl::StatusOr<std::shared_ptr<CodecBackend>> Create(std::string id,
-                                                              const std::string& preset,
-                                                              const nlohmann::json& config,
-                                                              std::string weights_path,
-                                                              at::Device device);
 
  private:
   // The first n_q levels (default_n_q by default, or as many as

@@ -50,17 +50,6 @@ SnacBackend::SnacBackend(std::string id, SnacConfig config, std::string weights_
                         }),
       config_(std::move(config)) {}
 
-absl::StatusOr<std::shared_ptr<CodecBackend>> SnacBackend::Create(std::string id,
-                                                                  const std::string& preset,
-                                                                  const nlohmann::json& config,
-                                                                  std::string weights_path,
-                                                                  at::Device device) {
-  ASSIGN_OR_RETURN(SnacConfig merged,
-                   MergeConfig(preset, &SnacPreset, &SnacConfigFromJson, {&config}));
-  return std::make_shared<SnacBackend>(std::move(id), std::move(merged), std::move(weights_path),
-                                       device);
-}
-
 absl::StatusOr<int> SnacBackend::QuantizersFor(const EncodeOptions& options) const {
   const int levels = static_cast<int>(config_.vq_strides.size());
   if (options.bandwidth_kbps) {

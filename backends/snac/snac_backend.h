@@ -3,7 +3,6 @@
 
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "backends/runtime/checkpoint_backend.h"
@@ -22,14 +21,6 @@ class SnacBackend final : public CheckpointBackend<SnacModel> {
   // Runs on `device` (its weights move there on Load).
   SnacBackend(std::string id, SnacConfig config, std::string weights_path,
               at::Device device = at::kCPU);
-
-  // A backend from preset `preset` ("snac_24khz", ..., or "" for the 24 kHz
-  // defaults) overridden by the fields of `config` (upstream config.json).
-  static absl::StatusOr<std::shared_ptr<CodecBackend>> Create(std::string id,
-                                                              const std::string& preset,
-                                                              const nlohmann::json& config,
-                                                              std::string weights_path,
-                                                              at::Device device);
 
   // Streams (CheckpointBackend's) run layer by layer with a lookahead equal
   // to the receptive field; codes in whole groups of max(vq_strides) frames;
