@@ -12,17 +12,14 @@ import numpy as np
 
 from codec_client import CodecClient
 from codec.v1 import codec_pb2
+import fixture_reference
 from wav_file import read_wav
 
 FIXTURES = "tests/fixtures"
 
 
 def reference(name):
-    expected = np.load(f"{FIXTURES}/{name}/expected.npz")
-    if "codes" in expected:
-        return [expected["codes"]], expected["decoded"]
-    levels = sorted(k for k in expected if k.startswith("codes_"))
-    return [expected[k][None, :] for k in levels], expected["decoded"]
+    return fixture_reference.reference(FIXTURES, name)
 
 
 class PythonClientTest(unittest.TestCase):

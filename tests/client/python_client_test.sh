@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
-# Runs the Python client's test (Debian's python3-grpcio and the generated
-# stubs) against the real codec_server binary on loopback.
+# The Python package as a user gets it: the wheel built offline from
+# client/python (its codec.v1 stubs generated from the proto at build time),
+# installed into a fresh virtual environment over Debian's python3-grpcio,
+# numpy and protobuf, then its sync and asyncio clients against the real
+# codec_server binary on loopback. Nothing of the source tree is importable
+# by the tests but tests/testing's helpers.
 set -euo pipefail
 source tests/testing/start_server.sh
+work="$(mktemp -d -p "${TEST_TMPDIR:-/tmp}" python_package.XXXXXX)"
+cp -rL client/python "$work/src"
+CODEC_PROTO_DIR="$PWD/proto" HOME="$work" PIP_NO_CACHE_DIR=1 /usr/bin/python3 -m pip wheel \
+  --quiet --no-build-isolation --no-deps --no-index -w "$work/dist" "$work/src"
+/usr/bin/python3 -m venv --system-site-packages "$work/venv"
+HOME="$work" PIP_NO_CACHE_DIR=1 "$work/venv/bin/pip" install --quiet --no-deps --no-index \
+  "$work"/dist/codec_client-*.whl
+python="$work/venv/bin/python"
+"$python" -c 'import codec_client, os; assert "/venv/" in codec_client.__file__, codec_client.__file__'
+
 start_server --model_repository="$(fixtures_repository)" \
   --models=encodec24_tiny_bw6=encodec:encodec24_tiny_bw6,snac24_tiny=snac:snac24_tiny
-PYTHONPATH="client/python:proto:tests/testing" /usr/bin/python3 tests/client/python_client_test.py "$port"
+PYTHONPATH="tests/testing" "$python" tests/client/python_client_test.py "$port"
+PYTHONPATH="tests/testing" "$python" tests/client/python_asyncio_test.py "$port"
 
 # --max_rpc_threads bounds the streams served at once; the rest are told
 # RESOURCE_EXHAUSTED rather than queued without limit.
 start_server --model_repository="$(fixtures_repository)" --models=m=encodec:encodec24_tiny_bw6 \
   --max_rpc_threads=3
-PYTHONPATH="client/python:proto" /usr/bin/python3 - "$port" <<'PY'
+"$python" - "$port" <<'PY'
 import sys, threading
 import grpc, numpy as np
 from codec_client import CodecClient

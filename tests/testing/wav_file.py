@@ -5,7 +5,8 @@ import numpy as np
 
 def read_wav(path):
     """A 16-bit PCM or 32-bit float WAV as float32 [channels, frames] and its rate."""
-    data = open(path, "rb").read()
+    with open(path, "rb") as file:
+        data = file.read()
     assert data[:4] == b"RIFF" and data[8:12] == b"WAVE", path
     chunks, pos = {}, 12
     while pos + 8 <= len(data):
