@@ -23,6 +23,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "backends/core/status_macros.h"
@@ -110,12 +111,19 @@ absl::StatusOr<Audio> DecodeCodes(CodecClient& client, const Codes& codes) {
   return client.Decode(absl::GetFlag(FLAGS_model), codes, options, 150, ProgressBar("decode"));
 }
 
-// When each chunk was sent and each output arrived, for a paced stream.
+// When each chunk was sent and each output arrived, for a paced stream; on
+// a terminal, the latency so far as one live line on stderr.
 class PacedStream {
  public:
-  // `frames` input frames, sent `chunk` at a time, each taking `chunk_seconds`.
-  PacedStream(int64_t frames, int64_t chunk, double chunk_seconds)
-      : frames_(frames), chunk_(chunk), chunk_seconds_(chunk_seconds), start_(absl::Now()) {}
+  // `frames` input frames, sent `chunk` at a time, each taking `chunk_seconds`;
+  // `what` names the stream in its lines.
+  PacedStream(const char* what, int64_t frames, int64_t chunk, double chunk_seconds)
+      : what_(what),
+        live_(isatty(STDERR_FILENO)),
+        frames_(frames),
+        chunk_(chunk),
+        chunk_seconds_(chunk_seconds),
+        start_(absl::Now()) {}
 
   // The next chunk's [first, last) frames once its time has come, or nullopt.
   std::optional<std::pair<int64_t, int64_t>> Next() {
@@ -134,21 +142,36 @@ class PacedStream {
     const size_t chunk = static_cast<size_t>(std::max<int64_t>(0, last_input_frame) / chunk_);
     if (chunk < sent_times_.size()) {
       latencies_ms_.push_back(absl::ToDoubleMilliseconds(now - sent_times_[chunk]));
+      if (live_) ShowLive();
     }
   }
 
-  void Report(const char* what) {
+  void Report() {
+    if (live_) std::cerr << "\n";
     std::sort(latencies_ms_.begin(), latencies_ms_.end());
     auto at = [&](double q) {
       return latencies_ms_.empty() ? 0.0 : latencies_ms_[static_cast<size_t>(q * (latencies_ms_.size() - 1))];
     };
-    std::cout << what << ": first output after "
+    std::cout << what_ << ": first output after "
               << absl::ToDoubleMilliseconds(first_output_ - start_) << " ms; " << latencies_ms_.size()
               << " outputs, latency from the input they needed p50 " << at(0.5) << " ms, p90 "
               << at(0.9) << " ms, max " << at(1.0) << " ms\n";
   }
 
  private:
+  // "\r<what>: <input sent> s sent, <outputs> outputs, latency <last> ms (max <max> ms)".
+  void ShowLive() {
+    max_ms_ = std::max(max_ms_, latencies_ms_.back());
+    std::cerr << "\r" << what_ << ": "
+              << absl::StrFormat("%.1f s sent, %d outputs, latency %.0f ms (max %.0f ms)   ",
+                                 chunk_seconds_ * sent_times_.size(), latencies_ms_.size(),
+                                 latencies_ms_.back(), max_ms_)
+              << std::flush;
+  }
+
+  const char* const what_;
+  const bool live_;
+  double max_ms_ = 0;
   const int64_t frames_, chunk_;
   const double chunk_seconds_;
   const absl::Time start_;
@@ -165,7 +188,8 @@ absl::StatusOr<Codes> EncodeRealtime(CodecClient& client, const CodecDescription
   options.bandwidth_kbps = absl::GetFlag(FLAGS_bandwidth);
   options.n_q = absl::GetFlag(FLAGS_n_q);
   const int64_t chunk = int64_t{absl::GetFlag(FLAGS_chunk_frames)} * desc.hop_length;
-  PacedStream pace(audio.num_frames(), chunk, static_cast<double>(chunk) / desc.sample_rate);
+  PacedStream pace("encode", audio.num_frames(), chunk,
+                   static_cast<double>(chunk) / desc.sample_rate);
   std::vector<Codes> parts;
   ASSIGN_OR_RETURN(
       v1::EncodeSummary summary,
@@ -181,7 +205,7 @@ absl::StatusOr<Codes> EncodeRealtime(CodecClient& client, const CodecDescription
             pace.Arrived(std::min(audio.num_frames(), end * desc.hop_length) - 1);
             parts.push_back(codes);
           }));
-  pace.Report("encode");
+  pace.Report();
   Codes codes = ConcatCodes(parts);
   codes.num_samples = static_cast<int64_t>(summary.num_samples());
   return codes;
@@ -195,7 +219,8 @@ absl::StatusOr<Audio> DecodeRealtime(CodecClient& client, const CodecDescription
   const int64_t finest = codes.levels.back().frames;
   const int64_t group = finest / codes.levels.front().frames;
   const int64_t chunk = std::max<int64_t>(1, absl::GetFlag(FLAGS_chunk_frames) / group) * group;
-  PacedStream pace(finest, chunk, static_cast<double>(chunk * desc.hop_length) / desc.sample_rate);
+  PacedStream pace("decode", finest, chunk,
+                   static_cast<double>(chunk * desc.hop_length) / desc.sample_rate);
   std::vector<Audio> parts;
   RETURN_IF_ERROR(client.DecodeStream(
       absl::GetFlag(FLAGS_model), options, codes.num_samples,
@@ -208,7 +233,7 @@ absl::StatusOr<Audio> DecodeRealtime(CodecClient& client, const CodecDescription
         pace.Arrived((start_sample + audio.num_frames() - 1) / desc.hop_length);
         parts.push_back(audio);
       }));
-  pace.Report("decode");
+  pace.Report();
   return ConcatAudio(parts);
 }
 
