@@ -34,24 +34,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-nofile=$(( $(ulimit -Hn) < 16384 ? $(ulimit -Hn) : 16384 ))
-cat >"$work/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=$nofile:$nofile", "nproc=16384:16384"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-EOF
-export CONTAINERS_CONF="$work/containers.conf"
-
-if ! podman image exists debian:bookworm; then
-  mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-  debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log"
-  tar -C "$work/rootfs" -c . | podman import - debian:bookworm >/dev/null
-  rm -rf "$work/rootfs"
-  made_base=1
-fi
+source deploy/podman_env.sh
+podman_config "$work"
+bookworm_image "$work"
 
 bazel build //client:codec_client
 client="$PWD/bazel-bin/client/codec_client"

@@ -21,31 +21,15 @@ command -v podman >/dev/null && command -v debootstrap >/dev/null || {
   apt-get update && apt-get install -y podman buildah runc fuse-overlayfs slirp4netns uidmap \
     debootstrap git
 }
-# podman here: runc and cgroupfs, ulimits within the machine's (docs/containers).
-nofile=$(( $(ulimit -Hn) < 16384 ? $(ulimit -Hn) : 16384 ))
-cat >"$work/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=$nofile:$nofile", "nproc=16384:16384"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-export CONTAINERS_CONF="$work/containers.conf"
-if ! podman image exists debian:bookworm; then
-  mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-  debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log"
-  tar -C "$work/rootfs" -c . | podman import - debian:bookworm >/dev/null
-  rm -rf "$work/rootfs"
-  made_base=1
-fi
+source deploy/podman_env.sh
+podman_config "$work"
+bookworm_image "$work"
 git clone --quiet . "$work/clone"
 start=$(date +%s)
 status=0
 podman run --rm --network=host -v "$work/clone:/src" -w /src debian:bookworm \
   ./quickstart.sh --exit_after_roundtrip >"$work/transcript.txt" 2>&1 || status=$?
-echo "check_fresh_machine: quickstart.sh exited $status after $(( $(date +%s) - start )) s; its" \
-  "lines but Bazel's progress:"
-grep -v '^\[\|^INFO\|^Loading\|^Analyzing\|^Get:\|^Selecting\|^Preparing\|^Unpacking\|^Setting up' \
-  "$work/transcript.txt" | tail -40
+echo "check_fresh_machine: quickstart.sh exited $status after $(( $(date +%s) - start )) s;" \
+  "what it and apt said:"
+grep -E '^(install-packages|quickstart|codec_client|duration|[0-9]+ upgraded)' "$work/transcript.txt"
 exit "$status"
