@@ -5,8 +5,16 @@
 //   codec_tool decode --model=PRESET [--weights=PATH] [--config=FILE]
 //                     [--noise=on|off] [--seed=N] --input=IN.npz --output=OUT.wav|OUT.npy
 //   codec_tool info   --model=PRESET [--weights=PATH] [--config=FILE]
+//
+// Inputs longer than --chunk_seconds encode and decode as streams of such
+// steps, which give what the whole-input call gives (CodecStream's contract:
+// codes equal up to float near-ties, the same audio) in bounded memory, and
+// show their progress on stderr when it is a terminal (--quiet: never).
+// Shorter inputs, and seeded decodes (whose noise is upstream's only so), run
+// whole.
 
 #include <ATen/Parallel.h>
+#include <unistd.h>
 
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -19,6 +27,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "backends/core/status_macros.h"
 #include "backends/factory/codec_factory.h"
 #include "backends/io/audio_convert.h"
@@ -38,6 +48,8 @@ ABSL_FLAG(std::string, noise, "on", "decode: decoder noise (SNAC), on or off.");
 ABSL_FLAG(std::optional<uint64_t>, seed, std::nullopt, "decode: seed for reproducible noise.");
 ABSL_FLAG(std::string, input, "", "Input file (.wav for encode, .npz for decode).");
 ABSL_FLAG(std::string, output, "", "Output file (.npz for encode, .wav or .npy for decode).");
+ABSL_FLAG(double, chunk_seconds, 10, "encode/decode: seconds of audio (or its codes) per step.");
+ABSL_FLAG(bool, quiet, false, "No progress line (drawn only when stderr is a terminal).");
 ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
           "Intra-op threads (float results depend on it; PyTorch uses one per core).");
 ABSL_FLAG(std::string, precision, "fp32", "Convolutions in fp32 or bf16, as codec_server's flag.");
@@ -56,9 +68,92 @@ absl::StatusOr<std::shared_ptr<CodecBackend>> LoadedBackend() {
   return backend;
 }
 
+// One stderr line, redrawn: audio done, times real time, time left. Drawn
+// only on a terminal and without --quiet.
+class ProgressLine {
+ public:
+  ProgressLine(const char* what, double total_seconds)
+      : what_(what),
+        total_seconds_(total_seconds),
+        start_(absl::Now()),
+        live_(!absl::GetFlag(FLAGS_quiet) && isatty(STDERR_FILENO)) {}
+
+  void Done(double seconds) const {
+    if (!live_) return;
+    const double elapsed = absl::ToDoubleSeconds(absl::Now() - start_);
+    const double speed = elapsed > 0 ? seconds / elapsed : 0;
+    const double left = speed > 0 ? (total_seconds_ - seconds) / speed : 0;
+    std::cerr << absl::StrFormat("\r%s: %.1f of %.1f s of audio, %.1fx real time, %.0f s left   ",
+                                 what_, seconds, total_seconds_, speed, left)
+              << (seconds >= total_seconds_ ? "\n" : "") << std::flush;
+  }
+
+ private:
+  const char* const what_;
+  const double total_seconds_;
+  const absl::Time start_;
+  const bool live_;
+};
+
+// `input` through `stream`, `chunk` of its `length` units (audio frames or
+// finest code frames, `unit_seconds` each) at a time, then Finish; what
+// they return, one after the other.
+template <typename In, typename Out>
+absl::StatusOr<Out> StreamWhole(CodecStream<In, Out>& stream, const In& input, int64_t length,
+                                int64_t chunk, double unit_seconds,
+                                In (*slice)(const In&, int64_t, int64_t),
+                                Out (*concat)(const std::vector<Out>&), const char* what) {
+  const ProgressLine progress(what, static_cast<double>(length) * unit_seconds);
+  std::vector<Out> parts;
+  for (int64_t first = 0; first < length; first += chunk) {
+    const int64_t last = std::min(length, first + chunk);
+    ASSIGN_OR_RETURN(Out out, stream.Push(slice(input, first, last)));
+    parts.push_back(std::move(out));
+    progress.Done(static_cast<double>(last) * unit_seconds);
+  }
+  ASSIGN_OR_RETURN(Out last, stream.Finish());
+  parts.push_back(std::move(last));
+  return concat(parts);
+}
+
 absl::Status RequireFlag(const std::string& value, const char* name) {
   if (value.empty()) return absl::InvalidArgumentError(absl::StrCat("--", name, " is required"));
   return absl::OkStatus();
+}
+
+// `audio` encoded whole when it fits in one step of --chunk_seconds, else as
+// a stream of such steps.
+absl::StatusOr<Codes> EncodeWhole(const CodecBackend& backend, const Audio& audio,
+                                  const EncodeOptions& options) {
+  const int sample_rate = backend.description().sample_rate;
+  const int64_t chunk =
+      std::max<int64_t>(1, std::llround(absl::GetFlag(FLAGS_chunk_seconds) * sample_rate));
+  if (audio.num_frames() <= chunk) return backend.Encode(audio, options);
+  ASSIGN_OR_RETURN(std::unique_ptr<EncodeStream> stream, backend.OpenEncodeStream(options));
+  return StreamWhole(*stream, audio, audio.num_frames(), chunk, 1.0 / sample_rate, &SliceFrames,
+                     &ConcatCodes, "encode");
+}
+
+// `codes` decoded whole when they fit in one step of --chunk_seconds (whole
+// groups of the coarsest level) or are seeded, else as a stream of steps.
+absl::StatusOr<Audio> DecodeWhole(const CodecBackend& backend, const Codes& codes,
+                                  const DecodeOptions& options) {
+  if (options.noise == NoiseMode::kSeeded || codes.levels.empty()) {
+    return backend.Decode(codes, options);
+  }
+  const CodecDescription& desc = backend.description();
+  const int64_t finest = codes.levels.back().frames;
+  const int64_t group = finest / std::max<int64_t>(1, codes.levels.front().frames);
+  const double frame_seconds = static_cast<double>(desc.hop_length) / desc.sample_rate;
+  const int64_t chunk =
+      std::max<int64_t>(1, std::llround(absl::GetFlag(FLAGS_chunk_seconds) / frame_seconds /
+                                        std::max<int64_t>(1, group))) *
+      std::max<int64_t>(1, group);
+  if (finest <= chunk) return backend.Decode(codes, options);
+  ASSIGN_OR_RETURN(std::unique_ptr<DecodeStream> stream,
+                   backend.OpenDecodeStream(options, codes.num_samples));
+  return StreamWhole(*stream, codes, finest, chunk, frame_seconds, &SliceCodes, &ConcatAudio,
+                     "decode");
 }
 
 absl::Status Encode() {
@@ -73,7 +168,7 @@ absl::Status Encode() {
   EncodeOptions options;
   options.bandwidth_kbps = absl::GetFlag(FLAGS_bandwidth);
   options.n_q = absl::GetFlag(FLAGS_n_q);
-  ASSIGN_OR_RETURN(Codes codes, backend->Encode(audio, options));
+  ASSIGN_OR_RETURN(Codes codes, EncodeWhole(*backend, audio, options));
   return io::WriteCodesNpz(absl::GetFlag(FLAGS_output), codes, desc);
 }
 
@@ -90,7 +185,7 @@ absl::Status Decode() {
   ASSIGN_OR_RETURN(std::shared_ptr<CodecBackend> backend, LoadedBackend());
   ASSIGN_OR_RETURN(Codes codes,
                    io::ReadCodesNpz(absl::GetFlag(FLAGS_input), backend->description()));
-  ASSIGN_OR_RETURN(Audio audio, backend->Decode(codes, options));
+  ASSIGN_OR_RETURN(Audio audio, DecodeWhole(*backend, codes, options));
   if (absl::EndsWith(output, ".wav")) return io::WriteWavFloat32(output, audio);
   const io::NpyArray array =
       io::NpyFromFloat32({audio.channels, audio.num_frames()}, audio.samples);

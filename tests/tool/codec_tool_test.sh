@@ -73,6 +73,50 @@ PY
   --input="$fixtures/audio/jfk.wav" --output="$out/jfk.npz" 2>"$out/stderr"
 grep -q "resampled 16000 Hz -> 24000 Hz" "$out/stderr"
 
+# Inputs longer than --chunk_seconds run as streams of such steps: fine steps
+# on the fixtures hold the reference bars, and the recording (11 s) in 10 s
+# steps holds them against its whole-input run (one step of 1000 s).
+for case in encodec24_tiny_bw6 snac24_tiny dac16_tiny; do
+  family=${case%%[0-9]*}
+  bandwidth=$(meta bandwidth)
+  n_q=$(meta n_q)
+  [ -n "$bandwidth" ] && n_q=""
+  "$tool" encode --model="$family" --weights="$fixtures/$case" --chunk_seconds=0.05 \
+    ${bandwidth:+--bandwidth=$bandwidth} ${n_q:+--n_q=$n_q} \
+    --input="$fixtures/$case/input.wav" --output="$out/$case.fine.npz"
+  "$tool" decode --model="$family" --weights="$fixtures/$case" --noise=off --chunk_seconds=0.05 \
+    --input="$out/$case.fine.npz" --output="$out/$case.fine.npy"
+  compare "$case" "$out/$case.fine.npz" "$out/$case.fine.npy"
+done
+"$tool" encode --model=encodec --weights="$fixtures/encodec24_tiny_bw6" --n_q=4 --chunk_seconds=1000 \
+  --input="$fixtures/audio/jfk.wav" --output="$out/jfk.whole.npz" 2>/dev/null
+for steps in whole default; do
+  "$tool" decode --model=encodec --weights="$fixtures/encodec24_tiny_bw6" \
+    $([ $steps = whole ] && echo --chunk_seconds=1000) --input="$out/jfk.npz" \
+    --output="$out/jfk.$steps.npy"
+done
+"$python" - "$out" <<'PY'
+import sys, numpy as np
+out = sys.argv[1]
+steps, whole = np.load(f"{out}/jfk.npz"), np.load(f"{out}/jfk.whole.npz")
+assert sorted(steps.files) == sorted(whole.files)
+assert steps["codes"].shape == whole["codes"].shape
+same = (steps["codes"] == whole["codes"]).mean()
+error = np.abs(np.load(f"{out}/jfk.default.npy") - np.load(f"{out}/jfk.whole.npy")).max()
+print(f"jfk in 10 s steps vs whole: codes identical {100 * same:.3f}%, decode max error {error:.3g}")
+assert same >= 0.999 and error <= 1e-4 and steps["num_samples"] == whole["num_samples"]
+PY
+
+# On a terminal, a progress line (audio done, times real time, time left);
+# none with --quiet.
+for quiet in false true; do
+  script -qec "$tool encode --model=encodec --weights=$fixtures/encodec24_tiny_bw6 --n_q=4 \
+    --quiet=$quiet --input=$fixtures/audio/jfk.wav --output=$out/jfk.tty.npz" /dev/null \
+    >"$out/tty.$quiet"
+done
+grep -q "encode: 11.0 of 11.0 s of audio, .*x real time" "$out/tty.false"
+! grep -q "real time" "$out/tty.true"
+
 # info needs no weights.
 "$tool" info --model=encodec_48khz | grep -q '"sample_rate": 48000'
 "$tool" info --model=snac_32khz | grep -q '"hop_length": 384'
