@@ -143,12 +143,14 @@ absl::StatusOr<Audio> DecodeWhole(const CodecBackend& backend, const Codes& code
   }
   const CodecDescription& desc = backend.description();
   const int64_t finest = codes.levels.back().frames;
-  const int64_t group = finest / std::max<int64_t>(1, codes.levels.front().frames);
+  // Finest frames per code of the coarsest level: steps are whole groups.
+  const int64_t group =
+      std::max<int64_t>(1, finest / std::max<int64_t>(1, codes.levels.front().frames));
   const double frame_seconds = static_cast<double>(desc.hop_length) / desc.sample_rate;
   const int64_t chunk =
       std::max<int64_t>(1, std::llround(absl::GetFlag(FLAGS_chunk_seconds) / frame_seconds /
-                                        std::max<int64_t>(1, group))) *
-      std::max<int64_t>(1, group);
+                                        static_cast<double>(group))) *
+      group;
   if (finest <= chunk) return backend.Decode(codes, options);
   ASSIGN_OR_RETURN(std::unique_ptr<DecodeStream> stream,
                    backend.OpenDecodeStream(options, codes.num_samples));
