@@ -1,6 +1,7 @@
 #include "client/codec_client.h"
 
 #include <algorithm>
+#include <limits>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -125,6 +126,11 @@ absl::Status CodecClient::DecodeStream(const std::string& model, const DecodeOpt
                           : options.noise == NoiseMode::kSeeded ? v1::NOISE_MODE_SEEDED
                                                                 : v1::NOISE_MODE_RANDOM);
         config->set_seed(options.seed);
+        if (options.lookahead_frames.has_value()) {
+          // Out of uint32's range: the most the server could be asked for.
+          config->set_lookahead_frames(static_cast<uint32_t>(std::clamp<int64_t>(
+              *options.lookahead_frames, 0, std::numeric_limits<uint32_t>::max())));
+        }
         bool open = stream->Write(request);
         while (open) {
           std::optional<Codes> chunk = next();

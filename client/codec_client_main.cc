@@ -62,9 +62,24 @@ ABSL_FLAG(bool, realtime, false,
           "encode/decode: stream the input paced at real time (as a microphone or a TTS model "
           "would) and report time to first output and per-chunk latency.");
 ABSL_FLAG(int, chunk_frames, 4, "realtime: frames of audio or codes per message.");
+ABSL_FLAG(std::optional<int64_t>, lookahead_frames, std::nullopt,
+          "decode: frames past a frame the stream waits for before sending its audio; below the "
+          "model's decode lookahead, audio leaves earlier and is not exact (default: exact).");
 
 namespace codec::client {
 namespace {
+
+// --noise, --seed and --lookahead_frames.
+absl::StatusOr<DecodeOptions> DecodeOptionsFromFlags() {
+  ASSIGN_OR_RETURN(DecodeOptions options,
+                   ParseDecodeOptions(absl::GetFlag(FLAGS_noise), absl::GetFlag(FLAGS_seed)));
+  options.lookahead_frames = absl::GetFlag(FLAGS_lookahead_frames);
+  if (options.lookahead_frames.value_or(0) < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--lookahead_frames must be 0 or more, got ", *options.lookahead_frames));
+  }
+  return options;
+}
 
 // A one-line progress bar on stderr, drawn only for terminals.
 Progress ProgressBar(const char* what) {
@@ -106,8 +121,7 @@ absl::StatusOr<Codes> EncodeInput(CodecClient& client, const CodecDescription& d
 }
 
 absl::StatusOr<Audio> DecodeCodes(CodecClient& client, const Codes& codes) {
-  ASSIGN_OR_RETURN(DecodeOptions options,
-                   ParseDecodeOptions(absl::GetFlag(FLAGS_noise), absl::GetFlag(FLAGS_seed)));
+  ASSIGN_OR_RETURN(DecodeOptions options, DecodeOptionsFromFlags());
   return client.Decode(absl::GetFlag(FLAGS_model), codes, options, 150, ProgressBar("decode"));
 }
 
@@ -214,8 +228,7 @@ absl::StatusOr<Codes> EncodeRealtime(CodecClient& client, const CodecDescription
 // Decodes `codes` paced at real time, --chunk_frames frames (whole groups) a message.
 absl::StatusOr<Audio> DecodeRealtime(CodecClient& client, const CodecDescription& desc,
                                      const Codes& codes) {
-  ASSIGN_OR_RETURN(DecodeOptions options,
-                   ParseDecodeOptions(absl::GetFlag(FLAGS_noise), absl::GetFlag(FLAGS_seed)));
+  ASSIGN_OR_RETURN(DecodeOptions options, DecodeOptionsFromFlags());
   const int64_t finest = codes.levels.back().frames;
   const int64_t group = finest / codes.levels.front().frames;
   const int64_t chunk = std::max<int64_t>(1, absl::GetFlag(FLAGS_chunk_frames) / group) * group;

@@ -39,6 +39,12 @@ enum class NoiseMode { kRandom, kOff, kSeeded };
 struct DecodeOptions {
   NoiseMode noise = NoiseMode::kRandom;
   uint64_t seed = 0;
+  // A decode stream's bound on lookahead: the frames past a frame that the
+  // stream waits for before it sends that frame's audio. Below the model's
+  // CodecDescription::decode_lookahead_frames, audio leaves early, computed
+  // as if the codes ended there (as the offline decode ends its input), and
+  // is never revised; at or above it, or unset, the stream is exact.
+  std::optional<int64_t> lookahead_frames;
   StopCheck stop;
 };
 

@@ -54,6 +54,14 @@ absl::StatusOr<std::unique_ptr<DecodeStream>> EncodecBackend::OpenDecodeStream(
     const DecodeOptions& options, int64_t num_samples) const {
   ASSIGN_OR_RETURN(std::shared_ptr<const EncodecModel> network, model());
   if (config_.normalize) {
+    // A segment's audio depends on the segment's every frame.
+    if (options.lookahead_frames.has_value() &&
+        *options.lookahead_frames < description().decode_lookahead_frames) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", id(), "' decodes whole normalised segments and cannot send audio early: ",
+          "lookahead_frames ", *options.lookahead_frames, " is below its lookahead of ",
+          description().decode_lookahead_frames, " frames"));
+    }
     return OpenSegmentDecodeStream(std::move(network), description(), num_samples, options.stop);
   }
   return CheckpointBackend::OpenDecodeStream(options, num_samples);

@@ -175,6 +175,7 @@ class CheckpointBackend : public CodecBackend, public SplitEncoder {
       parts.device = device_;
       parts.noise = std::move(noise);
       parts.num_samples = num_samples;
+      parts.lookahead_frames = options.lookahead_frames;
       parts.stop = options.stop;
       return nn::OpenNetworkDecodeStream(std::move(parts));
     });

@@ -161,8 +161,9 @@ class Decoding {
   at::Tensor Inputs(const std::vector<const Codes*>& chunks) const {
     return parts_.dequantize(LevelBatchToDevice(chunks, parts_.device));
   }
-  // Each session's samples, a group's brought to the host in one copy,
-  // trimmed to the stream's length.
+  // Each session's samples, a group's brought to the host in one copy, then
+  // under a lookahead bound its early samples, trimmed to the stream's
+  // length.
   static std::vector<Audio> Outputs(const std::vector<Decoding*>& sessions,
                                     const std::vector<Group>& groups) {
     std::vector<Audio> out(sessions.size());
@@ -173,9 +174,11 @@ class Decoding {
               ? std::vector<Audio>(group.rows.size(), first.Empty())
               : AudioBatchFromTensor(group.output, first.parts_.description.sample_rate);
       for (size_t m = 0; m < group.rows.size(); ++m) {
-        out[group.rows[m]] = sessions[group.rows[m]]->Trim(std::move(audio[m]));
+        out[group.rows[m]] = sessions[group.rows[m]]->Unsent(std::move(audio[m]));
       }
     }
+    AppendEarly(sessions, out);
+    for (size_t i = 0; i < sessions.size(); ++i) out[i] = sessions[i]->Trim(std::move(out[i]));
     return out;
   }
 
@@ -186,6 +189,7 @@ class Decoding {
           absl::StrCat("the stream ends after ", frames_, " frames; this model decodes multiples of ",
                        parts_.frame_multiple, " (whole attention windows, as encoded audio has)"));
     }
+    finished_ = true;
     return RunInterruptible(parts_.stop, [&] {
       c10::InferenceMode inference;
       return Outputs({this}, {Group{{0}, decoder_->Finish()}}).front();
@@ -193,6 +197,56 @@ class Decoding {
   }
 
  private:
+  // Of `exact`, the exact stream's next samples, those not sent early.
+  Audio Unsent(Audio exact) {
+    const int64_t first = exact_samples_;
+    exact_samples_ += exact.num_frames();
+    if (sent_ > first) {
+      exact = SliceFrames(exact, std::min(sent_ - first, exact.num_frames()), exact.num_frames());
+    }
+    sent_ = std::max(sent_, exact_samples_);
+    return exact;
+  }
+
+  // Samples the lookahead bound lets go before the exact stream has them:
+  // those of the frames more than the bound before the codes' end. None
+  // without a bound, after Finish, or when the codes cannot end here
+  // (SNAC's attention windows).
+  int64_t EarlyDue() const {
+    if (!parts_.lookahead_frames.has_value() || finished_ || frames_ % parts_.frame_multiple != 0) {
+      return sent_;
+    }
+    return std::max<int64_t>(0, frames_ - *parts_.lookahead_frames) * parts_.description.hop_length;
+  }
+
+  // Appends to out[i] the early samples sessions[i] owes, from copies of
+  // the sessions' decoders ended here as the offline decode ends its input,
+  // all ended at once (StreamSlots::FinishCopies).
+  static void AppendEarly(const std::vector<Decoding*>& sessions, std::vector<Audio>& out) {
+    std::vector<size_t> owing;
+    std::vector<StreamLayer*> layers;
+    for (size_t i = 0; i < sessions.size(); ++i) {
+      if (sessions[i]->EarlyDue() <= sessions[i]->sent_) continue;
+      owing.push_back(i);
+      layers.push_back(sessions[i]->decoder_.get());
+    }
+    if (owing.empty()) return;
+    const std::vector<at::Tensor> ends = sessions[owing.front()]->slots().FinishCopies(layers);
+    for (size_t k = 0; k < owing.size(); ++k) {
+      Decoding& session = *sessions[owing[k]];
+      if (TimeLength(ends[k]) == 0) continue;
+      // The copy's samples start where the exact stream's stop.
+      const Audio end =
+          AudioBatchFromTensor(ends[k], session.parts_.description.sample_rate).front();
+      const int64_t last = std::min(session.EarlyDue(), session.exact_samples_ + end.num_frames());
+      if (last <= session.sent_) continue;
+      out[owing[k]] =
+          ConcatAudio({out[owing[k]], SliceFrames(end, session.sent_ - session.exact_samples_,
+                                                  last - session.exact_samples_)});
+      session.sent_ = last;
+    }
+  }
+
   // `audio` cut to what is left of the stream's length, when it has one.
   Audio Trim(Audio audio) {
     if (parts_.num_samples > 0) {
@@ -208,7 +262,12 @@ class Decoding {
   StreamLayerPtr decoder_;  // Draws from parts_.noise: declared after it.
   std::vector<int> codebooks_;
   int64_t frames_ = 0;
-  int64_t emitted_ = 0;
+  int64_t emitted_ = 0;  // After trimming.
+  // Before trimming: the samples the exact stream has produced, and those
+  // sent (more, when the lookahead bound sent some early).
+  int64_t exact_samples_ = 0;
+  int64_t sent_ = 0;
+  bool finished_ = false;
 };
 
 // A stream of a network in either direction, holding one of its replica's
@@ -307,6 +366,15 @@ absl::StatusOr<std::unique_ptr<EncodeStream>> OpenNetworkEncodeStream(EncodeStre
 }
 
 absl::StatusOr<std::unique_ptr<DecodeStream>> OpenNetworkDecodeStream(DecodeStreamParts parts) {
+  if (parts.lookahead_frames.has_value() && *parts.lookahead_frames < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("lookahead_frames ", *parts.lookahead_frames, " is negative"));
+  }
+  // At the full lookahead the stream is the exact one, its first frames
+  // included (they may wait longer than the steady state).
+  if (parts.lookahead_frames >= parts.description.decode_lookahead_frames) {
+    parts.lookahead_frames.reset();
+  }
   return OpenInSlot<Decoding>(std::move(parts));
 }
 

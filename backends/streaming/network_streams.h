@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "backends/core/codec_description.h"
@@ -63,10 +64,13 @@ struct DecodeStreamParts {
   // attention windows).
   int64_t frame_multiple = 1;
   int64_t num_samples = 0;  // Trim the output to this length; 0: no trim.
+  // DecodeOptions::lookahead_frames: unset, the exact stream.
+  std::optional<int64_t> lookahead_frames;
   StopCheck stop;
   std::shared_ptr<StreamSlots> slots;  // The replica's, for decoder streams.
 };
 
+// INVALID_ARGUMENT for a negative lookahead bound.
 absl::StatusOr<std::unique_ptr<DecodeStream>> OpenNetworkDecodeStream(DecodeStreamParts parts);
 
 // Checks one chunk of a decode stream: Codes::Validate against the model,

@@ -62,14 +62,18 @@ void StreamConv1d::VisitState(StreamStateVisitor& visitor) {
   visitor.Shared(started_);
   // Push reads only whether input was seen at all.
   visitor.Progress(input_seen_, 1);
+  visitor.Ending(EndPadding());
+}
+
+int64_t StreamConv1d::EndPadding() const {
+  if (!spec_.complete_last_window || input_seen_ == 0) return 0;
+  return ExtraPaddingForConv1d(input_seen_, effective_kernel_, spec_.stride,
+                               spec_.left + spec_.right);
 }
 
 at::Tensor StreamConv1d::Finish() {
   if (input_seen_ == 0) return {};
-  const int64_t extra = spec_.complete_last_window
-                            ? ExtraPaddingForConv1d(input_seen_, effective_kernel_, spec_.stride,
-                                                    spec_.left + spec_.right)
-                            : 0;
+  const int64_t extra = EndPadding();
   if (!started_) {
     // Too short to reflect: the offline layer's own short-input padding.
     return Convolve(Pad1d(buffer_, spec_.left, spec_.right + extra, spec_.mode));

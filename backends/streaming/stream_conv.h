@@ -31,6 +31,8 @@ class StreamConv1d final : public StreamLayer {
   at::Tensor Convolve(const at::Tensor& padded);
   // Runs every whole window in buffer_ and drops the input no window needs.
   at::Tensor RunWindows();
+  // The zeros Finish adds past the right padding to complete the last window.
+  int64_t EndPadding() const;
 
   const StreamConvSpec spec_;
   const int64_t effective_kernel_;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +17,8 @@ namespace {
 
 std::atomic<int64_t> stacked_batches{0};
 std::atomic<int64_t> stacked_rows{0};
+std::atomic<int64_t> stacked_ending_batches{0};
+std::atomic<int64_t> stacked_ending_rows{0};
 std::atomic<int> slots_setting{0};
 
 // The rows [start, start + length) of `stacked` along `dim`; all of it when
@@ -46,6 +50,7 @@ class StreamSlots::StateSlots final : public StreamStateVisitor {
     progress.push_back({&count, matters_below});
   }
   void Sources(std::vector<NoiseSource*>& list) override { sources.push_back(&list); }
+  void Ending(int64_t value) override { endings.push_back(value); }
 
   // What must be equal for two trees to step together: slot shapes (one
   // row), flags, relevant counts and which rows draw noise.
@@ -78,6 +83,7 @@ class StreamSlots::StateSlots final : public StreamStateVisitor {
   std::vector<bool*> flags;
   std::vector<ProgressSlot> progress;
   std::vector<std::vector<NoiseSource*>*> sources;
+  std::vector<int64_t> endings;
 };
 
 // A stream of one step: its own layers' slots and its place in the table.
@@ -86,6 +92,47 @@ struct StreamSlots::Member {
   StreamLayer* layers = nullptr;
   StateSlots own;
   int slot = -1;  // In the table; -1: its state is in its own layers.
+};
+
+// Lends a copy of the layers, for one run, the noise sources of a group's
+// streams (each row draws from its own stream's), and gives the copy its own
+// back when it ends, by return or exception. With `copies`, the rows draw
+// from copies of the streams' sources, one per source, which the run
+// advances instead of the streams'.
+class StreamSlots::LentSources {
+ public:
+  LentSources(const StateSlots& copy, const std::vector<Member>& members, bool copies)
+      : copy_(copy) {
+    for (std::vector<NoiseSource*>* list : copy_.sources) own_.push_back(*list);
+    for (size_t i = 0; i < copy_.sources.size(); ++i) {
+      std::vector<NoiseSource*> rows;
+      for (const Member& member : members) {
+        for (NoiseSource* source : *member.own.sources[i]) {
+          rows.push_back(copies ? CopyOf(source) : source);
+        }
+      }
+      *copy_.sources[i] = std::move(rows);
+    }
+  }
+  ~LentSources() {
+    for (size_t i = 0; i < own_.size(); ++i) *copy_.sources[i] = std::move(own_[i]);
+  }
+  LentSources(const LentSources&) = delete;
+  LentSources& operator=(const LentSources&) = delete;
+
+ private:
+  NoiseSource* CopyOf(const NoiseSource* source) {
+    std::unique_ptr<NoiseSource>& copy = copies_[source];
+    if (copy == nullptr) {
+      copy = std::make_unique<NoiseSource>(source->has_value() ? NoiseSource((*source)->clone())
+                                                               : std::nullopt);
+    }
+    return copy.get();
+  }
+
+  const StateSlots& copy_;
+  std::vector<std::vector<NoiseSource*>> own_;
+  std::map<const NoiseSource*, std::unique_ptr<NoiseSource>> copies_;
 };
 
 int64_t StreamSlots::StackedCount(const std::vector<Member>& members) {
@@ -113,7 +160,10 @@ struct StreamSlots::Table {
 };
 
 StreamSlots::StreamSlots(LayerFactory make_layers, int capacity)
-    : capacity_(capacity), lead_(make_layers(&lead_noise_)), table_(std::make_unique<Table>()) {}
+    : capacity_(capacity),
+      lead_(make_layers(&lead_noise_)),
+      make_layers_(std::move(make_layers)),
+      table_(std::make_unique<Table>()) {}
 
 StreamSlots::~StreamSlots() = default;
 
@@ -149,6 +199,43 @@ void StreamSlots::Release(StreamLayer* layers) {
   RemoveSlot(slot);
 }
 
+std::vector<at::Tensor> StreamSlots::FinishCopies(const std::vector<StreamLayer*>& layers) {
+  c10::InferenceMode inference;
+  absl::MutexLock lock(&mutex_);
+  if (ender_ == nullptr) ender_ = make_layers_(&ender_noise_);
+  std::vector<at::Tensor> out(layers.size());
+  for (auto& [key, members] : GroupMembers(layers, /*ending=*/true)) {
+    StateSlots ender;
+    ender_->VisitState(ender);
+    at::Device device = at::kCPU;  // The table's, for its index.
+    for (const at::Tensor& rows : table_->rows) {
+      if (rows.defined()) {
+        device = rows.device();
+        break;
+      }
+    }
+    bool whole_table = false;
+    const at::Tensor slot_index = SlotIndex(members, device, whole_table);
+    Gather(members, ender, whole_table, slot_index);
+    // The copy's own: ending writes its state, which may be the table's.
+    for (const auto& slot : ender.rows) {
+      if (slot.tensor->defined()) *slot.tensor = slot.tensor->clone();
+    }
+    at::Tensor ended;
+    {
+      LentSources lent(ender, members, /*copies=*/true);
+      ended = ender_->Finish();
+    }
+    for (size_t r = 0; r < members.size(); ++r) out[members[r].row] = Rows(ended, 0, r, 1);
+    if (members.size() > 1) {
+      stacked_ending_batches.fetch_add(1, std::memory_order_relaxed);
+      stacked_ending_rows.fetch_add(static_cast<int64_t>(members.size()),
+                                    std::memory_order_relaxed);
+    }
+  }
+  return out;
+}
+
 void StreamSlots::RemoveSlot(int slot) {
   Table& table = *table_;
   const int64_t count = static_cast<int64_t>(table.streams.size());
@@ -179,8 +266,8 @@ std::vector<StreamSlots::Group> StreamSlots::Push(const std::vector<StreamLayer*
   return PushLocked(layers, inputs);
 }
 
-std::vector<StreamSlots::Group> StreamSlots::PushLocked(const std::vector<StreamLayer*>& layers,
-                                                        const at::Tensor& inputs) {
+std::map<std::vector<int64_t>, std::vector<StreamSlots::Member>> StreamSlots::GroupMembers(
+    const std::vector<StreamLayer*>& layers, bool ending) {
   // Streams step together when their state lines up: the stacked ones by
   // the table's signature, the others by their own.
   std::map<std::vector<int64_t>, std::vector<Member>> groups;
@@ -190,15 +277,36 @@ std::vector<StreamSlots::Group> StreamSlots::PushLocked(const std::vector<Stream
     member.layers = layers[i];
     layers[i]->VisitState(member.own);
     member.slot = table_->SlotOf(layers[i]);
-    groups[member.slot >= 0 ? table_->signature : member.own.Signature()].push_back(
-        std::move(member));
+    std::vector<int64_t> key = member.slot >= 0 ? table_->signature : member.own.Signature();
+    if (ending) key.insert(key.end(), member.own.endings.begin(), member.own.endings.end());
+    groups[std::move(key)].push_back(std::move(member));
   }
-  std::vector<Group> out;
-  for (auto& [signature, members] : groups) {
+  for (auto& [key, members] : groups) {
     // Stacked streams first, in table order, then the others.
     std::stable_sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
       return (a.slot < 0 ? INT32_MAX : a.slot) < (b.slot < 0 ? INT32_MAX : b.slot);
     });
+  }
+  return groups;
+}
+
+at::Tensor StreamSlots::SlotIndex(const std::vector<Member>& members, const at::Device& device,
+                                  bool& whole_table) const {
+  whole_table = true;
+  for (size_t r = 0; r < table_->streams.size(); ++r) {
+    whole_table = whole_table && r < members.size() && members[r].slot == static_cast<int>(r);
+  }
+  const int64_t stacked = StackedCount(members);
+  if (stacked == 0 || whole_table) return at::Tensor();
+  std::vector<int64_t> slots;
+  for (int64_t r = 0; r < stacked; ++r) slots.push_back(members[r].slot);
+  return IndexTensor(slots, device);
+}
+
+std::vector<StreamSlots::Group> StreamSlots::PushLocked(const std::vector<StreamLayer*>& layers,
+                                                        const at::Tensor& inputs) {
+  std::vector<Group> out;
+  for (auto& [signature, members] : GroupMembers(layers, /*ending=*/false)) {
     Group group;
     for (const Member& member : members) group.rows.push_back(member.row);
     bool identity = group.rows.size() == layers.size();
@@ -219,45 +327,25 @@ std::vector<StreamSlots::Group> StreamSlots::PushLocked(const std::vector<Stream
 
 at::Tensor StreamSlots::PushGroup(std::vector<Member>& members, const at::Tensor& input) {
   // The group holds every stacked stream, in table order (the others join
-  // after them): the table's tensors are its state as they are.
-  bool whole_table = true;
-  for (size_t r = 0; r < table_->streams.size(); ++r) {
-    whole_table = whole_table && r < members.size() && members[r].slot == static_cast<int>(r);
-  }
-  // Where the group's stacked streams (first in it) are in the table, for
-  // both gathering and scattering; undefined when they are none or all.
-  at::Tensor slot_index;
-  if (const int64_t stacked = StackedCount(members); stacked > 0 && !whole_table) {
-    std::vector<int64_t> slots;
-    for (int64_t r = 0; r < stacked; ++r) slots.push_back(members[r].slot);
-    slot_index = IndexTensor(slots, input.device());
-  }
+  // after them): the table's tensors are its state as they are. Else the
+  // index finds its stacked streams, for gathering and scattering.
+  bool whole_table = false;
+  const at::Tensor slot_index = SlotIndex(members, input.device(), whole_table);
   StateSlots lead;
   lead_->VisitState(lead);
   Gather(members, lead, whole_table, slot_index);
-  // The lead draws each row's noise from that row's stream.
-  std::vector<std::vector<NoiseSource*>> own_sources;
-  for (size_t i = 0; i < lead.sources.size(); ++i) {
-    own_sources.push_back(*lead.sources[i]);
-    std::vector<NoiseSource*> rows;
-    for (const Member& member : members) {
-      rows.insert(rows.end(), member.own.sources[i]->begin(), member.own.sources[i]->end());
-    }
-    *lead.sources[i] = std::move(rows);
-  }
   std::vector<int64_t> progress_before;
   for (const auto& slot : lead.progress) progress_before.push_back(*slot.count);
   at::Tensor output;
   try {
+    LentSources lent(lead, members, /*copies=*/false);
     output = lead_->Push(input);
   } catch (...) {
-    for (size_t i = 0; i < lead.sources.size(); ++i) *lead.sources[i] = own_sources[i];
     for (auto member = members.rbegin(); member != members.rend(); ++member) {
       if (member->slot >= 0) RemoveSlot(member->slot);  // Unusable now.
     }
     throw;
   }
-  for (size_t i = 0; i < lead.sources.size(); ++i) *lead.sources[i] = own_sources[i];
   for (Member& member : members) {
     for (size_t f = 0; f < lead.flags.size(); ++f) *member.own.flags[f] = *lead.flags[f];
     for (size_t p = 0; p < lead.progress.size(); ++p) {
@@ -367,6 +455,11 @@ void SetStreamSlots(int slots) { slots_setting.store(slots, std::memory_order_re
 StackedPushCount StackedPushes() {
   return {stacked_batches.load(std::memory_order_relaxed),
           stacked_rows.load(std::memory_order_relaxed)};
+}
+
+StackedPushCount StackedEndings() {
+  return {stacked_ending_batches.load(std::memory_order_relaxed),
+          stacked_ending_rows.load(std::memory_order_relaxed)};
 }
 
 }  // namespace codec::nn

@@ -59,6 +59,13 @@ class StreamSlots {
   // Moves the stream's stacked state (if any) back into `layers`, so they
   // can run alone (Finish). It keeps its slot.
   void Release(StreamLayer* layers);
+  // Ends a copy of each stream of `layers` (distinct streams of this table,
+  // each Open) as if its input ended now, the streams left as they are:
+  // element i is what layers[i]->Finish() would return ([1, channels,
+  // time], undefined for none), its noise drawn from a copy of the stream's
+  // source. Streams whose state lines up end as one batch (a decode's early
+  // audio under a lookahead bound, for every stream of a step at once).
+  std::vector<at::Tensor> FinishCopies(const std::vector<StreamLayer*>& layers);
 
   // Rows of one step that pushed together: `rows` index the step's streams,
   // in the order of `output`'s batch rows.
@@ -74,6 +81,7 @@ class StreamSlots {
  private:
   class StateSlots;
   struct Member;
+  class LentSources;
   struct Table;
 
   std::vector<Group> PushLocked(const std::vector<StreamLayer*>& layers,
@@ -92,6 +100,15 @@ class StreamSlots {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // How many of a group's members are stacked (they come first).
   static int64_t StackedCount(const std::vector<Member>& members);
+  // The members of one step (or ending) of `layers`, grouped by what must
+  // be equal to run together (`ending`: also their Ending values), stacked
+  // ones first in table order.
+  std::map<std::vector<int64_t>, std::vector<Member>> GroupMembers(
+      const std::vector<StreamLayer*>& layers, bool ending) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Where a group's stacked members are in the table (undefined when none
+  // or all are), and whether they are the whole table in its order.
+  at::Tensor SlotIndex(const std::vector<Member>& members, const at::Device& device,
+                       bool& whole_table) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Takes the stream at `slot` out of the table.
   void RemoveSlot(int slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
@@ -100,6 +117,10 @@ class StreamSlots {
   int open_ ABSL_GUARDED_BY(mutex_) = 0;
   NoiseSource lead_noise_;  // The lead's own; each push lends it its rows'.
   const StreamLayerPtr lead_ ABSL_GUARDED_BY(mutex_);
+  // The copy FinishCopies ends streams in, made on first use.
+  NoiseSource ender_noise_;
+  StreamLayerPtr ender_ ABSL_GUARDED_BY(mutex_);
+  const LayerFactory make_layers_;
   std::unique_ptr<Table> table_ ABSL_GUARDED_BY(mutex_);
 };
 
@@ -116,6 +137,8 @@ struct StackedPushCount {
   int64_t rows = 0;
 };
 StackedPushCount StackedPushes();
+// Likewise the groups of two or more streams FinishCopies ended at once.
+StackedPushCount StackedEndings();
 
 }  // namespace codec::nn
 

@@ -28,6 +28,9 @@ class StreamStateVisitor {
   virtual void Progress(int64_t& count, int64_t matters_below) = 0;
   // The noise sources a layer draws from, one per row.
   virtual void Sources(std::vector<NoiseSource*>& sources) = 0;
+  // A value Finish reads and Push does not (how much a conv pads the end):
+  // streams whose values differ cannot end as one batch.
+  virtual void Ending(int64_t value) = 0;
 };
 
 }  // namespace codec::nn

@@ -97,6 +97,7 @@ absl::StatusOr<std::unique_ptr<DecodeStream>> DecodeDirection::Open(
       options.noise = NoiseMode::kRandom;
       break;
   }
+  if (config_.has_lookahead_frames()) options.lookahead_frames = config_.lookahead_frames();
   if (config_.num_samples() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return absl::InvalidArgumentError(
         absl::StrCat("num_samples ", config_.num_samples(), " is too large"));

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <type_traits>
 
 #include "backends/core/stream_batch.h"
@@ -146,14 +147,16 @@ class BatchingTest : public testing::FixtureCodecTest {
   }
 
   // Decodes of each stream's codes, with noise `mode` (each stream seeded by
-  // its index when seeded).
-  std::vector<Audio> Decode(const std::vector<Codes>& codes, NoiseMode mode, bool together) {
+  // its index when seeded) and `lookahead` bound.
+  std::vector<Audio> Decode(const std::vector<Codes>& codes, NoiseMode mode, bool together,
+                            std::optional<int64_t> lookahead = std::nullopt) {
     std::vector<std::unique_ptr<DecodeStream>> sessions;
     std::vector<int64_t> totals;
     for (size_t k = 0; k < codes.size(); ++k) {
       DecodeOptions options;
       options.noise = mode;
       options.seed = 100 + k;
+      options.lookahead_frames = lookahead;
       absl::StatusOr<std::unique_ptr<DecodeStream>> session =
           backend_->OpenDecodeStream(options, codes[k].num_samples);
       EXPECT_TRUE(session.ok()) << session.status();
@@ -207,6 +210,40 @@ TEST_P(BatchingTest, BatchedDecodesEqualDecodesAlone) {
     if (desc_.segment_length == 0) {
       EXPECT_GT(after.rows - before.rows, 0);
     }
+  }
+}
+
+// Under a lookahead bound, the early audio of a step's streams comes from
+// their copies ended as one batch: each stream's equals its audio alone.
+TEST_P(BatchingTest, BatchedLowLatencyDecodesEqualDecodesAlone) {
+  if (desc_.segment_length > 0 || desc_.decode_lookahead_frames == 0) {
+    GTEST_SKIP() << "no early audio for this model";
+  }
+  std::vector<Codes> codes = Encode(/*together=*/false);
+  for (NoiseMode mode : {NoiseMode::kOff, NoiseMode::kSeeded}) {
+    if (mode == NoiseMode::kSeeded && !desc_.has_noise) continue;
+    const nn::StackedPushCount before = nn::StackedEndings();
+    const std::vector<Audio> batched = Decode(codes, mode, /*together=*/true, 0);
+    const nn::StackedPushCount after = nn::StackedEndings();
+    EXPECT_GT(after.rows - before.rows, 0) << "no streams ended as one batch";
+    const std::vector<Audio> alone = Decode(codes, mode, /*together=*/false, 0);
+    const std::vector<Audio> exact = Decode(codes, mode, /*together=*/false);
+    double worst = 0;
+    double from_exact = 0;
+    for (size_t k = 0; k < alone.size(); ++k) {
+      ASSERT_EQ(batched[k].num_frames(), alone[k].num_frames()) << "stream " << k;
+      ASSERT_EQ(alone[k].num_frames(), exact[k].num_frames()) << "stream " << k;
+      worst = std::max(worst, testing::MaxAbsDiff(batched[k], alone[k]));
+      from_exact = std::max(from_exact, testing::MaxAbsDiff(alone[k], exact[k]));
+    }
+    EXPECT_LE(worst, kMostAudioError);
+    // The early audio is not the exact stream's: the test compares streams
+    // that did send early.
+    EXPECT_GT(from_exact, 0.0);
+    std::cout << GetParam() << " low-latency decode (noise "
+              << (mode == NoiseMode::kOff ? "off" : "seeded") << "): batched vs alone " << worst
+              << ", vs exact " << from_exact << "; " << after.rows - before.rows
+              << " rows ended in " << after.batches - before.batches << " batches\n";
   }
 }
 

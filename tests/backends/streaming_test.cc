@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <numeric>
+#include <optional>
 #include <random>
 
 #include "tests/testing/fixture.h"
@@ -117,6 +120,22 @@ class StreamingTest : public testing::FixtureCodecTest {
     EXPECT_LE(error, 1e-4) << how;
     std::cout << GetParam() << " decode, " << how << ": " << offline.num_frames()
               << " samples, max abs error " << error << "\n";
+  }
+
+  // The samples a decode of `codes` sends: trimmed to num_samples if set.
+  int64_t Length(const Codes& codes) const {
+    return codes.num_samples > 0 ? codes.num_samples
+                                 : codes.levels.back().frames * desc_.hop_length;
+  }
+
+  // The finest frames a decode may end after a multiple of: whole frame
+  // groups, and whole attention windows where the decoder has them (SNAC).
+  int64_t EndMultiple() const {
+    std::ifstream file(fixture_.dir + "/config.json");
+    const nlohmann::json config = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
+    const nlohmann::json window =
+        config.is_object() ? config.value("attn_window_size", nlohmann::json()) : nlohmann::json();
+    return std::lcm<int64_t>(Group(), window.is_number_integer() ? window.get<int64_t>() : 1);
   }
 
   EncodeOptions encode_options_;
@@ -248,6 +267,131 @@ TEST_P(StreamingTest, SeededNoiseRepeatsAndRandomNoiseDoesNot) {
                                 StreamDecode(codes, chunks, random)),
             0.0);
   EXPECT_GT(testing::MaxAbsDiff(first, StreamDecode(codes, chunks, decode_options_)), 0.0);
+}
+
+// A lookahead bound at the model's full lookahead (or past it) is the exact
+// stream, sample for sample.
+TEST_P(StreamingTest, FullLookaheadBoundIsTheExactStream) {
+  const Codes& codes = fixture_.expected_codes;
+  const std::vector<int64_t> chunks = EvenChunks(codes.levels.back().frames, Group());
+  const Audio exact = StreamDecode(codes, chunks, decode_options_);
+  for (int64_t bound : {desc_.decode_lookahead_frames, desc_.decode_lookahead_frames + 3}) {
+    DecodeOptions options = decode_options_;
+    options.lookahead_frames = bound;
+    const Audio bounded = StreamDecode(codes, chunks, options);
+    ASSERT_EQ(bounded.samples.size(), exact.samples.size()) << "bound " << bound;
+    EXPECT_TRUE(bounded.samples == exact.samples) << "bound " << bound;
+  }
+}
+
+// Below the full lookahead, a frame's audio leaves once `bound` frames past
+// it have arrived, equal to the offline decode of the codes so far (the
+// missing future treated as the end of the input), and later output only
+// appends: the stream ends as long as the exact one, its last part the
+// offline decode's.
+TEST_P(StreamingTest, SmallerLookaheadBoundSendsOfflinePrefixAudioEarly) {
+  const Codes& codes = fixture_.expected_codes;
+  const int64_t lookahead = desc_.decode_lookahead_frames;
+  if (desc_.segment_length > 0) {
+    DecodeOptions options = decode_options_;
+    options.lookahead_frames = lookahead - 1;
+    EXPECT_TRUE(testing::IsInvalidArgument(
+        backend_->OpenDecodeStream(options, codes.num_samples).status(), "segments"));
+    return;
+  }
+  if (lookahead == 0) GTEST_SKIP() << "the exact stream waits for no frame";
+  const int64_t frames = codes.levels.back().frames;
+  const int64_t hop = desc_.hop_length;
+  const int64_t multiple = EndMultiple();
+  absl::StatusOr<Audio> offline = backend_->Decode(codes, decode_options_);
+  ASSERT_TRUE(offline.ok()) << offline.status();
+  for (int64_t bound : {int64_t{0}, lookahead / 2}) {
+    DecodeOptions options = decode_options_;
+    options.lookahead_frames = bound;
+    auto stream = backend_->OpenDecodeStream(options, codes.num_samples);
+    ASSERT_TRUE(stream.ok()) << stream.status();
+    Audio sent;
+    double worst = 0;
+    // The prefixes checked against their offline decode: the first few, where
+    // the bound matters most and each check is cheap.
+    for (int64_t pushed = 0; pushed < frames && pushed < 12 * Group(); pushed += Group()) {
+      absl::StatusOr<Audio> audio = (*stream)->Push(SliceCodes(codes, pushed, pushed + Group()));
+      ASSERT_TRUE(audio.ok()) << audio.status();
+      const int64_t before = sent.num_frames();
+      AppendAudio(sent, *audio);
+      const int64_t have = pushed + Group();
+      if (have % multiple != 0) continue;
+      Codes prefix = SliceCodes(codes, 0, have);
+      prefix.num_samples = 0;
+      absl::StatusOr<Audio> prefix_audio = backend_->Decode(prefix, decode_options_);
+      ASSERT_TRUE(prefix_audio.ok()) << prefix_audio.status();
+      // As far as the prefix's decode reaches (DAC 16 kHz's falls short of
+      // its frames) and the stream's length.
+      const int64_t due = std::min(
+          {std::max<int64_t>(0, have - bound) * hop, prefix_audio->num_frames(), Length(codes)});
+      EXPECT_GE(sent.num_frames(), due) << "bound " << bound << " after " << have << " frames";
+      const int64_t last = std::min(sent.num_frames(), prefix_audio->num_frames());
+      if (last > before) {
+        worst = std::max(worst, testing::MaxAbsDiff(SliceFrames(sent, before, last),
+                                                    SliceFrames(*prefix_audio, before, last)));
+      }
+    }
+    EXPECT_LE(worst, 1e-4) << "bound " << bound;
+    const int64_t early_end = sent.num_frames();
+    const int64_t start = std::min(frames, 12 * Group());
+    for (int64_t first = start; first < frames; first += Group()) {
+      absl::StatusOr<Audio> audio = (*stream)->Push(SliceCodes(codes, first, first + Group()));
+      ASSERT_TRUE(audio.ok()) << audio.status();
+      AppendAudio(sent, *audio);
+    }
+    absl::StatusOr<Audio> end = (*stream)->Finish();
+    ASSERT_TRUE(end.ok()) << end.status();
+    const int64_t tail_from = sent.num_frames();
+    AppendAudio(sent, *end);
+    ASSERT_EQ(sent.num_frames(), offline->num_frames()) << "bound " << bound;
+    EXPECT_LE(testing::MaxAbsDiff(SliceFrames(sent, tail_from, sent.num_frames()),
+                                  SliceFrames(*offline, tail_from, offline->num_frames())),
+              1e-4);
+    EXPECT_GT(early_end, 0) << "bound " << bound;
+    std::cout << GetParam() << ": lookahead bound " << bound << " of " << lookahead
+              << " frames: audio equal to each prefix's offline decode within " << worst << "\n";
+  }
+}
+
+// The first push's audio: the exact stream holds it back for the full
+// lookahead, a bound of 0 sends the first frames' audio at once.
+TEST_P(StreamingTest, ZeroLookaheadBoundGivesFirstAudioEarlier) {
+  if (desc_.segment_length > 0 || desc_.decode_lookahead_frames == 0) {
+    GTEST_SKIP() << "no early audio for this model";
+  }
+  const Codes& codes = fixture_.expected_codes;
+  const int64_t multiple = EndMultiple();
+  const Codes first = SliceCodes(codes, 0, multiple);
+  auto FirstPushSamples = [&](std::optional<int64_t> bound) -> int64_t {
+    DecodeOptions options = decode_options_;
+    options.lookahead_frames = bound;
+    auto stream = backend_->OpenDecodeStream(options, codes.num_samples);
+    EXPECT_TRUE(stream.ok()) << stream.status();
+    if (!stream.ok()) return -1;
+    absl::StatusOr<Audio> audio = (*stream)->Push(first);
+    EXPECT_TRUE(audio.ok()) << audio.status();
+    return audio.ok() ? audio->num_frames() : -1;
+  };
+  const int64_t exact = FirstPushSamples(std::nullopt);
+  const int64_t early = FirstPushSamples(0);
+  EXPECT_LT(exact, early);
+  Codes offline_first = first;
+  offline_first.num_samples = 0;
+  absl::StatusOr<Audio> whole = backend_->Decode(offline_first, decode_options_);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(early, std::min(whole->num_frames(), Length(codes)));
+}
+
+TEST_P(StreamingTest, NegativeLookaheadBoundIsRefused) {
+  DecodeOptions options = decode_options_;
+  options.lookahead_frames = -1;
+  EXPECT_TRUE(testing::IsInvalidArgument(
+      backend_->OpenDecodeStream(options, fixture_.expected_codes.num_samples).status(), ""));
 }
 
 TEST_P(StreamingTest, BadChunksAreRefusedBeforeAnyWork) {

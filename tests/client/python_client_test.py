@@ -4,6 +4,7 @@ single-level (EnCodec) and a multi-level (SNAC) codec, in several chunk
 sizes; ModelService calls and errors come back as gRPC statuses."""
 
 import sys
+import threading
 import time
 import unittest
 
@@ -75,6 +76,42 @@ class PythonClientTest(unittest.TestCase):
         decoded = np.concatenate(chunks, axis=1)
         self.assertEqual(decoded.shape, expected_audio.shape)
         self.assertLessEqual(float(np.abs(decoded - expected_audio).max()), 1e-4)
+
+    def test_lookahead_bound_sends_first_audio_before_more_codes(self):
+        """lookahead_frames=0: the first group's audio comes back before the
+        producer sends a second (it waits for that audio, with a deadline);
+        the stream is as long as the exact one. At the model's full lookahead
+        the audio is the exact stream's, bit for bit."""
+        levels, expected_audio = reference("snac24_tiny")
+        groups = levels[0].shape[1]
+        chunks = [[level[:, g * n:(g + 1) * n] for level, n in zip(levels, (1, 2, 4))]
+                  for g in range(groups)]
+        first_audio = threading.Event()
+        waited = []
+
+        def producer():
+            yield chunks[0]
+            waited.append(first_audio.wait(timeout=30))
+            yield from chunks[1:]
+
+        out = []
+        for audio in self.client.decode_stream("snac24_tiny", producer(), noise="off",
+                                               num_samples=expected_audio.shape[1],
+                                               lookahead_frames=0):
+            first_audio.set()
+            out.append(audio)
+        self.assertEqual(waited, [True])
+        self.assertEqual(np.concatenate(out, axis=1).shape, expected_audio.shape)
+
+        full = self.client.get("snac24_tiny").description.decode_lookahead_frames
+        self.assertGreater(full, 0)
+
+        def decode(lookahead):
+            return np.concatenate(list(self.client.decode_stream(
+                "snac24_tiny", iter(chunks), noise="off", num_samples=expected_audio.shape[1],
+                lookahead_frames=lookahead)), axis=1)
+
+        self.assertTrue(np.array_equal(decode(full), decode(None)))
 
     def test_encode_stream_yields_codes_while_audio_is_still_coming(self):
         audio, rate = read_wav(f"{FIXTURES}/encodec24_tiny_bw6/input.wav")

@@ -23,9 +23,12 @@ PYTHONPATH="tests/testing" "$python" tests/client/python_client_test.py "$port"
 PYTHONPATH="tests/testing" "$python" tests/client/python_asyncio_test.py "$port"
 # The TTS load tool the package ships: two short streams give one table row
 # whose every stream got audio.
-"$python" -m codec_client.loadgen --server="127.0.0.1:$port" --model=snac24_tiny --streams=2 \
-  --seconds=0.5 --lm_speed=50 | tee "$work/loadgen.txt"
-grep -Eq '^\| snac24_tiny \| 2 \| [0-9]+ / [0-9]+ \|.* \| [0-9.]+ \|$' "$work/loadgen.txt"
+for lookahead in "" --lookahead_frames=0; do
+  "$python" -m codec_client.loadgen --server="127.0.0.1:$port" --model=snac24_tiny --streams=2 \
+    --seconds=0.5 --lm_speed=50 $lookahead | tee "$work/loadgen.txt"
+  grep -Eq '^\| snac24_tiny \| (exact|0 of [0-9]+) \| 2 \| [0-9]+ / [0-9]+ \|.* \| [0-9.]+ \|$' \
+    "$work/loadgen.txt"
+done
 
 # --max_rpc_threads bounds the streams served at once; the rest are told
 # RESOURCE_EXHAUSTED rather than queued without limit.

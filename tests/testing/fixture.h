@@ -15,6 +15,7 @@
 #include "backends/core/codes.h"
 #include "backends/io/npy.h"
 #include "backends/kernels/host_kernels.h"
+#include "tests/testing/audio_metrics.h"
 
 namespace codec::testing {
 
@@ -69,10 +70,6 @@ struct CodesAgreement {
   double identical_fraction = 0;  // Over all codes, when shapes agree.
 };
 CodesAgreement CompareCodes(const Codes& actual, const Codes& expected);
-double MaxAbsDiff(const Audio& actual, const Audio& expected);  // inf if shapes differ.
-// Scale-invariant signal-to-distortion ratio of `actual` against `expected`
-// in dB (-inf if shapes differ).
-double SiSdrDb(const Audio& actual, const Audio& expected);
 
 // Whether `status` is INVALID_ARGUMENT with a message containing `mention`;
 // use as EXPECT_TRUE(IsInvalidArgument(...)).

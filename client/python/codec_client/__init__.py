@@ -21,6 +21,12 @@ language model and plays each chunk at once::
     for chunk in client.decode_stream("snac", frames_from_lm(), noise="off"):
         play(chunk)
 
+    # Low latency: a frame's audio as soon as the frame arrives, computed as
+    # if the codes ended there and never revised (default: exact).
+    for chunk in client.decode_stream("snac", frames_from_lm(), noise="off",
+                                      lookahead_frames=0):
+        play(chunk)
+
     for levels, start_frame, scales in client.encode_stream("mimi", mic_chunks(), 24000):
         send_to_lm(levels)
 

@@ -72,11 +72,14 @@ def pcm_request(chunk: np.ndarray, channels: int) -> codec_pb2.EncodeRequest:
     return codec_pb2.EncodeRequest(pcm=np.ascontiguousarray(chunk.T).astype("<f4").tobytes())
 
 
-def decode_config(model: str, num_samples: int, noise: str, seed: int) -> codec_pb2.DecodeRequest:
+def decode_config(model: str, num_samples: int, noise: str, seed: int,
+                  lookahead_frames: Optional[int] = None) -> codec_pb2.DecodeRequest:
     if noise not in NOISE:
         raise ValueError(f"noise must be one of {sorted(NOISE)}, not {noise!r}")
     config = codec_pb2.DecodeConfig(model_id=model, format=codec_pb2.SAMPLE_FORMAT_F32LE,
                                     noise=NOISE[noise], seed=seed, num_samples=num_samples)
+    if lookahead_frames is not None:
+        config.lookahead_frames = lookahead_frames
     return codec_pb2.DecodeRequest(config=config)
 
 

@@ -78,11 +78,13 @@ class AsyncCodecClient:
                             chunks: Union[Iterable[messages.TokenChunk],
                                           AsyncIterable[messages.TokenChunk]],
                             num_samples: int = 0, noise: str = "random",
-                            seed: int = 0) -> AsyncIterator[np.ndarray]:
+                            seed: int = 0,
+                            lookahead_frames: Optional[int] = None
+                            ) -> AsyncIterator[np.ndarray]:
         """As CodecClient.decode_stream; `chunks` may be an async iterable."""
 
         async def requests() -> AsyncIterator[codec_pb2.DecodeRequest]:
-            yield messages.decode_config(model, num_samples, noise, seed)
+            yield messages.decode_config(model, num_samples, noise, seed, lookahead_frames)
             async for chunk in _each(chunks):
                 yield messages.tokens_request(chunk)
 

@@ -68,13 +68,16 @@ class CodecClient:
 
     def decode_stream(self, model: str, chunks: Iterable[messages.TokenChunk],
                       num_samples: int = 0, noise: str = "random",
-                      seed: int = 0) -> Iterator[np.ndarray]:
+                      seed: int = 0,
+                      lookahead_frames: Optional[int] = None) -> Iterator[np.ndarray]:
         """Sends token chunks (each a list of [codebooks, frames] level arrays
         in whole groups of the coarsest level, or (levels, scales)) as they come
-        and yields float32 audio [channels, frames] as soon as it is final."""
+        and yields float32 audio [channels, frames] as soon as it is final.
+        `lookahead_frames` below the model's decode_lookahead_frames sends
+        audio earlier, computed as if the codes ended there, never revised."""
 
         def requests() -> Iterator[codec_pb2.DecodeRequest]:
-            yield messages.decode_config(model, num_samples, noise, seed)
+            yield messages.decode_config(model, num_samples, noise, seed, lookahead_frames)
             for chunk in chunks:
                 yield messages.tokens_request(chunk)
 
