@@ -18,6 +18,7 @@
 #include "client/codec_client.h"
 #include "server/rpc/codec_service.h"
 #include "server/rpc/model_service.h"
+#include "tests/testing/await.h"
 #include "tests/testing/fixture.h"
 #include "tests/testing/loopback_server.h"
 
@@ -72,7 +73,8 @@ class BatchingServiceTest : public ::testing::Test {
         model, options, codes_.num_samples,
         [&]() -> std::optional<Codes> {
           if (first == 0) {
-            while (StreamsOn(model) < together) absl::SleepFor(absl::Milliseconds(2));
+            EXPECT_TRUE(testing::Eventually([&] { return StreamsOn(model) >= together; }))
+                << StreamsOn(model) << " of " << together << " streams opened";
           }
           if (first >= frames) return std::nullopt;
           absl::SleepFor(pace);
@@ -139,13 +141,14 @@ TEST_F(BatchingServiceTest, ReplicasShareTheStreamsAndBatchTheirSteps) {
 TEST_F(BatchingServiceTest, UnloadWaitsForBatchedStreamsAndLosesNothing) {
   ASSERT_TRUE(client_->Load("m", "snac", kFixture, "cpu:1").ok());
   std::atomic<bool> unloaded{false};
-  std::thread unloader([&] {
-    while (StreamsOn("m") < 4) absl::SleepFor(absl::Milliseconds(2));
+  testing::JoiningThreads unloader;
+  unloader.Start([&] {
+    EXPECT_TRUE(testing::Eventually([&] { return StreamsOn("m") >= 4; }));
     EXPECT_TRUE(client_->Unload("m").ok());
     unloaded = true;
   });
   DecodeConcurrently("m", 4, absl::Milliseconds(5));
-  unloader.join();
+  unloader.JoinAll();
   EXPECT_TRUE(unloaded);
   absl::StatusOr<v1::ModelInfo> info = client_->Get("m");
   ASSERT_TRUE(info.ok());

@@ -9,34 +9,10 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/await.h"
 
 namespace codec::server {
 namespace {
-
-// Runs `calls` calls of 20 ms on as many threads through `slots`; returns
-// the most that ran at once.
-int MostAtOnce(ComputeSlots& slots, int calls) {
-  std::atomic<int> running{0}, most{0}, done{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < calls; ++i) {
-    threads.emplace_back([&] {
-      const absl::Status status = slots.Run({}, [&]() -> absl::Status {
-        const int now = ++running;
-        int seen = most.load();
-        while (now > seen && !most.compare_exchange_weak(seen, now)) {
-        }
-        absl::SleepFor(absl::Milliseconds(20));
-        --running;
-        return absl::OkStatus();
-      });
-      EXPECT_TRUE(status.ok()) << status;
-      ++done;
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(done, calls);
-  return most;
-}
 
 // Takes a slot on a thread of its own and keeps it until Release().
 class SlotHolder {
@@ -66,14 +42,57 @@ class SlotHolder {
   std::thread thread_;
 };
 
+// Eight calls through two slots: two run and hold their slots while six
+// wait (seen in the queue, not inferred from timing); released, all run,
+// never more than two at once.
 TEST(ComputeSlotsTest, RunsAtMostTheBoundAtOnce) {
   ComputeSlots slots(2);
-  EXPECT_EQ(MostAtOnce(slots, 8), 2);
+  testing::PeakCount running;
+  testing::AwaitableCount finished;
+  absl::Notification release;
+  testing::JoiningThreads calls([&] { release.Notify(); });
+  for (int i = 0; i < 8; ++i) {
+    calls.Start([&] {
+      const absl::Status status = slots.Run({}, [&]() -> absl::Status {
+        running.Enter();
+        const bool released = release.WaitForNotificationWithTimeout(testing::kEventDeadline);
+        running.Leave();
+        return released ? absl::OkStatus() : absl::DeadlineExceededError("never released");
+      });
+      EXPECT_TRUE(status.ok()) << status;
+      finished.Add();
+    });
+  }
+  EXPECT_TRUE(testing::Eventually([&] { return running.inside() == 2 && slots.waiting() == 6; }))
+      << running.inside() << " running, " << slots.waiting() << " waiting";
+  calls.JoinAll();
+  EXPECT_EQ(finished.value(), 8);
+  EXPECT_EQ(running.most(), 2);
 }
 
+// Without a bound, eight calls are inside at once: each waits for all eight.
 TEST(ComputeSlotsTest, ZeroMeansNoBound) {
   ComputeSlots slots(0);
-  EXPECT_GT(MostAtOnce(slots, 8), 2);
+  testing::PeakCount running;
+  testing::AwaitableCount inside;
+  testing::JoiningThreads calls;
+  for (int i = 0; i < 8; ++i) {
+    calls.Start([&] {
+      EXPECT_TRUE(slots
+                      .Run({},
+                           [&]() -> absl::Status {
+                             running.Enter();
+                             inside.Add();
+                             const bool all = inside.AwaitAtLeast(8, absl::Seconds(10));
+                             running.Leave();
+                             return all ? absl::OkStatus()
+                                        : absl::DeadlineExceededError("not all inside at once");
+                           })
+                      .ok());
+    });
+  }
+  calls.JoinAll();
+  EXPECT_EQ(running.most(), 8);
 }
 
 TEST(ComputeSlotsTest, AWaitingCallStopsWithItsStatusAndNeverRuns) {
@@ -104,9 +123,9 @@ TEST(ComputeSlotsTest, WaitingCallsTakeTurnsInArrivalOrder) {
   SlotHolder holder(slots);
   std::mutex order_mutex;
   std::vector<int> order;
-  std::vector<std::thread> waiters;
+  testing::JoiningThreads waiters([&] { holder.Release(); });
   for (int i = 0; i < 6; ++i) {
-    waiters.emplace_back([&, i] {
+    waiters.Start([&, i] {
       EXPECT_TRUE(slots
                       .Run({},
                            [&]() -> absl::Status {
@@ -116,10 +135,10 @@ TEST(ComputeSlotsTest, WaitingCallsTakeTurnsInArrivalOrder) {
                            })
                       .ok());
     });
-    while (slots.waiting() < i + 1) absl::SleepFor(absl::Milliseconds(1));
+    ASSERT_TRUE(testing::Eventually([&] { return slots.waiting() == i + 1; }))
+        << "call " << i << " never queued";
   }
-  holder.Release();
-  for (std::thread& waiter : waiters) waiter.join();
+  waiters.JoinAll();
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4, 5}));
   EXPECT_EQ(slots.waiting(), 0);
 }

@@ -6,10 +6,8 @@
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -20,6 +18,7 @@
 #include "proto/token_format.h"
 #include "server/rpc/codec_service.h"
 #include "server/rpc/model_service.h"
+#include "tests/testing/await.h"
 #include "tests/testing/dac_hf_layout.h"
 #include "tests/testing/fixture.h"
 #include "tests/testing/loopback_server.h"
@@ -37,6 +36,7 @@ class RecordingBackend final : public CodecBackend {
     RecordingStream(std::unique_ptr<Stream> inner, const RecordingBackend* owner)
         : inner_(std::move(inner)), owner_(owner) {}
     absl::StatusOr<Out> Push(const In& in) override {
+      owner_->pushes_begun_.Add();
       absl::StatusOr<Out> out = inner_->Push(in);
       if (!out.ok()) owner_->Record(out.status());
       return out;
@@ -95,6 +95,8 @@ class RecordingBackend final : public CodecBackend {
     std::lock_guard<std::mutex> lock(mutex_);
     return outcomes_;
   }
+  // Whether a stream's step has begun on the model (within the deadline).
+  bool AwaitAtWork() const { return pushes_begun_.AwaitAtLeast(1); }
 
  private:
   void Record(const absl::Status& status) const {
@@ -105,6 +107,7 @@ class RecordingBackend final : public CodecBackend {
   const std::shared_ptr<CodecBackend> inner_;
   mutable std::mutex mutex_;
   mutable std::vector<absl::Status> outcomes_;
+  mutable testing::AwaitableCount pushes_begun_;
 };
 
 // A loopback codec_server (CodecService + ModelService) whose registry
@@ -170,14 +173,16 @@ TEST_F(ModelLifecycleTest, LoadAndUnloadUnderTrafficLoseNothingAndFreeTheWeights
   const std::vector<uint32_t> expected = offline->Flatten();
 
   std::atomic<bool> done{false};
-  std::atomic<int> correct{0}, refused{0}, wrong{0};
-  std::vector<std::thread> clients;
+  testing::AwaitableCount correct;
+  std::atomic<int> refused{0}, wrong{0};
+  // Stopped and joined however the test ends, an ASSERT included.
+  testing::JoiningThreads clients([&] { done = true; });
   for (int i = 0; i < 8; ++i) {
-    clients.emplace_back([&, i] {
+    clients.Start([&, i] {
       while (!done) {
         absl::StatusOr<Codes> codes = client_->Encode(model, speech, {}, 4000 + 1000 * i);
         if (codes.ok() && codes->Flatten() == expected) {
-          ++correct;
+          correct.Add();
         } else if (codes.status().code() == absl::StatusCode::kFailedPrecondition) {
           ++refused;  // Asked while UNLOADING or UNLOADED: refused before any work.
         } else {
@@ -188,7 +193,8 @@ TEST_F(ModelLifecycleTest, LoadAndUnloadUnderTrafficLoseNothingAndFreeTheWeights
     });
   }
   for (int cycle = 0; cycle < 4; ++cycle) {
-    while (correct < 4 * (cycle + 1)) std::this_thread::yield();
+    ASSERT_TRUE(correct.AwaitAtLeast(4 * (cycle + 1)))
+        << "cycle " << cycle << ": " << correct.value() << " streams correct";
     std::weak_ptr<RecordingBackend> backend = LastBuilt();
     absl::StatusOr<v1::ModelInfo> loaded = client_->Get(model);
     ASSERT_TRUE(loaded.ok());
@@ -205,10 +211,9 @@ TEST_F(ModelLifecycleTest, LoadAndUnloadUnderTrafficLoseNothingAndFreeTheWeights
     ASSERT_TRUE(reloaded.ok()) << reloaded.status();
     EXPECT_EQ(reloaded->state(), v1::MODEL_STATE_READY);
   }
-  done = true;
-  for (std::thread& t : clients) t.join();
+  clients.JoinAll();
   EXPECT_EQ(wrong, 0);
-  std::cout << correct << " streams correct, " << refused << " refused while unloaded\n";
+  std::cout << correct.value() << " streams correct, " << refused << " refused while unloaded\n";
 }
 
 // A DAC folder as the hub has it (descript/dac_*: model.safetensors in
@@ -254,7 +259,7 @@ class StopMidwayTest : public ModelLifecycleTest {
 
   // Uploads 30 s of random tokens (levels of 352, 704 and 1408 frames,
   // strides 4, 2, 1) to decode: milliseconds of upload, many seconds of
-  // decoding. Returns once the model is at work (one second later).
+  // decoding. Returns once the model is at work on it.
   std::unique_ptr<grpc::ClientReaderWriter<v1::DecodeRequest, v1::DecodeResponse>> StartLongDecode(
       grpc::ClientContext& context) {
     Codes codes;
@@ -272,7 +277,7 @@ class StopMidwayTest : public ModelLifecycleTest {
     *request.mutable_tokens() = v1::TokenChunkFromCodes(codes);
     EXPECT_TRUE(stream->Write(request));
     EXPECT_TRUE(stream->WritesDone());
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    EXPECT_TRUE(LastBuilt()->AwaitAtWork()) << "the decode never reached the model";
     return stream;
   }
 
@@ -296,25 +301,19 @@ class StopMidwayTest : public ModelLifecycleTest {
   }
 };
 
-// Resident set size of this process (server included), in bytes.
-int64_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  int64_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * sysconf(_SC_PAGESIZE);
-}
-
-TEST_F(StopMidwayTest, UnloadGivesTheWeightsMemoryBack) {
+// The weights leave with Unload: the registry reports none held and the
+// backend that held them is gone. (How far resident memory falls is the
+// soak's to measure: bench/soak.py.)
+TEST_F(StopMidwayTest, UnloadGivesTheWeightsBack) {
   absl::StatusOr<v1::ModelInfo> info = client_->Get("big");
   ASSERT_TRUE(info.ok());
-  const int64_t weights = static_cast<int64_t>(info->memory_bytes());
-  EXPECT_GT(weights, 70 << 20) << "full-size SNAC 24 kHz holds ~79 MB of weights";
-  const int64_t loaded = ResidentBytes();
+  EXPECT_GT(info->memory_bytes(), 70u << 20) << "full-size SNAC 24 kHz holds ~79 MB of weights";
+  std::weak_ptr<RecordingBackend> backend = LastBuilt();
   ASSERT_TRUE(client_->Unload("big").ok());
-  const int64_t unloaded = ResidentBytes();
-  std::cout << "RSS loaded " << (loaded >> 20) << " MiB, unloaded " << (unloaded >> 20)
-            << " MiB, weights " << (weights >> 20) << " MiB\n";
-  EXPECT_LT(unloaded, loaded - weights / 2);
+  absl::StatusOr<v1::ModelInfo> unloaded = client_->Get("big");
+  ASSERT_TRUE(unloaded.ok());
+  EXPECT_EQ(unloaded->memory_bytes(), 0u);
+  EXPECT_TRUE(backend.expired()) << "Unload returned while the backend was still held";
 }
 
 TEST_F(StopMidwayTest, DeadlineStopsEncodeInsideTheNetwork) {
@@ -344,11 +343,10 @@ TEST_F(StopMidwayTest, ACallWaitingForItsTurnStopsAtItsDeadlineWithoutRunning) {
   grpc::ClientContext context;
   auto stream = StartLongDecode(context);  // Holds the one model call.
   client::CodecClient hurried(channel_, absl::Seconds(1));
-  const absl::Time start = absl::Now();
   EXPECT_EQ(hurried.Encode("big", RealSpeechAt(24000), {}).status().code(),
             absl::StatusCode::kDeadlineExceeded);
-  // It gave up at its deadline, not when the decode (tens of seconds) ended.
-  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  // It gave up at its deadline, while the decode (tens of seconds) still ran.
+  EXPECT_TRUE(LastBuilt()->outcomes().empty()) << "the decode ended before the encode gave up";
   EXPECT_EQ(CancelAndFinish(context, *stream), grpc::StatusCode::CANCELLED);
   const std::vector<absl::Status> outcomes = OutcomesAfterDrain();
   ASSERT_EQ(outcomes.size(), 1u) << "only the decode may reach the model";

@@ -13,8 +13,10 @@
 #include <stdexcept>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "backends/runtime/compute_device.h"
+#include "tests/testing/await.h"
 #include "tests/testing/fixture.h"
 
 namespace codec::server {
@@ -244,26 +246,32 @@ TEST(ModelRegistryTest, UnloadWaitsForLeasesAndRefusesNewOnes) {
   EXPECT_GT(InfoOf(registry, "m").memory_bytes, 0);
   EXPECT_EQ(InfoOf(registry, "m").memory_bytes, provider.MemoryBytes());
 
-  std::atomic<bool> unloaded{false};
-  std::thread unloader([&] {
+  // While the lease is held, an Unload with a deadline gives up at it, and
+  // the model stays READY: it waited for the lease, whatever the timing.
+  const absl::Status gave_up = registry.Unload("m", absl::Now() + absl::Milliseconds(20));
+  EXPECT_EQ(gave_up.code(), absl::StatusCode::kDeadlineExceeded) << gave_up;
+  EXPECT_EQ(InfoOf(registry, "m").state, ModelState::kReady);
+  EXPECT_TRUE(provider.IsLoaded());
+
+  absl::Notification unloaded;
+  testing::JoiningThreads unloader([&] { lease.reset(); });
+  unloader.Start([&] {
     EXPECT_TRUE(registry.Unload("m").ok());
-    unloaded = true;
+    unloaded.Notify();
   });
   // Unload is now waiting: new requests are refused, the running one works.
-  while (registry.Get("m").ok() && registry.Get("m")->state != ModelState::kUnloading) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  ASSERT_TRUE(testing::Eventually([&] {
+    return InfoOf(registry, "m").state == ModelState::kUnloading;
+  })) << "Unload never began";
   EXPECT_EQ(registry.Acquire("m").status().code(), absl::StatusCode::kFailedPrecondition);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_FALSE(unloaded);
   absl::StatusOr<testing::Fixture> fixture = testing::LoadFixture(kWeights);
   ASSERT_TRUE(fixture.ok());
   EXPECT_TRUE(lease->provider().Encode(fixture->input).ok());
   EXPECT_TRUE(provider.IsLoaded());
+  EXPECT_EQ(InfoOf(registry, "m").state, ModelState::kUnloading) << "it did not wait for the lease";
 
-  lease.reset();
-  unloader.join();
-  EXPECT_TRUE(unloaded);
+  unloader.JoinAll();  // Drops the lease, then joins.
+  EXPECT_TRUE(unloaded.HasBeenNotified());
   ASSERT_TRUE(registry.Get("m").ok());
   EXPECT_EQ(InfoOf(registry, "m").state, ModelState::kUnloaded);
   EXPECT_EQ(InfoOf(registry, "m").memory_bytes, 0);

@@ -9,6 +9,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/await.h"
 
 namespace codec::server {
 namespace {
@@ -96,9 +97,9 @@ class Blocker {
   std::thread thread_;
 };
 
-// Waits until `n` steps are queued.
-void AwaitQueued(const StepExecutor& executor, int n) {
-  while (executor.stats().queued < n) absl::SleepFor(absl::Milliseconds(1));
+// Whether `n` steps came to be queued (within testing::kEventDeadline).
+bool AwaitQueued(const StepExecutor& executor, int n) {
+  return testing::Eventually([&] { return executor.stats().queued >= n; });
 }
 
 TEST(StepExecutorTest, SeatedStreamsPushAsOneBatchWithoutWaitingForTheWindow) {
@@ -121,7 +122,7 @@ TEST(StepExecutorTest, SeatedStreamsPushAsOneBatchWithoutWaitingForTheWindow) {
         ok += codes.ok() && codes->levels[0].frames == 10 + i;
       });
     }
-    AwaitQueued(executor, 4);
+    EXPECT_TRUE(AwaitQueued(executor, 4));
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(ok, 4);
@@ -158,7 +159,7 @@ TEST(StepExecutorTest, BatchesHoldAtMostMaxBatchStepsInArrivalOrder) {
         const StepExecutor::Seat seat(executor);
         EXPECT_TRUE(executor.Push(*sessions[i], Samples(1), {}).ok());
       });
-      AwaitQueued(executor, i + 1);  // Arrival order is i's order.
+      EXPECT_TRUE(AwaitQueued(executor, i + 1));  // Arrival order is i's order.
     }
   }
   for (std::thread& thread : threads) thread.join();
@@ -190,7 +191,7 @@ TEST(StepExecutorTest, OnBatchIsToldEachBatchOfPushesWithItsStepsQueueWaits) {
         const StepExecutor::Seat seat(executor);
         EXPECT_TRUE(executor.Push(*sessions[i], Samples(1), {}).ok());
       });
-      AwaitQueued(executor, i + 1);
+      EXPECT_TRUE(AwaitQueued(executor, i + 1));
     }
     absl::SleepFor(held);
   }
@@ -215,7 +216,7 @@ TEST(StepExecutorTest, ABadChunkIsItsOwnStreamsError) {
     Blocker blocker(executor);
     std::thread first([&] { good_out = executor.Push(good, Samples(7), {}); });
     std::thread second([&] { bad_out = executor.Push(bad, Samples(3), {}); });
-    AwaitQueued(executor, 2);
+    EXPECT_TRUE(AwaitQueued(executor, 2));
     blocker.Release();
     first.join();
     second.join();
@@ -233,9 +234,9 @@ TEST(StepExecutorTest, StepsBeyondTheQueueCapAreRefused) {
   FakeEncode x(0, recorder), y(1, recorder), z(2, recorder);
   Blocker blocker(executor);
   std::thread first([&] { EXPECT_TRUE(executor.Push(x, Samples(1), {}).ok()); });
-  AwaitQueued(executor, 1);  // So that x is queued before y.
+  EXPECT_TRUE(AwaitQueued(executor, 1));  // So that x is queued before y.
   std::thread second([&] { EXPECT_TRUE(executor.Push(y, Samples(1), {}).ok()); });
-  AwaitQueued(executor, 2);
+  EXPECT_TRUE(AwaitQueued(executor, 2));
   const absl::Status refused = executor.Push(z, Samples(1), {}).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
   blocker.Release();
@@ -256,7 +257,7 @@ TEST(StepExecutorTest, AStoppedStepLeavesTheQueueWithoutRunning) {
   Blocker blocker(executor);
   absl::Status outcome;
   std::thread pusher([&] { outcome = executor.Push(session, Samples(1), stop).status(); });
-  AwaitQueued(executor, 1);
+  EXPECT_TRUE(AwaitQueued(executor, 1));
   cancelled = true;
   pusher.join();
   EXPECT_EQ(outcome.code(), absl::StatusCode::kCancelled);
@@ -265,23 +266,45 @@ TEST(StepExecutorTest, AStoppedStepLeavesTheQueueWithoutRunning) {
   EXPECT_TRUE(recorder.order().empty());
 }
 
+// Two executors share a device's one slot: while the first's step holds
+// it, the second's waits in the slot's queue (seen there, not inferred from
+// timing); released, both ran, never at once.
 TEST(StepExecutorTest, BatchesTakeTheDevicesSlots) {
   ComputeSlots slots(1);
-  Recorder recorder;
   StepExecutor first({.max_batch = 1}, slots), second({.max_batch = 1}, slots);
-  std::atomic<int> running{0}, most{0};
-  auto work = [&] {
-    const int now = ++running;
-    most = std::max(most.load(), now);
-    absl::SleepFor(absl::Milliseconds(20));
-    --running;
-    return absl::OkStatus();
-  };
-  std::thread a([&] { EXPECT_TRUE(first.RunAlone({}, work).ok()); });
-  std::thread b([&] { EXPECT_TRUE(second.RunAlone({}, work).ok()); });
-  a.join();
-  b.join();
-  EXPECT_EQ(most, 1);
+  testing::PeakCount running;
+  absl::Notification first_inside, release;
+  testing::JoiningThreads runs([&] { release.Notify(); });
+  runs.Start([&] {
+    EXPECT_TRUE(first
+                    .RunAlone({},
+                              [&]() -> absl::Status {
+                                running.Enter();
+                                first_inside.Notify();
+                                const bool released =
+                                    release.WaitForNotificationWithTimeout(testing::kEventDeadline);
+                                running.Leave();
+                                return released ? absl::OkStatus()
+                                                : absl::DeadlineExceededError("never released");
+                              })
+                    .ok());
+  });
+  ASSERT_TRUE(first_inside.WaitForNotificationWithTimeout(testing::kEventDeadline));
+  runs.Start([&] {
+    EXPECT_TRUE(second
+                    .RunAlone({},
+                              [&] {
+                                running.Enter();
+                                running.Leave();
+                                return absl::OkStatus();
+                              })
+                    .ok());
+  });
+  EXPECT_TRUE(testing::Eventually([&] { return slots.waiting() == 1; }))
+      << "the second executor's step never waited for the slot";
+  EXPECT_EQ(running.inside(), 1);
+  runs.JoinAll();
+  EXPECT_EQ(running.most(), 1);
 }
 
 TEST(StepExecutorTest, TheThreadContextLivesOnTheExecutorsThreadUntilItEnds) {

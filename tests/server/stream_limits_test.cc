@@ -1,5 +1,6 @@
 // The limits every stream shares, on a real server on loopback with raw
-// gRPC streams: the memory budget and the idle timeout.
+// gRPC streams: the memory budget and the idle timeout. The idle test runs
+// in time (//tests/server:stream_idle_test, tagged paced); the rest do not.
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -7,8 +8,11 @@
 #include <chrono>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "proto/pcm_format.h"
 #include "server/rpc/codec_service.h"
+#include "tests/testing/await.h"
 #include "tests/testing/fixture.h"
 #include "tests/testing/loopback_server.h"
 
@@ -61,10 +65,8 @@ class StreamLimitsTest : public ::testing::Test {
   }
   // Waits until the server holds `bytes` of its budget for streams.
   void AwaitReserved(int64_t bytes) {
-    for (int i = 0; i < 500 && service_.reserved_stream_memory() != bytes; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ASSERT_EQ(service_.reserved_stream_memory(), bytes);
+    EXPECT_TRUE(testing::Eventually([&] { return service_.reserved_stream_memory() == bytes; }))
+        << service_.reserved_stream_memory() << " bytes reserved, waiting for " << bytes;
   }
 
   ModelRegistry registry_{testing::FixtureRepository()};
@@ -97,17 +99,29 @@ TEST_F(StreamLimitsTest, StreamsBeyondTheMemoryBudgetAreRefusedAndTheAdmittedGoO
   EXPECT_TRUE(Close(*later).ok());
 }
 
+// Paced (real time decides it): the quiet stream's end is the event the
+// test waits for, while the lively one sends every 50 ms, a tenth of the
+// idle timeout.
 TEST_F(StreamLimitsTest, AStreamWhoseClientGoesQuietIsEndedAndALivelyOneIsNot) {
   std::unique_ptr<OpenStream> lively = Open();
   std::unique_ptr<OpenStream> quiet = Open();
   Send(*quiet, 0.1);
-  for (int i = 0; i < 12; ++i) {  // 1.2 s, a message every 100 ms.
-    Send(*lively, 0.1);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  absl::Notification quiet_ended;
+  testing::JoiningThreads reader;
+  reader.Start([&] {
+    // The server cancels the call (a blocked read can only end so).
+    v1::EncodeResponse response;
+    while (quiet->stream->Read(&response)) {
+    }
+    quiet_ended.Notify();
+  });
+  const absl::Time deadline = absl::Now() + testing::kEventDeadline;
+  while (!quiet_ended.HasBeenNotified() && absl::Now() < deadline) {
+    Send(*lively, 0.05);
+    quiet_ended.WaitForNotificationWithTimeout(absl::Milliseconds(50));
   }
-  // The server cancels the call (a blocked read can only end so); its log
-  // line says the idle timeout ended it.
-  const grpc::Status ended = Close(*quiet);
+  reader.JoinAll();
+  const grpc::Status ended = quiet->stream->Finish();
   EXPECT_EQ(ended.error_code(), grpc::StatusCode::CANCELLED) << ended.error_message();
   EXPECT_TRUE(Close(*lively).ok());
   AwaitReserved(0);

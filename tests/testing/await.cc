@@ -1,0 +1,33 @@
+#include "tests/testing/await.h"
+
+#include "absl/time/clock.h"
+
+namespace codec::testing {
+
+bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
+void AwaitableCount::Add(int n) {
+  absl::MutexLock lock(&mutex_);
+  count_ += n;
+}
+
+int AwaitableCount::value() const {
+  absl::MutexLock lock(&mutex_);
+  return count_;
+}
+
+bool AwaitableCount::AwaitAtLeast(int target, absl::Duration timeout) const {
+  absl::MutexLock lock(&mutex_);
+  auto reached = [this, target]()
+                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return count_ >= target; };
+  return mutex_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+}
+
+}  // namespace codec::testing
