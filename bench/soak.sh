@@ -11,12 +11,7 @@ cd "$(dirname "$0")/.."
 bazel build //server:codec_server
 work="$(mktemp -d /tmp/codec_soak.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-cp -rL client/python "$work/src"
-CODEC_PROTO_DIR="$PWD/proto" HOME="$work" PIP_NO_CACHE_DIR=1 /usr/bin/python3 -m pip wheel \
-  --quiet --no-build-isolation --no-deps --no-index -w "$work/dist" "$work/src"
-/usr/bin/python3 -m venv --system-site-packages "$work/venv"
-HOME="$work" PIP_NO_CACHE_DIR=1 "$work/venv/bin/pip" install --quiet --no-deps --no-index \
-  "$work"/dist/codec_client-*.whl
+bash client/python/make_venv.sh "$work"
 fixtures="$(realpath tests/fixtures)"
 "$work/venv/bin/python" bench/soak.py --server="$PWD/bazel-bin/server/codec_server" \
   --fixtures="$fixtures" --workdir="$work/run" "$@"

@@ -8,12 +8,7 @@
 set -euo pipefail
 source tests/testing/start_server.sh
 work="$(mktemp -d -p "${TEST_TMPDIR:-/tmp}" python_package.XXXXXX)"
-cp -rL client/python "$work/src"
-CODEC_PROTO_DIR="$PWD/proto" HOME="$work" PIP_NO_CACHE_DIR=1 /usr/bin/python3 -m pip wheel \
-  --quiet --no-build-isolation --no-deps --no-index -w "$work/dist" "$work/src"
-/usr/bin/python3 -m venv --system-site-packages "$work/venv"
-HOME="$work" PIP_NO_CACHE_DIR=1 "$work/venv/bin/pip" install --quiet --no-deps --no-index \
-  "$work"/dist/codec_client-*.whl
+bash client/python/make_venv.sh "$work"
 python="$work/venv/bin/python"
 "$python" -c 'import codec_client, os; assert "/venv/" in codec_client.__file__, codec_client.__file__'
 
