@@ -1,6 +1,7 @@
 #include "server/serving/step_executor.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -81,24 +82,53 @@ std::vector<StepExecutor::Step*> StepExecutor::NextBatch() {
       }
     }
     if (queue_.empty()) continue;  // The steps left (stopped) while waiting.
-    const Step::RunBatch kind = queue_.front()->run_batch;
-    std::vector<Step*> batch;
-    const size_t most = kind == nullptr ? 1 : static_cast<size_t>(options_.max_batch);
-    for (auto it = queue_.begin(); it != queue_.end() && batch.size() < most;) {
-      if ((*it)->run_batch != kind) {
-        ++it;
-        continue;
-      }
-      (*it)->taken = true;
-      batch.push_back(*it);
-      it = Dequeue(it);
-    }
-    if (kind != nullptr) {
-      ++batches_;
-      pushes_ += static_cast<int64_t>(batch.size());
-    }
-    return batch;
+    std::vector<Step*> batch = TakeBatch();
+    if (!batch.empty()) return batch;  // Else every one taken had stopped.
   }
+}
+
+std::vector<StepExecutor::Step*> StepExecutor::TakeBatch() {
+  const Step::RunBatch kind = queue_.front()->run_batch;
+  std::vector<Step*> batch;
+  const size_t most = kind == nullptr ? 1 : static_cast<size_t>(options_.max_batch);
+  for (auto it = queue_.begin(); it != queue_.end() && batch.size() < most;) {
+    if ((*it)->run_batch != kind) {
+      ++it;
+      continue;
+    }
+    // Asked once more at its turn: the watcher looks only every
+    // kStopCheckInterval, and a caller gone since then (cancelled, or past a
+    // deadline that passed while an earlier step ran) must not reach the
+    // model.
+    if (absl::Status stopped = StopStatus(**it); !stopped.ok()) {
+      it = EndStopped(it, std::move(stopped));
+      continue;
+    }
+    (*it)->taken = true;
+    batch.push_back(*it);
+    it = Dequeue(it);
+  }
+  if (kind != nullptr && !batch.empty()) {
+    ++batches_;
+    pushes_ += static_cast<int64_t>(batch.size());
+  }
+  return batch;
+}
+
+absl::Status StepExecutor::StopStatus(const Step& step) {
+  // Stop checks are cheap reads (a deadline, a cancellation flag), and a
+  // step's check lives only while the step is queued: read under the lock.
+  return step.stop != nullptr ? (*step.stop)() : absl::OkStatus();
+}
+
+std::deque<StepExecutor::Step*>::iterator StepExecutor::EndStopped(std::deque<Step*>::iterator it,
+                                                                   absl::Status stopped) {
+  Step* step = *it;
+  it = Dequeue(it);
+  step->left = std::move(stopped);
+  step->finished.Signal();
+  work_changed_.Signal();
+  return it;
 }
 
 void StepExecutor::RunBatch(const std::vector<Step*>& batch) {
@@ -137,19 +167,9 @@ void StepExecutor::WatchStops() {
     while (!ending_ && queued_with_stop_ == 0) queue_watched_.Wait(&mutex_);
     if (ending_) return;  // The queued steps run before the executor ends.
     queue_watched_.WaitWithTimeout(&mutex_, kStopCheckInterval);
-    // Stop checks are cheap reads (a deadline, a cancellation flag), and a
-    // step's check lives only while the step is queued: read under the lock.
     for (auto it = queue_.begin(); it != queue_.end();) {
-      Step* step = *it;
-      absl::Status stopped = step->stop != nullptr ? (*step->stop)() : absl::OkStatus();
-      if (stopped.ok()) {
-        ++it;
-        continue;
-      }
-      it = Dequeue(it);
-      step->left = std::move(stopped);
-      step->finished.Signal();
-      work_changed_.Signal();
+      absl::Status stopped = StopStatus(**it);
+      it = stopped.ok() ? std::next(it) : EndStopped(it, std::move(stopped));
     }
   }
 }

@@ -39,9 +39,10 @@ namespace codec::server {
 //
 // A step beyond `max_queued` waiting ones is refused (RESOURCE_EXHAUSTED).
 // While queued, a step leaves the queue with its status when its stop check
-// says stop; once taken it runs with its batch (the batch's layers stop only
-// when every stream in it stops). Destruction runs the queued steps, then
-// ends the threads.
+// says stop, and the check is asked once more as the step is taken, so a
+// step whose caller has gone never runs; once taken it runs with its batch
+// (the batch's layers stop only when every stream in it stops). Destruction
+// runs the queued steps, then ends the threads.
 //
 // Wake-ups are bounded per step, not per unit of time: a waiting stream
 // sleeps on its own step's condition until the step ran or left; the
@@ -158,8 +159,17 @@ class StepExecutor {
   // The next batch, taken from the queue; empty when the executor ends.
   std::vector<Step*> NextBatch();
   bool BatchReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // The first queued step's kind of steps, up to a batch, out of the queue;
+  // those whose stop says stop end instead (empty if all did).
+  // REQUIRES: the queue is not empty.
+  std::vector<Step*> TakeBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // What `step`'s stop says now (OK without one).
+  static absl::Status StopStatus(const Step& step);
   // Takes the step at `it` out of the queue; the step after it.
   std::deque<Step*>::iterator Dequeue(std::deque<Step*>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Ends the queued step at `it` with `stopped`, unrun; the step after it.
+  std::deque<Step*>::iterator EndStopped(std::deque<Step*>::iterator it, absl::Status stopped)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void RunBatch(const std::vector<Step*>& batch);
   void Loop();

@@ -55,7 +55,7 @@ TEST(ComputeSlotsTest, RunsAtMostTheBoundAtOnce) {
     calls.Start([&] {
       const absl::Status status = slots.Run({}, [&]() -> absl::Status {
         running.Enter();
-        const bool released = release.WaitForNotificationWithTimeout(testing::kEventDeadline);
+        const bool released = release.WaitForNotificationWithTimeout(testing::EventDeadline());
         running.Leave();
         return released ? absl::OkStatus() : absl::DeadlineExceededError("never released");
       });

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -97,7 +98,7 @@ class Blocker {
   std::thread thread_;
 };
 
-// Whether `n` steps came to be queued (within testing::kEventDeadline).
+// Whether `n` steps came to be queued (within testing::EventDeadline()).
 bool AwaitQueued(const StepExecutor& executor, int n) {
   return testing::Eventually([&] { return executor.stats().queued >= n; });
 }
@@ -245,25 +246,64 @@ TEST(StepExecutorTest, StepsBeyondTheQueueCapAreRefused) {
   EXPECT_EQ(recorder.order(), (std::vector<int>{0, 1}));
 }
 
-TEST(StepExecutorTest, AStoppedStepLeavesTheQueueWithoutRunning) {
-  ComputeSlots slots(0);
+// One session on an executor of one-step batches, pushed by a caller who
+// can go: its stop check says `when_gone` once `gone` is set.
+struct CallerWhoCanGo {
+  explicit CallerWhoCanGo(absl::Status when_gone) : when_gone(std::move(when_gone)) {}
+
+  ComputeSlots slots{0};
   Recorder recorder;
-  StepExecutor executor({.max_batch = 1}, slots);
-  FakeEncode session(0, recorder);
-  std::atomic<bool> cancelled{false};
-  const StopCheck stop = [&]() -> absl::Status {
-    return cancelled ? absl::CancelledError("the client cancelled") : absl::OkStatus();
-  };
-  Blocker blocker(executor);
+  StepExecutor executor{StepExecutor::Options{.max_batch = 1}, slots};
+  FakeEncode session{0, recorder};
+  std::atomic<bool> gone{false};
+  const absl::Status when_gone;
+  const StopCheck stop = [this] { return gone ? when_gone : absl::OkStatus(); };
+};
+
+TEST(StepExecutorTest, AStoppedStepLeavesTheQueueWithoutRunning) {
+  CallerWhoCanGo caller(absl::CancelledError("the client cancelled"));
+  Blocker blocker(caller.executor);
   absl::Status outcome;
-  std::thread pusher([&] { outcome = executor.Push(session, Samples(1), stop).status(); });
-  EXPECT_TRUE(AwaitQueued(executor, 1));
-  cancelled = true;
+  std::thread pusher(
+      [&] { outcome = caller.executor.Push(caller.session, Samples(1), caller.stop).status(); });
+  EXPECT_TRUE(AwaitQueued(caller.executor, 1));
+  caller.gone = true;
   pusher.join();
   EXPECT_EQ(outcome.code(), absl::StatusCode::kCancelled);
-  EXPECT_EQ(executor.stats().queued, 0);
+  EXPECT_EQ(caller.executor.stats().queued, 0);
   blocker.Release();
-  EXPECT_TRUE(recorder.order().empty());
+  EXPECT_TRUE(caller.recorder.order().empty());
+}
+
+// The caller goes as an earlier step ends (its deadline passes while that
+// step runs): taken next, its step ends with the stop's status, unrun,
+// whether or not the watcher looked in between.
+TEST(StepExecutorTest, AStepWhoseCallerWentWhileAnotherRanNeverRuns) {
+  CallerWhoCanGo caller(absl::DeadlineExceededError("the deadline passed"));
+  StepExecutor& executor = caller.executor;
+  absl::Notification running, release;
+  testing::JoiningThreads threads([&] {
+    if (!release.HasBeenNotified()) release.Notify();
+  });
+  threads.Start([&] {
+    EXPECT_TRUE(executor
+                    .RunAlone({},
+                              [&] {
+                                running.Notify();
+                                release.WaitForNotification();
+                                caller.gone = true;
+                                return absl::OkStatus();
+                              })
+                    .ok());
+  });
+  ASSERT_TRUE(running.WaitForNotificationWithTimeout(testing::EventDeadline()));
+  absl::Status outcome;
+  threads.Start([&] { outcome = executor.Push(caller.session, Samples(1), caller.stop).status(); });
+  ASSERT_TRUE(AwaitQueued(executor, 1));
+  release.Notify();
+  threads.JoinAll();
+  EXPECT_EQ(outcome.code(), absl::StatusCode::kDeadlineExceeded) << outcome;
+  EXPECT_TRUE(caller.recorder.order().empty()) << "the step ran after its caller had gone";
 }
 
 // Two executors share a device's one slot: while the first's step holds
@@ -281,15 +321,15 @@ TEST(StepExecutorTest, BatchesTakeTheDevicesSlots) {
                               [&]() -> absl::Status {
                                 running.Enter();
                                 first_inside.Notify();
-                                const bool released =
-                                    release.WaitForNotificationWithTimeout(testing::kEventDeadline);
+                                const bool released = release.WaitForNotificationWithTimeout(
+                                    testing::EventDeadline());
                                 running.Leave();
                                 return released ? absl::OkStatus()
                                                 : absl::DeadlineExceededError("never released");
                               })
                     .ok());
   });
-  ASSERT_TRUE(first_inside.WaitForNotificationWithTimeout(testing::kEventDeadline));
+  ASSERT_TRUE(first_inside.WaitForNotificationWithTimeout(testing::EventDeadline()));
   runs.Start([&] {
     EXPECT_TRUE(second
                     .RunAlone({},

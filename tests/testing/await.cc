@@ -1,8 +1,20 @@
 #include "tests/testing/await.h"
 
+#include <cstdlib>
+
+#include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 
 namespace codec::testing {
+
+absl::Duration EventDeadline() {
+  const char* test_timeout = std::getenv("TEST_TIMEOUT");
+  int seconds = 0;
+  if (test_timeout == nullptr || !absl::SimpleAtoi(test_timeout, &seconds) || seconds <= 0) {
+    return absl::Seconds(30);
+  }
+  return absl::Seconds(seconds) / 2;
+}
 
 bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;

@@ -20,13 +20,15 @@
 namespace codec::testing {
 
 // How long a test waits for an event that should come at once: long enough
-// for a loaded machine, short of Bazel's timeout.
-inline constexpr absl::Duration kEventDeadline = absl::Seconds(30);
+// for a loaded or sanitized run, short of the test's own timeout. Half of
+// Bazel's timeout for the test ($TEST_TIMEOUT, which --test_timeout raises
+// for slow builds such as ThreadSanitizer's), 30 s outside Bazel.
+absl::Duration EventDeadline();
 
 // Re-reads `condition` every millisecond until it holds or `timeout` passes;
 // returns whether it held. For state that has no notification a test can
 // wait on (a queue's length, a model's state).
-bool Eventually(const std::function<bool()>& condition, absl::Duration timeout = kEventDeadline);
+bool Eventually(const std::function<bool()>& condition, absl::Duration timeout = EventDeadline());
 
 // A count threads raise and a test waits on.
 class AwaitableCount {
@@ -34,7 +36,7 @@ class AwaitableCount {
   void Add(int n = 1) ABSL_LOCKS_EXCLUDED(mutex_);
   int value() const ABSL_LOCKS_EXCLUDED(mutex_);
   // Whether the count reached `target` within `timeout`.
-  bool AwaitAtLeast(int target, absl::Duration timeout = kEventDeadline) const
+  bool AwaitAtLeast(int target, absl::Duration timeout = EventDeadline()) const
       ABSL_LOCKS_EXCLUDED(mutex_);
 
  private:

@@ -61,7 +61,7 @@ absl::StatusOr<std::shared_ptr<CodecBackend>> LoadFixtureBackend(const Fixture& 
 // The fixtures were made with 2 intra-op threads; libtorch's convolutions
 // sum in a thread-count-dependent order, so 2 threads reproduce the
 // reference bit for bit (1 thread differs by ~1e-7, enough to flip a rare
-// near-tie code).
+// near-tie code). Under ThreadSanitizer, 1 thread (fixture.cc says why).
 void UseReferenceThreadCount();
 
 // Figures of agreement with the reference.

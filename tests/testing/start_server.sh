@@ -1,7 +1,9 @@
 # Sourced by shell tests: start_server ARGS... runs server/codec_server (or
-# $CODEC_SERVER) on a free loopback port with ARGS, waits until it listens,
-# and sets $pid, $port and $log (its stderr). Every server started is killed
-# when the test exits. free_port prints a free loopback port.
+# $CODEC_SERVER) on a free loopback port with $CODEC_SERVER_FLAGS (what a
+# harness such as tests/tsan/run.sh adds to every test's server) and ARGS,
+# waits until it listens, and sets $pid, $port and $log (its stderr). Every
+# server started is killed when the test exits. free_port prints a free
+# loopback port.
 
 # tests/fixtures as a model repository: the folder its runfiles link to (the
 # server refuses weights whose real path is outside its repository).
@@ -20,7 +22,9 @@ free_port() {
 
 start_server() {
   log="$(mktemp -p "${TEST_TMPDIR:-/tmp}" server.XXXXXX.log)"
-  "${CODEC_SERVER:-server/codec_server}" --listen=127.0.0.1:0 "$@" 2>"$log" &
+  # shellcheck disable=SC2086 # The harness's flags, word by word.
+  "${CODEC_SERVER:-server/codec_server}" --listen=127.0.0.1:0 ${CODEC_SERVER_FLAGS:-} "$@" \
+    2>"$log" &
   pid=$!
   server_pids="${server_pids:-} $pid"
   trap 'kill $server_pids 2>/dev/null || true' EXIT
