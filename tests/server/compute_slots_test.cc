@@ -53,12 +53,8 @@ TEST(ComputeSlotsTest, RunsAtMostTheBoundAtOnce) {
   testing::JoiningThreads calls([&] { release.Notify(); });
   for (int i = 0; i < 8; ++i) {
     calls.Start([&] {
-      const absl::Status status = slots.Run({}, [&]() -> absl::Status {
-        running.Enter();
-        const bool released = release.WaitForNotificationWithTimeout(testing::EventDeadline());
-        running.Leave();
-        return released ? absl::OkStatus() : absl::DeadlineExceededError("never released");
-      });
+      const absl::Status status =
+          slots.Run({}, [&] { return testing::HoldUntilReleased(running, release); });
       EXPECT_TRUE(status.ok()) << status;
       finished.Add();
     });
@@ -83,7 +79,7 @@ TEST(ComputeSlotsTest, ZeroMeansNoBound) {
                            [&]() -> absl::Status {
                              running.Enter();
                              inside.Add();
-                             const bool all = inside.AwaitAtLeast(8, absl::Seconds(10));
+                             const bool all = inside.AwaitAtLeast(8);
                              running.Leave();
                              return all ? absl::OkStatus()
                                         : absl::DeadlineExceededError("not all inside at once");

@@ -316,18 +316,11 @@ TEST(StepExecutorTest, BatchesTakeTheDevicesSlots) {
   absl::Notification first_inside, release;
   testing::JoiningThreads runs([&] { release.Notify(); });
   runs.Start([&] {
-    EXPECT_TRUE(first
-                    .RunAlone({},
-                              [&]() -> absl::Status {
-                                running.Enter();
-                                first_inside.Notify();
-                                const bool released = release.WaitForNotificationWithTimeout(
-                                    testing::EventDeadline());
-                                running.Leave();
-                                return released ? absl::OkStatus()
-                                                : absl::DeadlineExceededError("never released");
-                              })
-                    .ok());
+    EXPECT_TRUE(
+        first
+            .RunAlone({},
+                      [&] { return testing::HoldUntilReleased(running, release, &first_inside); })
+            .ok());
   });
   ASSERT_TRUE(first_inside.WaitForNotificationWithTimeout(testing::EventDeadline()));
   runs.Start([&] {

@@ -25,6 +25,15 @@ bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) 
   return true;
 }
 
+absl::Status HoldUntilReleased(PeakCount& peak, absl::Notification& release,
+                               absl::Notification* entered) {
+  peak.Enter();
+  if (entered != nullptr) entered->Notify();
+  const bool released = release.WaitForNotificationWithTimeout(EventDeadline());
+  peak.Leave();
+  return released ? absl::OkStatus() : absl::DeadlineExceededError("never released");
+}
+
 void AwaitableCount::Add(int n) {
   absl::MutexLock lock(&mutex_);
   count_ += n;

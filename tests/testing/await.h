@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 
 namespace codec::testing {
@@ -62,6 +64,12 @@ class PeakCount {
   std::atomic<int> inside_{0};
   std::atomic<int> most_{0};
 };
+
+// The work of a call that holds its place until the test lets it go: inside
+// `peak` until `release` is notified, then OK; an error if no release came
+// within EventDeadline(). `entered`, if given, is notified once inside.
+absl::Status HoldUntilReleased(PeakCount& peak, absl::Notification& release,
+                               absl::Notification* entered = nullptr);
 
 // Threads that are joined when this goes out of scope, after `stop` (which
 // tells them to end) has run: an ASSERT that returns early leaves no
