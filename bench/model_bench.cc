@@ -2,7 +2,7 @@
 // random weights of the published checkpoints' shapes (speed does not depend
 // on their values), on real audio.
 //
-//   bazel run //bench:model_bench -- --runs=3 --reference=/path/to/upstream > table.md
+//   bazel run //bench:model_bench -- --runs=3 --reference > table.md
 //
 // Each (preset, operation, thread count) row runs in its own child process,
 // so its peak memory is its own: the child loads the model, runs the
@@ -10,8 +10,8 @@
 // median is reported). The parent also measures this
 // machine's float32 matrix-multiply peak at each thread count, the figure
 // the achieved GFLOP/s are compared with. With --reference, the upstream
-// PyTorch code times the same row right after (bench/reference/), on the
-// same audio, weights and threads.
+// PyTorch code (bench/reference/, on torch 2.11 in a pinned venv) times the
+// same row right after ours, on the same audio file, weights and threads.
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -20,16 +20,20 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -56,11 +60,13 @@ ABSL_FLAG(double, seconds, 10, "Seconds of audio per run.");
 ABSL_FLAG(std::string, audio, "tests/fixtures/audio/jfk.wav", "The recording to code.");
 ABSL_FLAG(std::string, workdir, "/tmp/codec_model_bench",
           "Where the random-weight checkpoints and codes are written.");
-ABSL_FLAG(std::string, reference, "",
-          "Folder holding upstream checkouts (encodec, descript-audio-codec, snac) to time the "
-          "PyTorch reference against; empty: no reference columns.");
-ABSL_FLAG(std::string, reference_python, "/usr/bin/python3",
-          "Python with torch that runs bench/reference/reference_bench.py.");
+ABSL_FLAG(bool, reference, false,
+          "Also time the upstream PyTorch reference of every row "
+          "(bench/reference/reference_bench.py): the reference columns.");
+ABSL_FLAG(std::string, reference_python, "",
+          "Python that runs bench/reference/reference_bench.py, with the upstream codecs' "
+          "packages; empty: the pinned venv `setup/python-venv.sh reference` makes (once) and "
+          "names.");
 ABSL_FLAG(std::vector<std::string>, precisions, std::vector<std::string>({"fp32", "bf16"}),
           "Conv precisions to measure (codec_server's --precision). Their quality is measured "
           "on the fixtures (tests/backends/bf16_test): random weights saturate the outputs.");
@@ -80,6 +86,9 @@ struct RowResult {
   double median_seconds = 0;
   double flops = 0;
   double peak_rss_mb = 0;
+  // Samples per channel of the audio an encode row timed and wrote to
+  // input.npy, the file the reference times; 0 for decode rows.
+  int64_t samples = 0;
 };
 
 // Files of one preset in the work folder: its weights, the bench audio as
@@ -113,6 +122,7 @@ absl::StatusOr<RowResult> RunRow(const std::string& preset, const std::string& o
         WorkPath(preset, "input.npy"),
         io::SerializeNpy(io::NpyFromFloat32({audio.channels, audio.num_frames()}, audio.samples))));
     work = [&]() { return backend->Encode(audio, {}).status(); };
+    result.samples = audio.num_frames();
   } else {
     ASSIGN_OR_RETURN(Codes codes,
                      io::ReadCodesNpz(WorkPath(preset, "codes.npz"), backend->description()));
@@ -189,7 +199,8 @@ absl::StatusOr<std::vector<double>> RunChild(const std::string& command, int cou
   return values;
 }
 
-// Our row in a child process (it prints "median_seconds flops peak_rss_mb").
+// Our row in a child process (it prints "median_seconds flops peak_rss_mb
+// samples").
 absl::StatusOr<RowResult> RunRowInChild(const std::string& preset, const std::string& op,
                                         int threads, const std::string& precision) {
   ASSIGN_OR_RETURN(
@@ -202,34 +213,126 @@ absl::StatusOr<RowResult> RunRowInChild(const std::string& preset, const std::st
                                absl::GetFlag(FLAGS_workdir),
                                absl::GetFlag(FLAGS_profile) ? "true" : "false",
                                absl::GetFlag(FLAGS_cpu_block_cache_mb)),
-               3));
-  return RowResult{.median_seconds = values[0], .flops = values[1], .peak_rss_mb = values[2]};
+               4));
+  return RowResult{.median_seconds = values[0],
+                   .flops = values[1],
+                   .peak_rss_mb = values[2],
+                   .samples = static_cast<int64_t>(values[3])};
+}
+
+// The Python that runs the reference: --reference_python, or the pinned
+// venv's, which setup/python-venv.sh makes on first use (minutes) and names.
+// `bazel run` starts us in the runfiles tree, so the script is the
+// workspace's (BUILD_WORKSPACE_DIRECTORY); elsewhere we run from the source
+// root, as for bench/reference/.
+absl::StatusOr<std::string> ReferencePython() {
+  if (!absl::GetFlag(FLAGS_reference_python).empty()) return absl::GetFlag(FLAGS_reference_python);
+  const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+  const std::string command =
+      absl::StrCat("'", workspace != nullptr ? workspace : ".", "/setup/python-venv.sh' reference");
+  FILE* child = popen(command.c_str(), "r");
+  if (child == nullptr) return absl::InternalError("cannot start " + command);
+  std::string venv;
+  char buffer[4096];
+  while (fgets(buffer, sizeof(buffer), child) != nullptr) venv += buffer;
+  absl::StripAsciiWhitespace(&venv);
+  if (pclose(child) != 0 || venv.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("failed: ", command));
+  }
+  return absl::StrCat(venv, "/bin/python");
 }
 
 // The upstream reference's row (reference_bench.py prints
-// "median_seconds peak_rss_mb"); its FLOPs are not counted.
-absl::StatusOr<RowResult> RunReferenceRow(const std::string& preset, const std::string& op,
-                                          int threads) {
+// "median_seconds peak_rss_mb"); its FLOPs are not counted. It times the
+// workdir's input.npy and refuses it unless it holds `samples` samples per
+// channel, the length our encode rows timed and wrote there.
+absl::StatusOr<RowResult> RunReferenceRow(const std::string& python, const std::string& preset,
+                                          const std::string& op, int threads, int64_t samples) {
   ASSIGN_OR_RETURN(
       std::vector<double> values,
-      RunChild(
-          absl::StrFormat("'%s' bench/reference/reference_bench.py --upstream='%s' "
-                          "--preset=%s --op=%s --threads=%d --runs=%d --weights='%s' "
-                          "--audio='%s'",
-                          absl::GetFlag(FLAGS_reference_python), absl::GetFlag(FLAGS_reference),
-                          preset, op, threads, absl::GetFlag(FLAGS_runs),
-                          WorkPath(preset, "model.safetensors"), WorkPath(preset, "input.npy")),
-          2));
+      RunChild(absl::StrFormat("'%s' bench/reference/reference_bench.py --preset=%s --op=%s "
+                               "--threads=%d --runs=%d --weights='%s' --audio='%s' "
+                               "--expect_samples=%d",
+                               python, preset, op, threads, absl::GetFlag(FLAGS_runs),
+                               WorkPath(preset, "model.safetensors"), WorkPath(preset, "input.npy"),
+                               samples),
+               2));
   return RowResult{.median_seconds = values[0], .peak_rss_mb = values[1]};
+}
+
+// One table line: our row, with the reference's columns when it ran.
+void PrintRow(const std::string& preset, const std::string& op, int threads,
+              const std::string& precision, const RowResult& row, const MatmulPeak& peak,
+              const std::optional<RowResult>& reference) {
+  const double seconds = absl::GetFlag(FLAGS_seconds);
+  const double gflops = row.flops / row.median_seconds / 1e9;
+  const std::string reference_columns =
+      reference
+          ? absl::StrFormat("%.2f | %.2f | %.0f", reference->median_seconds,
+                            row.median_seconds / reference->median_seconds, reference->peak_rss_mb)
+          : "n/a | n/a | n/a";
+  printf("| %s | %s | %d | %s | %.2f | %.2f | %.1f | %.1f | %.0f%% | %.0f | %s |\n", preset.c_str(),
+         op.c_str(), threads, precision.c_str(), row.median_seconds, seconds / row.median_seconds,
+         row.flops / seconds / 1e9, gflops, 100 * gflops / peak.best(), row.peak_rss_mb,
+         reference_columns.c_str());
+  fflush(stdout);
+}
+
+// The lines of one (preset, op, threads): ours in every precision, then the
+// reference (one row for all precisions), then the lines. Ours come first:
+// an encode row writes the input.npy the reference times (and the codes our
+// decode rows read; the reference decodes its own encode of input.npy), and
+// reports the length, `*input_samples`, the reference must find there.
+// Returns the number of failures.
+int MeasureRows(const std::string& preset, const std::string& op, int threads,
+                const MatmulPeak& peak, const std::optional<std::string>& reference_python,
+                int64_t* input_samples) {
+  int failures = 0;
+  std::vector<std::pair<std::string, RowResult>> rows;
+  for (const std::string& precision : absl::GetFlag(FLAGS_precisions)) {
+    absl::StatusOr<RowResult> row = RunRowInChild(preset, op, threads, precision);
+    if (!row.ok()) {
+      fprintf(stderr, "model_bench: %s\n", row.status().ToString().c_str());
+      ++failures;
+      continue;
+    }
+    if (row->samples > 0) *input_samples = row->samples;
+    rows.emplace_back(precision, *row);
+  }
+  std::optional<RowResult> reference;
+  if (reference_python.has_value()) {
+    absl::StatusOr<RowResult> measured =
+        *input_samples > 0 ? RunReferenceRow(*reference_python, preset, op, threads, *input_samples)
+                           : absl::FailedPreconditionError(absl::StrCat(
+                                 preset, " ", op, ": no encode row of this run wrote input.npy"));
+    if (measured.ok()) {
+      reference = *measured;
+    } else {
+      fprintf(stderr, "model_bench: reference: %s\n", measured.status().ToString().c_str());
+      ++failures;
+    }
+  }
+  for (const auto& [precision, row] : rows) {
+    PrintRow(preset, op, threads, precision, row, peak, reference);
+  }
+  return failures;
 }
 
 int RunTable() {
   const std::string workdir = absl::GetFlag(FLAGS_workdir);
+  std::optional<std::string> reference_python;
+  if (absl::GetFlag(FLAGS_reference)) {
+    absl::StatusOr<std::string> python = ReferencePython();
+    if (!python.ok()) {
+      fprintf(stderr, "model_bench: reference: %s\n", python.status().ToString().c_str());
+      return 1;
+    }
+    reference_python = *python;
+  }
   std::vector<int> thread_counts;
   for (const std::string& t : absl::GetFlag(FLAGS_threads)) thread_counts.push_back(std::stoi(t));
   std::map<int, MatmulPeak> peak;
   for (int threads : thread_counts) peak[threads] = MeasureMatmulPeak(threads);
-  const bool with_reference = !absl::GetFlag(FLAGS_reference).empty();
 
   printf("Machine: %s. Audio: %g s of %s, median of %d runs.\n\n", MachineSummary().c_str(),
          absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_audio).c_str(),
@@ -253,38 +356,16 @@ int RunTable() {
       ++failures;
       continue;
     }
+    // What an earlier run left (of another --seconds) must not stand in for
+    // this run's: only this run's encode rows write these.
+    std::error_code ignored;
+    std::filesystem::remove(WorkPath(preset, "input.npy"), ignored);
+    std::filesystem::remove(WorkPath(preset, "codes.npz"), ignored);
+    int64_t input_samples = 0;
     for (const char* op : {"encode", "decode"}) {
       for (int threads : thread_counts) {
-        std::optional<RowResult> reference;
-        if (with_reference) {
-          absl::StatusOr<RowResult> measured = RunReferenceRow(preset, op, threads);
-          if (measured.ok()) {
-            reference = *measured;
-          } else {
-            fprintf(stderr, "model_bench: reference: %s\n", measured.status().ToString().c_str());
-            ++failures;
-          }
-        }
-        for (const std::string& precision : absl::GetFlag(FLAGS_precisions)) {
-          absl::StatusOr<RowResult> row = RunRowInChild(preset, op, threads, precision);
-          if (!row.ok()) {
-            fprintf(stderr, "model_bench: %s\n", row.status().ToString().c_str());
-            ++failures;
-            continue;
-          }
-          const double seconds = absl::GetFlag(FLAGS_seconds);
-          const double gflops = row->flops / row->median_seconds / 1e9;
-          const std::string reference_columns =
-              reference ? absl::StrFormat("%.2f | %.2f | %.0f", reference->median_seconds,
-                                          row->median_seconds / reference->median_seconds,
-                                          reference->peak_rss_mb)
-                        : "n/a | n/a | n/a";
-          printf("| %s | %s | %d | %s | %.2f | %.2f | %.1f | %.1f | %.0f%% | %.0f | %s |\n",
-                 preset.c_str(), op, threads, precision.c_str(), row->median_seconds,
-                 seconds / row->median_seconds, row->flops / seconds / 1e9, gflops,
-                 100 * gflops / peak[threads].best(), row->peak_rss_mb, reference_columns.c_str());
-          fflush(stdout);
-        }
+        failures +=
+            MeasureRows(preset, op, threads, peak[threads], reference_python, &input_samples);
       }
     }
   }
@@ -305,7 +386,8 @@ int RunOneRow(const std::string& spec) {
             row.status().ToString().c_str());
     return 1;
   }
-  printf("%.6f %.0f %.1f\n", row->median_seconds, row->flops, row->peak_rss_mb);
+  printf("%.6f %.0f %.1f %lld\n", row->median_seconds, row->flops, row->peak_rss_mb,
+         static_cast<long long>(row->samples));
   return 0;
 }
 

@@ -8,14 +8,23 @@
 # period. Removes what it built (containers, the image, and the base image if
 # it made it).
 #
-#   deploy/test_image.sh     (needs root, podman, buildah, runc, debootstrap;
-#                             builds //client:codec_client with Bazel)
+#   deploy/test_image.sh          (needs root, podman, buildah, runc, debootstrap;
+#                                  builds //client:codec_client with Bazel)
+#   deploy/test_image.sh --cuda   the GPU image (deploy/Dockerfile.cuda), the
+#                                  same checks, on the CPU (its --devices=all
+#                                  finds no GPU here)
 #
 # podman here: runc and cgroupfs (crun refuses hybrid cgroups), ulimits within
 # the machine's, set in a private containers.conf. No registry: the base
 # image is made with debootstrap from the mirror apt uses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+dockerfile=Dockerfile
+case "${1:-}" in
+  "") ;;
+  --cuda) dockerfile=deploy/Dockerfile.cuda ;;
+  *) echo "usage: deploy/test_image.sh [--cuda]"; exit 2 ;;
+esac
 start=$(date +%s)
 work="$(mktemp -d)"
 tag="localhost/codec-server-test:$$"
@@ -42,11 +51,11 @@ bazel build //client:codec_client
 client="$PWD/bazel-bin/client/codec_client"
 
 build_start=$(date +%s)
-podman build --pull=never --network=host --layers=false --format=docker -t "$tag" . \
+podman build --pull=never --network=host --layers=false --format=docker -f "$dockerfile" -t "$tag" . \
   >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }
 build_seconds=$(( $(date +%s) - build_start ))
 size=$(podman image inspect --format '{{.Size}}' "$tag")
-echo "image built in ${build_seconds} s: $(( size / 1000000 )) MB"
+echo "$dockerfile: image built in ${build_seconds} s: $(( size / 1000000 )) MB"
 
 # The shipped fixtures are the model volume (read-only); the image's user
 # writes its offline results to a scratch volume.
@@ -118,4 +127,4 @@ podman logs "$name" 2>&1 | grep -q "codec_server: signal 15, draining"
 podman logs "$name" 2>&1 | grep -q "codec_server: stopped"
 same wav "$work/out/drained.wav" "$work/out/served.wav"
 echo "SIGTERM with a stream open: the stream finished, the container exited 0 after ${stop_seconds} s"
-echo "test_image passed in $(( $(date +%s) - start )) s (image build ${build_seconds} s, $(( size / 1000000 )) MB)"
+echo "test_image ($dockerfile) passed in $(( $(date +%s) - start )) s (image build ${build_seconds} s, $(( size / 1000000 )) MB)"

@@ -2,18 +2,64 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/ops/mkldnn_convolution.h>
 
 #include <algorithm>
-#include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
+#if CODEC_ONEDNN_PLANS
+#include <oneapi/dnnl/dnnl.hpp>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "backends/kernels/weight_cache.h"
+#endif
 
 namespace codec::nn {
+namespace {
+
+// The dilated kernel's reach in samples, once the input is checked to fit.
+int64_t CheckedReach(const at::Tensor& x, const at::Tensor& weight, int64_t dilation,
+                     int64_t groups) {
+  TORCH_CHECK(x.scalar_type() == at::kFloat && x.dim() == 3 &&
+                  x.size(1) == weight.size(1) * groups,
+              "OnednnConv1d: input ", x.sizes(), " does not fit weights ", weight.sizes());
+  const int64_t reach = (weight.size(2) - 1) * dilation + 1;
+  TORCH_CHECK(x.size(2) >= reach, "OnednnConv1d: input of ", x.size(2),
+              " samples is shorter than the ", reach, "-sample kernel");
+  return reach;
+}
+
+}  // namespace
+
+OnednnConv1d::OnednnConv1d(at::Tensor weight, at::Tensor bias, int64_t stride, int64_t dilation,
+                           int64_t groups)
+    : weight_(weight.contiguous()),
+      bias_(bias.defined() ? bias.contiguous() : bias),
+      stride_(stride),
+      dilation_(dilation),
+      groups_(groups) {
+  TORCH_CHECK(weight_.scalar_type() == at::kFloat && weight_.dim() == 3,
+              "OnednnConv1d needs float [out, in / groups, kernel] weights");
+}
+
+#if !CODEC_ONEDNN_PLANS
+
+struct OnednnConv1d::Plan {};
+
+OnednnConv1d::~OnednnConv1d() = default;
+
+at::Tensor OnednnConv1d::operator()(const at::Tensor& input) {
+  const at::Tensor x = input.contiguous();
+  CheckedReach(x, weight_, dilation_, groups_);
+  return at::mkldnn_convolution(x, weight_, bias_, at::IntArrayRef(int64_t{0}),
+                                at::IntArrayRef(stride_), at::IntArrayRef(dilation_), groups_);
+}
+
+#else  // CODEC_ONEDNN_PLANS
+
 namespace {
 
 using Dims = dnnl::memory::dims;
@@ -86,30 +132,14 @@ struct OnednnConv1d::Plan {
   dnnl::stream stream;
 };
 
-OnednnConv1d::OnednnConv1d(at::Tensor weight, at::Tensor bias, int64_t stride, int64_t dilation,
-                           int64_t groups)
-    : weight_(weight.contiguous()),
-      bias_(bias.defined() ? bias.contiguous() : bias),
-      stride_(stride),
-      dilation_(dilation),
-      groups_(groups) {
-  TORCH_CHECK(weight_.scalar_type() == at::kFloat && weight_.dim() == 3,
-              "OnednnConv1d needs float [out, in / groups, kernel] weights");
-}
-
 OnednnConv1d::~OnednnConv1d() = default;
 
 at::Tensor OnednnConv1d::operator()(const at::Tensor& input) {
   const at::Tensor x = input.contiguous();
-  TORCH_CHECK(x.scalar_type() == at::kFloat && x.dim() == 3 &&
-                  x.size(1) == weight_.size(1) * groups_,
-              "OnednnConv1d: input ", x.sizes(), " does not fit weights ", weight_.sizes());
+  const int64_t reach = CheckedReach(x, weight_, dilation_, groups_);
   const int64_t batch = x.size(0);
   const int64_t width = x.size(2);
   const int64_t out_channels = weight_.size(0);
-  const int64_t reach = (weight_.size(2) - 1) * dilation_ + 1;
-  TORCH_CHECK(width >= reach, "OnednnConv1d: input of ", width, " samples is shorter than the ",
-              reach, "-sample kernel");
   const int threads = at::get_num_threads();
   try {
     auto fits = [&](const std::unique_ptr<Plan>& plan) {
@@ -180,5 +210,7 @@ at::Tensor OnednnConv1d::operator()(const at::Tensor& input) {
     TORCH_CHECK(false, "oneDNN convolution failed: ", error.what());
   }
 }
+
+#endif  // CODEC_ONEDNN_PLANS
 
 }  // namespace codec::nn

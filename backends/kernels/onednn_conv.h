@@ -2,6 +2,7 @@
 #define BACKENDS_KERNELS_ONEDNN_CONV_H_
 
 #include <ATen/core/Tensor.h>
+#include <torch/version.h>
 
 #include <cstdint>
 #include <memory>
@@ -21,6 +22,20 @@ namespace codec::nn {
 // OnednnConv1d of the same weight tensor (every session of a loaded model).
 //
 // Not thread-safe: one instance per stream layer, which one session owns.
+//
+// The plans need the oneDNN libtorch runs its convolutions on as a library
+// of its own: Debian's libtorch 1.13 on Debian's oneDNN 2 (the Bazel build).
+// A PyPI libtorch 2.x (the CUDA build) links a oneDNN 3 inside itself with
+// its symbols hidden; Debian's oneDNN 2 loads beside it, but there fails to
+// run grouped gemm convolutions ("could not execute a primitive", measured
+// by onednn_conv_test), and its bits would not be libtorch's anyway. So in
+// that build (CODEC_ONEDNN_PLANS 0) the call is libtorch's own
+// at::mkldnn_convolution: the same bits, its set-up paid on every call.
+#if TORCH_VERSION_MAJOR < 2
+#define CODEC_ONEDNN_PLANS 1
+#else
+#define CODEC_ONEDNN_PLANS 0
+#endif
 class OnednnConv1d {
  public:
   OnednnConv1d(at::Tensor weight, at::Tensor bias, int64_t stride, int64_t dilation,

@@ -44,7 +44,7 @@ void* CpuBlockCache::TakeLarge(size_t rounded) const {
   return data;
 }
 
-c10::DataPtr CpuBlockCache::allocate(size_t bytes) const {
+c10::DataPtr CpuBlockCache::Allocate(size_t bytes) const {
   void* data =
       bytes >= kLargeBlockBytes ? TakeLarge(RoundUp(bytes, kHugePageBytes)) : c10::alloc_cpu(bytes);
   return {data, data, &Release, c10::Device(c10::DeviceType::CPU)};

@@ -2,6 +2,7 @@
 #define BACKENDS_RUNTIME_CPU_BLOCK_CACHE_H_
 
 #include <c10/core/Allocator.h>
+#include <torch/version.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -35,7 +36,16 @@ class CpuBlockCache final : public c10::Allocator {
   static constexpr size_t kLargeBlockBytes = size_t{1} << 20;
   static constexpr size_t kHugePageBytes = size_t{2} << 20;
 
-  c10::DataPtr allocate(size_t bytes) const override;
+  // libtorch 2.3 made allocate non-const and added copy_data; the block
+  // cache serves both interfaces (Debian's libtorch 1.13, the wheels' 2.x).
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+  c10::DataPtr allocate(size_t bytes) override { return Allocate(bytes); }
+  void copy_data(void* dest, const void* src, size_t count) const override {
+    default_copy_data(dest, src, count);
+  }
+#else
+  c10::DataPtr allocate(size_t bytes) const override { return Allocate(bytes); }
+#endif
   c10::DeleterFnPtr raw_deleter() const override { return &Release; }
 
   // Bytes of freed blocks held for reuse.
@@ -53,6 +63,7 @@ class CpuBlockCache final : public c10::Allocator {
   static void Release(void* data);
   void Give(void* data);
 
+  c10::DataPtr Allocate(size_t bytes) const;
   void* TakeLarge(size_t rounded) const;
 
   const size_t max_cached_bytes_;

@@ -1,37 +1,37 @@
 """Times the upstream PyTorch reference of one codec preset, for model_bench.
 
-    reference_bench.py --upstream=DIR --preset=dac_44khz --op=decode --threads=2 \
-        --runs=3 --weights=model.safetensors --audio=input.npy
+    "$(setup/python-venv.sh reference)/bin/python" bench/reference/reference_bench.py \
+        --preset=dac_44khz --op=decode --threads=2 --runs=3 \
+        --weights=model.safetensors --audio=input.npy --expect_samples=441000
 
-DIR holds checkouts of the upstream repositories, named `encodec`
-(facebookresearch/encodec), `descript-audio-codec`, `snac`
-(hubertsiuzdak/snac) and `moshi` (kyutai-labs/moshi). The model is built
-from the preset's published hyper-parameters, loaded strictly from the same .safetensors checkpoint the
-C++ row uses, and run on the same float32 [channels, samples] audio: encode
-is audio -> codes, decode is the codes of that audio -> audio, as the C++
-backends do. One warm-up, then `--runs` timed calls; prints
-"<median seconds> <peak RSS MB>".
-
-Needs Debian's python3-torch, python3-numpy, python3-torchaudio and
-python3-tqdm; shims/ stands in for the few packages Debian lacks (einops,
-argbind, audiotools; for moshi's imports huggingface_hub, safetensors and
-sentencepiece, which Mimi itself never calls) and for the torch 2 functions
-SNAC and moshi call.
+Runs upstream EnCodec (`encodec`), DAC (`descript-audio-codec`), SNAC
+(`snac`) and Mimi (kyutai's `moshi`) from their own PyPI packages, on PyPI's
+torch 2.11 (the CUDA wheel, on the CPU), in the pinned venv
+setup/venvs/reference.txt describes: what a user who picks upstream runs.
+The model is built from the preset's published hyper-parameters, loaded
+strictly from the same .safetensors checkpoint the C++ row uses, and run on
+the same float32 [channels, samples] audio: encode is audio -> codes, decode
+is the codes of that audio (upstream's own encode of it) -> audio, as the
+C++ backends do. The audio must hold --expect_samples samples per channel,
+the length model_bench's own row timed; anything else exits non-zero. One
+warm-up, then `--runs` timed calls; prints "<median seconds> <peak RSS MB>".
 """
 
 import argparse
-import json
-import os
 import resource
 import statistics
-import struct
 import sys
 import time
+import warnings
 
 import numpy as np
 import torch
+from safetensors.torch import load_file
 
-SHIMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "shims")
+# EnCodec and DAC build with torch's old weight_norm, whose deprecation torch
+# 2.11 warns of for every model: noise on model_bench's stderr, not ours to fix.
+warnings.filterwarnings("ignore", category=FutureWarning,
+                        message=r"`torch\.nn\.utils\.weight_norm` is deprecated")
 
 # Constructor arguments of the published models (their config.json /
 # checkpoint metadata), as the C++ presets hold them.
@@ -54,59 +54,6 @@ SNAC_KWARGS = {
     "snac_32khz": dict(SNAC_LARGE, sampling_rate=32000),
     "snac_44khz": dict(SNAC_LARGE, sampling_rate=44100),
 }
-
-
-def read_safetensors(path):
-    """name -> tensor, for the float32 / int64 tensors model_bench writes."""
-    dtypes = {"F32": np.float32, "I64": np.int64}
-    with open(path, "rb") as f:
-        (header_size,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(header_size))
-        data = f.read()
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = entry["data_offsets"]
-        array = np.frombuffer(data[begin:end], dtype=dtypes[entry["dtype"]])
-        tensors[name] = torch.from_numpy(array.reshape(entry["shape"]).copy())
-    return tensors
-
-
-def install_torch2_functions():
-    """What SNAC calls from torch 2, on torch 1.13: `parametrizations.weight_norm`
-    (the same `original0` (g) / `original1` (v) parameters, the weight
-    recomputed on every access as torch 2 does) and
-    `scaled_dot_product_attention` (softmax(q k^T / sqrt(d)) v, with moshi's
-    boolean mask: True where a query may attend)."""
-    from torch.nn.utils import parametrizations, parametrize
-
-    class WeightNorm(torch.nn.Module):
-        def __init__(self, dim):
-            super().__init__()
-            self.dim = dim
-
-        def forward(self, weight_g, weight_v):
-            return torch._weight_norm(weight_v, weight_g, self.dim)
-
-        def right_inverse(self, weight):
-            return torch.norm_except_dim(weight, 2, self.dim), weight
-
-    def weight_norm(module, name="weight", dim=0):
-        parametrize.register_parametrization(module, name, WeightNorm(dim))
-        return module
-
-    def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False):
-        assert dropout_p == 0.0 and not is_causal
-        scores = torch.matmul(q, k.transpose(-2, -1)) / q.size(-1) ** 0.5
-        if attn_mask is not None:
-            scores = scores.masked_fill(~attn_mask, float("-inf"))
-        return torch.matmul(scores.softmax(dim=-1), v)
-
-    if not hasattr(parametrizations, "weight_norm"):
-        parametrizations.weight_norm = weight_norm
-    if not hasattr(torch.nn.functional, "scaled_dot_product_attention"):
-        torch.nn.functional.scaled_dot_product_attention = scaled_dot_product_attention
 
 
 class Encodec:
@@ -140,7 +87,6 @@ class Dac:
 
 class Snac:
     def __init__(self, preset):
-        install_torch2_functions()
         from snac import SNAC
         self.model = SNAC(**SNAC_KWARGS[preset])
 
@@ -153,12 +99,14 @@ class Snac:
 
 class Mimi:
     def __init__(self, preset):
-        install_torch2_functions()
-        os.environ["NO_TORCH_COMPILE"] = "1"  # torch 1.13 has no torch.compile.
+        # No NO_TORCH_COMPILE: moshi compiles only on CUDA (its transformer
+        # layers enter no_compile() for any other device), so on the CPU
+        # upstream runs eagerly by default, as timed here.
         from moshi.models import loaders
         # The published configuration, 8 codebooks, as the C++ default. Both
-        # presets compute upstream's offline encode / decode here.
-        self.model = loaders.get_mimi(None, num_codebooks=8)
+        # presets (mimi_24khz, mimi_24khz_moshi) time upstream's offline
+        # encode / decode here.
+        self.model = loaders.get_mimi(None, device="cpu", num_codebooks=8)
 
     def encode(self, audio):
         return self.model.encode(audio)
@@ -167,28 +115,35 @@ class Mimi:
         return self.model.decode(codes)
 
 
+def load_audio(path, expect_samples):
+    """The [1, channels, samples] audio, if it holds the samples model_bench
+    timed: a file another run left (another --seconds) fails here."""
+    audio = np.load(path)
+    if audio.ndim != 2 or audio.shape[1] != expect_samples:
+        sys.exit(f"reference_bench: {path} is {list(audio.shape)} (channels, samples); "
+                 f"expected {expect_samples} samples, what our row timed")
+    return torch.from_numpy(audio).unsqueeze(0)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--upstream", required=True)
     parser.add_argument("--preset", required=True)
     parser.add_argument("--op", choices=["encode", "decode"], required=True)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--weights", required=True)
     parser.add_argument("--audio", required=True)
+    parser.add_argument("--expect_samples", type=int, required=True,
+                        help="samples per channel --audio must hold")
     args = parser.parse_args()
 
-    # moshi's Python package is the repository's moshi/moshi.
-    sys.path[:0] = [SHIMS] + [os.path.join(args.upstream, name)
-                              for name in ("encodec", "descript-audio-codec", "snac",
-                                           os.path.join("moshi", "moshi"))]
     torch.set_num_threads(args.threads)
+    audio = load_audio(args.audio, args.expect_samples)
     family = {"encodec": Encodec, "dac": Dac, "snac": Snac,
               "mimi": Mimi}[args.preset.split("_")[0]]
     codec = family(args.preset)
-    codec.model.load_state_dict(read_safetensors(args.weights), strict=True)
+    codec.model.load_state_dict(load_file(args.weights), strict=True)
     codec.model.eval()
-    audio = torch.from_numpy(np.load(args.audio)).unsqueeze(0)
 
     with torch.inference_mode():
         codes = codec.encode(audio)  # Also the warm-up of encode.

@@ -22,12 +22,31 @@ for op in encode decode; do
   done
 done
 
-# A reference folder without the upstream code fails the run, loudly.
+# A reference that cannot run (here: no such Python) fails the run, loudly.
 if bench/model_bench --presets=encodec_24khz --threads=1 --runs=1 --seconds=1 --precisions=fp32 \
-    --workdir="$out/model" --reference="$out/missing" >"$out/ref.md" 2>"$out/ref.err"; then
+    --workdir="$out/model" --reference --reference_python="$out/missing" >"$out/ref.md" 2>"$out/ref.err"; then
   echo "model_bench passed with a missing reference"; exit 1
 fi
 grep -q "model_bench: reference:" "$out/ref.err"
+
+# On a clean workdir the reference runs after our encode row wrote the audio
+# it times, and is told that row's length (1 s at 24 kHz): a stand-in Python
+# checks both and reports 0.5 s (the reference that read input.npy first
+# found none here).
+cat >"$out/fake_python" <<'FAKE'
+#!/usr/bin/env bash
+for arg; do
+  case "$arg" in --audio=*) audio="${arg#*=}" ;; --expect_samples=*) samples="${arg#*=}" ;; esac
+done
+[ -s "$audio" ] && [ "$samples" = 24000 ] && echo "0.5 100"
+FAKE
+chmod +x "$out/fake_python"
+bench/model_bench --presets=encodec_24khz --threads=1 --runs=1 --seconds=1 --precisions=fp32 \
+  --workdir="$out/clean" --reference --reference_python="$out/fake_python" >"$out/fake.md"
+for op in encode decode; do
+  grep -Eq "^\| encodec_24khz \| $op \| 1 \| fp32 \| .* \| 0\.50 \| $number \| 100 \|$" "$out/fake.md" ||
+    { echo "no $op row timed against the reference of its own input"; exit 1; }
+done
 
 source tests/testing/start_server.sh  # For fixtures_repository.
 bench/service_bench --model=encodec --model_repository="$(fixtures_repository)" --weights=encodec24_tiny_bw6 \

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The CUDA build and its checks, on a machine with a GPU, CUDA, CMake, ninja
 # and a Python torch built with CUDA (its libtorch is the one built
-# against). Builds with CMake, then on cuda:0 runs the parity tests against
-# the reference fixtures, the batched-against-alone tests, the count of
-# what a batched step dispatches, and the batch benchmark of full-size SNAC
-# decode, EnCodec encode and Mimi streams.
+# against). Builds with setup/build-cuda.sh (CI's recipe), then on cuda:0
+# runs the parity tests against the reference fixtures, the
+# batched-against-alone tests, the count of what a batched step dispatches,
+# and the batch benchmark of full-size SNAC decode, EnCodec encode and Mimi
+# streams.
 #
 #   tests/cuda/run.sh BUILD_DIR REPORT_DIR [DEPS]
 #
@@ -36,13 +37,13 @@ if [[ "$deps" == *.tar.xz ]]; then
   tar -C "$build" -xJf "$deps"
   deps="$build/DEPS"
 fi
-torch_prefix="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$report/gpu.txt"
 
-step configure cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$torch_prefix" ${deps:+-DCODEC_DEPS_PREFIX="$(realpath "$deps")"} ||
-  exit 1
-step build cmake --build "$build" --target tests_backends_parity_test tests_backends_batching_test \
+# The CI recipe (setup/build-cuda.sh), on this machine's own torch (no PyPI
+# here) unless CODEC_TORCH_PYTHON names another.
+export CODEC_TORCH_PYTHON="${CODEC_TORCH_PYTHON:-python3}"
+[ -z "$deps" ] || export CODEC_DEPS_PREFIX="$(realpath "$deps")"
+step build setup/build-cuda.sh "$build" tests_backends_parity_test tests_backends_batching_test \
   tests_backends_step_ops_test batch_bench codec_server || exit 1
 
 # The tests as CTest runs them (cmake/run_test.cmake): from the source root,

@@ -1,1 +1,0 @@
-"""Stand-in package: moshi's loaders import safetensors.torch.load_file."""
