@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <vector>
 
 #include "backends/kernels/conv_precision.h"
 #include "backends/streaming/interrupt.h"
@@ -67,8 +68,7 @@ StepPlacement StepPlacement::For(const at::Tensor& positions, int64_t steps,
                                  const MimiTransformerConfig& config) {
   const int64_t head_dim = config.d_model / config.num_heads, kept = config.context - 1;
   const at::Tensor q_pos = positions.unsqueeze(1) + at::arange(steps, positions.options());
-  const at::Tensor k_pos =
-      positions.unsqueeze(1) - kept + at::arange(kept + steps, positions.options());
+  const at::Tensor k_pos = q_pos.unsqueeze(-1) - kept + at::arange(kept + 1, positions.options());
   const at::Tensor pairs = at::arange(head_dim / 2, positions.options().dtype(at::kFloat));
   const at::Tensor frequencies = at::exp(pairs * (-std::log(config.max_period) * 2 / head_dim));
   const at::Tensor angles = (q_pos.to(at::kFloat).unsqueeze(-1) * frequencies).unsqueeze(1);
@@ -93,11 +93,47 @@ at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& cos, const at::Tenso
 
 at::Tensor VisibleKeys(const at::Tensor& q_pos, const at::Tensor& k_pos, int64_t context,
                        int64_t window_steps) {
-  const at::Tensor q = q_pos.unsqueeze(-1), k = k_pos.unsqueeze(-2);
+  const at::Tensor q = q_pos.unsqueeze(-1), k = k_pos;
   const at::Tensor group_last =
       at::div(q, window_steps, "floor") * window_steps + (window_steps - 1);
   return k.ge(0).logical_and(k.le(q)).logical_and(k.gt(group_last - context));
 }
+
+namespace {
+
+// Queries whose windows are unfolded at once: bounds the copies of keys and
+// values the products take (heads x block x window x head_dim each).
+constexpr int64_t kQueryBlock = 64;
+
+// Attention of each query over exactly its window: q [B, heads, T, head_dim];
+// keys and values [B, heads, window - 1 + T, head_dim], query t's window
+// being rows t .. t + window - 1; hidden [B, 1, T, window]. Every query's
+// products and softmax have the same shape whatever T is (a one-step stream
+// or a whole file), so they round alike: OpenBLAS rounds a product by its
+// shape, and a softmax's sum by its length. -> [B, heads, T, head_dim].
+at::Tensor WindowedAttention(const at::Tensor& q, const at::Tensor& keys,
+                             const at::Tensor& values, const at::Tensor& hidden) {
+  const int64_t steps = q.size(2), window = hidden.size(-1);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  std::vector<at::Tensor> blocks;
+  for (int64_t first = 0; first < steps; first += kQueryBlock) {
+    const int64_t count = std::min(kQueryBlock, steps - first);
+    // [B, heads, count, head_dim, window]: the windows of these queries.
+    const at::Tensor window_keys = keys.narrow(2, first, count + window - 1).unfold(2, window, 1);
+    const at::Tensor window_values =
+        values.narrow(2, first, count + window - 1).unfold(2, window, 1);
+    const at::Tensor scores =
+        at::matmul(q.narrow(2, first, count).unsqueeze(-2), window_keys)
+            .mul_(scale)
+            .masked_fill_(hidden.narrow(2, first, count).unsqueeze(-2),
+                          -std::numeric_limits<float>::infinity());
+    blocks.push_back(
+        at::matmul(at::softmax(scores, -1), window_values.transpose(-1, -2)).squeeze(-2));
+  }
+  return blocks.size() == 1 ? blocks[0] : at::cat(blocks, 2);
+}
+
+}  // namespace
 
 RopeAttentionImpl::RopeAttentionImpl(const MimiTransformerConfig& config) : config_(config) {
   const int64_t d = config.d_model;
@@ -125,11 +161,7 @@ at::Tensor RopeAttentionImpl::Step(const at::Tensor& x, const StepPlacement& pla
   }
   const at::Tensor keys = at::cat({cache.keys, k}, 2);
   const at::Tensor values = at::cat({cache.values, qkv[2]}, 2);
-  const at::Tensor scores =
-      at::matmul(q, keys.transpose(-2, -1))
-          .mul_(1.0 / std::sqrt(static_cast<double>(head_dim)))
-          .masked_fill_(placement.hidden, -std::numeric_limits<float>::infinity());
-  const at::Tensor mixed = at::matmul(at::softmax(scores, -1), values);
+  const at::Tensor mixed = WindowedAttention(q, keys, values, placement.hidden);
   cache.keys = keys.narrow(2, steps, kept);
   cache.values = values.narrow(2, steps, kept);
   return (*out_proj_products_)(mixed.transpose(1, 2).reshape({batch, steps, d}));

@@ -60,7 +60,9 @@ struct AttentionCache {
 // its steps' positions and the keys each query may not see.
 struct StepPlacement {
   at::Tensor cos, sin;  // [B, 1, T, head_dim / 2]
-  at::Tensor hidden;    // bool [B, 1, T, context - 1 + T]: keys a query does not see.
+  // bool [B, 1, T, context]: of each query's window (the `context` steps up
+  // to its own, oldest first), the keys it does not see.
+  at::Tensor hidden;
 
   // For steps at positions[b] + [0, steps) of each row b, the cache's
   // context - 1 steps before them.
@@ -126,10 +128,10 @@ TORCH_MODULE(ProjectedTransformer);
 // cos and sin StepPlacement holds.
 at::Tensor ApplyRope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 
-// Whether the query at q_pos ([B, T]) sees the key at k_pos ([B, S]):
-// [B, T, S]. It sees the key when 0 <= k_pos <= q_pos and k_pos lies in the
-// `context` steps up to the last step of the query's group of
-// `window_steps` steps (its own step when 1).
+// Whether the query at q_pos ([B, T]) sees the keys at k_pos ([B, T, S]:
+// each query's own): [B, T, S]. It sees a key when 0 <= k_pos <= q_pos and
+// k_pos lies in the `context` steps up to the last step of the query's group
+// of `window_steps` steps (its own step when 1).
 at::Tensor VisibleKeys(const at::Tensor& q_pos, const at::Tensor& k_pos, int64_t context,
                        int64_t window_steps);
 
