@@ -51,7 +51,14 @@ bazel build //client:codec_client
 client="$PWD/bazel-bin/client/codec_client"
 
 build_start=$(date +%s)
-podman build --pull=never --network=host --layers=false --format=docker -f "$dockerfile" -t "$tag" . \
+# A host whose pip trusts its own CA (a TLS-intercepting proxy) lends it to
+# the GPU image's pip.
+cert_args=()
+if [ -n "${PIP_CERT:-}" ] && [ -f "$PIP_CERT" ]; then
+  cert_args=(--volume "$PIP_CERT:/run/pip-cert.crt:ro" --build-arg "PIP_CERT=/run/pip-cert.crt")
+fi
+podman build --pull=never --network=host --layers=false --format=docker "${cert_args[@]}" \
+  -f "$dockerfile" -t "$tag" . \
   >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }
 build_seconds=$(( $(date +%s) - build_start ))
 size=$(podman image inspect --format '{{.Size}}' "$tag")
