@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -187,15 +188,25 @@ MatmulPeak MeasureMatmulPeak(int threads) {
 }
 
 // Runs `command`, whose stdout is `count` numbers, and reads them.
-absl::StatusOr<std::vector<double>> RunChild(const std::string& command, int count) {
+// What `command` prints on stdout, if it exits 0.
+absl::StatusOr<std::string> ChildOutput(const std::string& command) {
   FILE* child = popen(command.c_str(), "r");
   if (child == nullptr) return absl::InternalError("cannot start " + command);
+  std::string output;
+  char buffer[4096];
+  while (fgets(buffer, sizeof(buffer), child) != nullptr) output += buffer;
+  if (pclose(child) != 0) return absl::InternalError(absl::StrCat("failed: ", command));
+  return output;
+}
+
+// The first `count` numbers `command` prints.
+absl::StatusOr<std::vector<double>> RunChild(const std::string& command, int count) {
+  ASSIGN_OR_RETURN(const std::string output, ChildOutput(command));
+  std::istringstream numbers(output);
   std::vector<double> values(count);
   int read = 0;
-  while (read < count && fscanf(child, "%lf", &values[read]) == 1) ++read;
-  if (pclose(child) != 0 || read != count) {
-    return absl::InternalError(absl::StrCat("failed: ", command));
-  }
+  while (read < count && numbers >> values[read]) ++read;
+  if (read != count) return absl::InternalError(absl::StrCat("failed: ", command));
   return values;
 }
 
@@ -230,15 +241,9 @@ absl::StatusOr<std::string> ReferencePython() {
   const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
   const std::string command =
       absl::StrCat("'", workspace != nullptr ? workspace : ".", "/setup/python-venv.sh' reference");
-  FILE* child = popen(command.c_str(), "r");
-  if (child == nullptr) return absl::InternalError("cannot start " + command);
-  std::string venv;
-  char buffer[4096];
-  while (fgets(buffer, sizeof(buffer), child) != nullptr) venv += buffer;
+  ASSIGN_OR_RETURN(std::string venv, ChildOutput(command));
   absl::StripAsciiWhitespace(&venv);
-  if (pclose(child) != 0 || venv.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat("failed: ", command));
-  }
+  if (venv.empty()) return absl::FailedPreconditionError(absl::StrCat("no venv from: ", command));
   return absl::StrCat(venv, "/bin/python");
 }
 
